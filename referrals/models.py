@@ -1,0 +1,200 @@
+"""Patients, their referrals (the spine of the record) and care contacts (sessions)."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from .codes import (
+    AppointmentType,
+    Attendance,
+    EndCode,
+    LongTermCondition,
+    Mechanism,
+    PresentingProblem,
+    ReferralSource,
+    ReferralStatus,
+    TherapyMode,
+)
+from .queries import CareContactQuerySet, PatientQuerySet, ReferralQuerySet
+from .validators import validate_nhs_number
+
+
+class Patient(models.Model):
+    # Random ids: URLs reveal nothing about how many patients a service has.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    nhs_number = models.CharField(
+        max_length=10,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_nhs_number],
+        help_text="Ten digits; optional for self-referrals",
+    )
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    gp_practice = models.CharField(max_length=200, blank=True)
+    long_term_conditions = models.JSONField(default=list, blank=True)
+    team = models.ForeignKey("stepped_care.Team", on_delete=models.PROTECT, related_name="patients")
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nhs_number__isnull=True) | Q(nhs_number__regex=r"^[0-9]{10}$"),
+                name="nhs_number_ten_digits",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def long_term_condition_labels(self):
+        labels = dict(LongTermCondition.choices)
+        return [labels.get(code, code) for code in self.long_term_conditions]
+
+    def clean(self):
+        unknown = set(self.long_term_conditions or []) - set(LongTermCondition.values)
+        if unknown:
+            raise ValidationError({"long_term_conditions": f"Unknown condition codes: {sorted(unknown)}"})
+
+
+class Referral(models.Model):
+    """One episode of care; contacts, steps, flags and supervision discussions hang off it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
+    team = models.ForeignKey("stepped_care.Team", on_delete=models.PROTECT, related_name="referrals")
+    received_on = models.DateField()
+    source = models.CharField(max_length=10, choices=ReferralSource.choices, default=ReferralSource.SELF)
+    presenting_problem = models.CharField(
+        max_length=20, choices=PresentingProblem.choices, default=PresentingProblem.DEPRESSION
+    )
+    status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.AWAITING_ASSESSMENT)
+    care_coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="coordinated"
+    )
+    ltc_pathway = models.BooleanField("long-term condition pathway", default=False)
+    current_step = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    discharged_on = models.DateField(null=True, blank=True)
+    end_code = models.CharField(max_length=2, choices=EndCode.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, help_text="Incremented on every change; stale edits get 409")
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(discharged_on__isnull=True) | Q(discharged_on__gte=models.F("received_on")),
+                name="discharge_not_before_referral",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="discharged") | (Q(discharged_on__isnull=False) & ~Q(end_code="")),
+                name="discharged_has_date_and_end_code",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "status"]),
+            models.Index(fields=["care_coordinator", "status"]),
+            models.Index(fields=["team", "discharged_on"]),
+            models.Index(fields=["team", "received_on"]),
+        ]
+
+    def __str__(self):
+        return f"Referral of {self.patient} received {self.received_on:%d %b %Y}"
+
+    @property
+    def is_active(self):
+        return self.status != ReferralStatus.DISCHARGED
+
+
+class ReferralEvent(models.Model):
+    """Append-only history of a referral: status changes, allocation, discharge."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Referral received"
+        STATUS = "status", "Status changed"
+        ALLOCATED = "allocated", "Allocated"
+        DISCHARGED = "discharged", "Discharged"
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_value = models.CharField(max_length=100, blank=True)
+    to_value = models.CharField(max_length=100, blank=True)
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.to_value}".strip()
+
+
+class CareContact(models.Model):
+    """A session (IDS201 care contact). Corrections mark it entered in error; nothing is deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="contacts")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contacts")
+    date = models.DateField()
+    time = models.TimeField(null=True, blank=True)
+    appointment_type = models.CharField(max_length=2, choices=AppointmentType.choices)
+    attendance = models.CharField(max_length=1, choices=Attendance.choices)
+    mechanism = models.CharField(max_length=2, choices=Mechanism.choices, default=Mechanism.FACE_TO_FACE)
+    therapy_mode = models.CharField(max_length=1, choices=TherapyMode.choices, default=TherapyMode.INDIVIDUAL)
+    duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    group_participants = models.PositiveSmallIntegerField(null=True, blank=True)
+    group_facilitators = models.PositiveSmallIntegerField(null=True, blank=True)
+    ltc_service = models.BooleanField("LTC service", default=False)
+    notes = models.TextField(blank=True)
+    homework = models.TextField("homework set", blank=True)
+    risk_note = models.TextField(blank=True, help_text="Required when PHQ-9 item 9 is above 0")
+    entered_in_error = models.BooleanField(default=False)
+    error_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    objects = CareContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "time", "created_at"]
+        indexes = [
+            models.Index(fields=["referral", "date"]),
+            models.Index(fields=["clinician", "date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(entered_in_error=True) | ~Q(error_reason=""), name="error_needs_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__lte=600),
+                name="contact_duration_plausible",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_appointment_type_display()} on {self.date:%d %b %Y}"
+
+    @property
+    def attended(self):
+        return self.attendance in ("5", "6")
+
+    @property
+    def is_treatment(self):
+        return self.appointment_type in ("02", "03", "05")

@@ -1,0 +1,309 @@
+"""Clinical writes on patients, referrals and contacts: one function per use case, each in one
+transaction, each audited. The HTML views and the API both call these."""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, WSAS, ScoringError
+from outcomes.services import record_questionnaire, refresh_summary
+from stepped_care import audit
+from stepped_care.services import bump_version, lock_referral
+
+from .codes import (
+    ATTENDED_CODES,
+    TREATMENT_TYPES,
+    AppointmentType,
+    Attendance,
+    EndCode,
+    Mechanism,
+    ReferralStatus,
+    TherapyMode,
+)
+from .models import CareContact, Patient, Referral, ReferralEvent
+from .validators import normalise_nhs_number
+
+log = logging.getLogger(__name__)
+
+QUESTIONNAIRE_FIELDS = {"phq9": PHQ9, "gad7": GAD7, "wsas": WSAS}
+
+
+def queue_review(referral_id):
+    """Queue the referral's review after commit; a broker outage must never fail the clinical write."""
+    from stepped_care.tasks import review_referral
+
+    def send():
+        try:
+            review_referral.delay(str(referral_id))
+        except Exception:  # broker down: the nightly scan catches up
+            log.warning("Could not queue review of referral %s; the nightly scan will catch up", referral_id)
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def create_patient(*, by, team=None, **fields):
+    if fields.get("nhs_number"):
+        fields["nhs_number"] = normalise_nhs_number(fields["nhs_number"])
+    else:
+        fields["nhs_number"] = None
+    patient = Patient(team=team or by.team, **fields)
+    patient.full_clean()
+    patient.save()
+    audit.record(by, "patient.create", patient, patient_id=patient.pk)
+    return patient
+
+
+@transaction.atomic
+def create_referral(*, by, patient, received_on, source, presenting_problem, care_coordinator=None, ltc_pathway=False):
+    referral = Referral(
+        patient=patient,
+        team=patient.team,
+        received_on=received_on,
+        source=source,
+        presenting_problem=presenting_problem,
+        care_coordinator=care_coordinator,
+        ltc_pathway=ltc_pathway,
+    )
+    errors = {}
+    if received_on and received_on > timezone.localdate():
+        errors["received_on"] = "A referral cannot be received in the future."
+    if care_coordinator is not None and (
+        care_coordinator.team_id != patient.team_id or not care_coordinator.is_clinician
+    ):
+        errors["care_coordinator"] = "The care coordinator must be a clinician of the patient's team."
+    if errors:
+        raise ValidationError(errors)
+    referral.full_clean()
+    referral.save()
+    ReferralEvent.objects.create(
+        referral=referral, kind=ReferralEvent.Kind.CREATED, by=by, to_value=referral.get_status_display()
+    )
+    if care_coordinator is not None:
+        ReferralEvent.objects.create(
+            referral=referral, kind=ReferralEvent.Kind.ALLOCATED, by=by, to_value=str(care_coordinator)
+        )
+    refresh_summary(referral)
+    audit.record(by, "referral.create", referral, patient_id=patient.pk)
+    return referral
+
+
+@transaction.atomic
+def allocate(*, referral, clinician, by, expected_version=None):
+    """Make a clinician the referral's care coordinator (from the waiting list or a hand-over)."""
+    referral = lock_referral(referral, expected_version)
+    if referral.status == ReferralStatus.DISCHARGED:
+        raise ValidationError({"care_coordinator": "A discharged referral cannot be allocated."})
+    if clinician.team_id != referral.team_id or not clinician.is_clinician:
+        raise ValidationError({"care_coordinator": "Allocate to a clinician of the referral's team."})
+    previous = referral.care_coordinator
+    referral.care_coordinator = clinician
+    bump_version(referral, "care_coordinator")
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.ALLOCATED,
+        from_value=str(previous or ""),
+        to_value=str(clinician),
+        by=by,
+    )
+    audit.record(
+        by,
+        "referral.allocate",
+        referral,
+        patient_id=referral.patient_id,
+        changes={"from": previous.pk if previous else None, "to": clinician.pk},
+    )
+    return referral
+
+
+def _set_status(referral, status, by, note=""):
+    if referral.status == status:
+        return
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.STATUS,
+        from_value=referral.get_status_display(),
+        to_value=ReferralStatus(status).label,
+        note=note,
+        by=by,
+    )
+    referral.status = status
+
+
+@transaction.atomic
+def log_contact(
+    *,
+    referral,
+    by,
+    date,
+    appointment_type,
+    attendance,
+    clinician=None,
+    mechanism=Mechanism.FACE_TO_FACE,
+    therapy_mode=TherapyMode.INDIVIDUAL,
+    time=None,
+    duration_minutes=None,
+    notes="",
+    homework="",
+    risk_note="",
+    ltc_service=None,
+    group_participants=None,
+    group_facilitators=None,
+    phq9=None,
+    gad7=None,
+    wsas=None,
+    expected_version=None,
+):
+    """Record a session with its questionnaires, move the referral's status on, refresh its outcome
+    summary and queue its review. All or nothing: any error leaves no trace."""
+    referral = lock_referral(referral, expected_version)
+    clinician = clinician or by
+    answers = {"phq9": phq9, "gad7": gad7, "wsas": wsas}
+    errors = {}
+    if referral.status == ReferralStatus.DISCHARGED:
+        errors["referral"] = "This referral has been discharged; reopen it or make a new referral."
+    if date is None:
+        errors["date"] = "Give the date of the session."
+    elif date < referral.received_on:
+        errors["date"] = (
+            f"The session date {date:%d %b %Y} is before the referral was received ({referral.received_on:%d %b %Y})."
+        )
+    elif date > timezone.localdate():
+        errors["date"] = "A session cannot be logged for a future date."
+    if appointment_type not in AppointmentType.values:
+        errors["appointment_type"] = "Choose an appointment type."
+    if attendance not in Attendance.values:
+        errors["attendance"] = "Choose an attendance outcome."
+    attended = attendance in ATTENDED_CODES
+    scored = {}
+    for field, measure in QUESTIONNAIRE_FIELDS.items():
+        if answers[field] in (None, []):
+            continue
+        if not attended:
+            errors[field] = "Questionnaires can only be recorded at a contact the patient attended."
+            continue
+        try:
+            from outcomes.scoring import score
+
+            scored[field] = score(measure, answers[field])
+        except ScoringError as exc:
+            errors[field] = exc.message
+    phq = scored.get("phq9")
+    if phq is not None and phq.risk and not (risk_note or "").strip():
+        errors["risk_note"] = f"PHQ-9 item {RISK_ITEM} is above 0: record the risk assessment before saving."
+    if errors:
+        raise ValidationError(errors)
+    contact = CareContact(
+        referral=referral,
+        clinician=clinician,
+        date=date,
+        time=time,
+        appointment_type=appointment_type,
+        attendance=attendance,
+        mechanism=mechanism,
+        therapy_mode=therapy_mode,
+        duration_minutes=duration_minutes,
+        notes=notes or "",
+        homework=homework or "",
+        risk_note=risk_note or "",
+        ltc_service=referral.ltc_pathway if ltc_service is None else ltc_service,
+        group_participants=group_participants,
+        group_facilitators=group_facilitators,
+        created_by=by,
+    )
+    contact.full_clean(exclude=["referral", "clinician", "created_by"])
+    contact.save()
+    for field, measure in QUESTIONNAIRE_FIELDS.items():
+        if field in scored:
+            record_questionnaire(contact=contact, measure=measure, answers=scored[field].items, by=by)
+    if attended:
+        if appointment_type in TREATMENT_TYPES:
+            _set_status(referral, ReferralStatus.IN_TREATMENT, by)
+        elif referral.status == ReferralStatus.AWAITING_ASSESSMENT:
+            _set_status(referral, ReferralStatus.AWAITING_TREATMENT, by, note="Assessed")
+    bump_version(referral, "status")
+    refresh_summary(referral)
+    audit.record(
+        by,
+        "contact.create",
+        contact,
+        patient_id=referral.patient_id,
+        changes={
+            "date": date,
+            "attendance": attendance,
+            "appointment_type": appointment_type,
+            **{f: s.total for f, s in scored.items()},
+        },
+    )
+    queue_review(referral.pk)
+    return contact
+
+
+@transaction.atomic
+def mark_contact_in_error(*, contact, reason, by):
+    """Correction, not edit: the contact and its questionnaires stay, marked entered in error."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the contact was entered in error."})
+    contact = CareContact.objects.select_for_update().get(pk=contact.pk)
+    if contact.entered_in_error:
+        raise ValidationError({"reason": "This contact is already marked entered in error."})
+    referral = lock_referral(contact.referral)
+    contact.entered_in_error = True
+    contact.error_reason = reason.strip()
+    contact.save(update_fields=["entered_in_error", "error_reason"])
+    contact.questionnaires.filter(entered_in_error=False).update(entered_in_error=True, error_reason=reason.strip())
+    bump_version(referral)
+    refresh_summary(referral)
+    audit.record(
+        by, "contact.entered_in_error", contact, patient_id=referral.patient_id, changes={"reason": reason.strip()}
+    )
+    queue_review(referral.pk)
+    return contact
+
+
+@transaction.atomic
+def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_version=None):
+    """End the referral with an end code: close its step and its open flags, finish its outcome."""
+    from stepped_care.models import FlagStatus, StepAssignment
+
+    referral = lock_referral(referral, expected_version)
+    discharged_on = discharged_on or timezone.localdate()
+    errors = {}
+    if referral.status == ReferralStatus.DISCHARGED:
+        errors["end_code"] = "This referral is already discharged."
+    if end_code not in EndCode.values:
+        errors["end_code"] = "Choose a referral end code."
+    if discharged_on < referral.received_on:
+        errors["discharged_on"] = "Discharge cannot be before the referral was received."
+    elif discharged_on > timezone.localdate():
+        errors["discharged_on"] = "Discharge cannot be in the future."
+    last_contact = referral.contacts.valid().order_by("-date").values_list("date", flat=True).first()
+    if last_contact and discharged_on < last_contact and "discharged_on" not in errors:
+        errors["discharged_on"] = f"Discharge cannot be before the last contact ({last_contact:%d %b %Y})."
+    if errors:
+        raise ValidationError(errors)
+    _set_status(referral, ReferralStatus.DISCHARGED, by, note=note)
+    referral.discharged_on = discharged_on
+    referral.end_code = end_code
+    bump_version(referral, "status", "discharged_on", "end_code")
+    # The open step ends at discharge; a step recorded later than a back-dated discharge ends the day it began.
+    for step in StepAssignment.objects.filter(referral=referral, ended_on__isnull=True):
+        step.ended_on = max(discharged_on, step.started_on)
+        step.save(update_fields=["ended_on"])
+    referral.flags.filter(status=FlagStatus.OPEN).update(
+        status=FlagStatus.CLEARED, resolved_at=timezone.now(), resolution_note="Referral discharged"
+    )
+    ReferralEvent.objects.create(
+        referral=referral, kind=ReferralEvent.Kind.DISCHARGED, by=by, to_value=EndCode(end_code).label, note=note
+    )
+    refresh_summary(referral)
+    audit.record(
+        by,
+        "referral.discharge",
+        referral,
+        patient_id=referral.patient_id,
+        changes={"end_code": end_code, "discharged_on": discharged_on},
+    )
+    return referral

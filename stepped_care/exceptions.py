@@ -1,0 +1,12 @@
+"""Errors the services raise for the views and the API to translate (400 / 409)."""
+
+
+class Conflict(Exception):
+    """The record changed since the caller read it: a stale version must not overwrite it."""
+
+    def __init__(
+        self,
+        message="This record was changed by someone else since you opened it. Reload it and make your change again.",
+    ):
+        super().__init__(message)
+        self.message = message

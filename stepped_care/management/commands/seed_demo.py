@@ -1,0 +1,415 @@
+"""Build a believable demo service: a team, staff in every role, supervision, and referrals with
+plausible PHQ-9/GAD-7 trajectories (improving, flat, deteriorating, disengaging, discharged).
+
+Idempotent: staff are matched by username and referrals are only added up to ``--referrals``.
+Bulk inserts keep ``--referrals 150000`` (about a million contacts) to minutes.
+"""
+
+import datetime as dt
+import random
+import secrets
+import time
+import uuid
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from outcomes.metrics import referral_facts
+from outcomes.models import ITEM_FIELDS, OutcomeSummary, QuestionnaireResponse
+from referrals.codes import EndCode, PresentingProblem, ReferralSource
+from referrals.models import CareContact, Patient, Referral, ReferralEvent
+from referrals.validators import nhs_number_is_valid
+from stepped_care.models import Role, Staff, StepAssignment, StepSource, Team
+from supervision.models import SupervisionRelationship, SupervisionType
+
+TEAM = {"code": "TMS", "name": "Talking Matters Sefton"}
+OTHER_TEAM = {"code": "TMK", "name": "Talking Matters Knowsley"}
+STAFF = [
+    # username, first, last, role, supervises, team
+    ("pwp1", "Priya", "Walsh", Role.PWP, False, TEAM),
+    ("pwp2", "Owen", "Hughes", Role.PWP, False, TEAM),
+    ("pwptrainee1", "Grace", "Okafor", Role.PWP_TRAINEE, False, TEAM),
+    ("hit1", "Hannah", "Iqbal", Role.HI_THERAPIST, False, TEAM),
+    ("hit2", "Tom", "Brennan", Role.HI_THERAPIST, False, TEAM),
+    ("hitrainee1", "Leah", "Morris", Role.HI_TRAINEE, False, TEAM),
+    ("step4", "Daniel", "Kerr", Role.STEP4, False, TEAM),
+    ("counsellor1", "Ruth", "Adeyemi", Role.COUNSELLOR, False, TEAM),
+    ("supervisor1", "Sarah", "Lindqvist", Role.HI_THERAPIST, True, TEAM),
+    ("manager1", "Michael", "Doyle", Role.MANAGER, False, TEAM),
+    ("admin", "Alex", "Admin", Role.ADMINISTRATOR, False, TEAM),
+    ("otherpwp1", "Kim", "Parry", Role.PWP, False, OTHER_TEAM),
+    ("othermanager1", "Jo", "Fenton", Role.MANAGER, False, OTHER_TEAM),
+]
+GIVEN = [
+    "Amelia",
+    "Oliver",
+    "Isla",
+    "George",
+    "Ava",
+    "Noah",
+    "Mia",
+    "Arthur",
+    "Ivy",
+    "Leo",
+    "Freya",
+    "Oscar",
+    "Lily",
+    "Harry",
+    "Ella",
+    "Jack",
+    "Grace",
+    "Charlie",
+    "Sophia",
+    "Theo",
+    "Rosie",
+    "Alfie",
+    "Evie",
+    "Jacob",
+    "Aisha",
+    "Mohammed",
+    "Zara",
+    "Yusuf",
+    "Chloe",
+    "Ryan",
+    "Megan",
+    "Liam",
+    "Niamh",
+    "Kai",
+]
+FAMILY = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Patel",
+    "Khan",
+    "Lewis",
+    "Hughes",
+    "Ahmed",
+    "Murphy",
+    "Kelly",
+    "Byrne",
+    "Shaw",
+]
+PRACTICES = [
+    "Crosby Village Surgery",
+    "Bootle Health Centre",
+    "Southport Medical Practice",
+    "Formby Village Surgery",
+    "Litherland Town Hall Practice",
+    "Maghull Health Centre",
+]
+
+
+def spread(total, count, item_max, rng, keep_last_zero=False):
+    """Random item answers summing to ``total`` (the last item kept at 0 when asked and possible)."""
+    slots = count - 1 if keep_last_zero and total <= (count - 1) * item_max else count
+    items = [0] * count
+    for _ in range(total):
+        open_slots = [i for i in range(slots) if items[i] < item_max]
+        items[rng.choice(open_slots)] += 1
+    return items
+
+
+def nhs_number(rng):
+    while True:
+        candidate = f"{rng.randrange(400000000, 999999999):09d}"
+        for check in range(10):
+            if nhs_number_is_valid(candidate + str(check)):
+                return candidate + str(check)
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent). Refuses to run with DEBUG off unless --force."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="Password for every demo account (otherwise random, printed once)")
+        parser.add_argument("--referrals", type=int, default=200, help="How many referrals the demo team should have")
+        parser.add_argument("--years", type=float, default=None, help="Span of referral dates (default scales)")
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off")
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("seed_demo refuses to run with DEBUG off (a live service?). Use --force if sure.")
+        rng = random.Random(options["seed"])
+        started = time.monotonic()
+        password = options["password"]
+        generated = None
+        if not password and not Staff.objects.filter(username="pwp1").exists():
+            password = generated = secrets.token_urlsafe(12)
+        with transaction.atomic():
+            team, staff = self._staff(password, options["referrals"])
+        wanted = options["referrals"]
+        existing = Referral.objects.filter(team=team).count()
+        if existing < wanted:
+            years = options["years"] or (1.0 if wanted <= 1000 else 3.0)
+            self._referrals(team, staff, wanted - existing, years, rng)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo service {team.name}: {Referral.objects.filter(team=team).count()} referrals "
+                f"({time.monotonic() - started:.1f}s)."
+            )
+        )
+        self.stdout.write("Demo accounts: " + ", ".join(s[0] for s in STAFF))
+        if options["password"]:
+            self.stdout.write("Password: as given with --password.")
+        elif generated:
+            self.stdout.write(f"Password for every demo account (shown once): {generated}")
+        else:
+            self.stdout.write("Passwords unchanged (pass --password to set them).")
+
+    def _staff(self, password, referrals):
+        teams = {}
+        for spec in (TEAM, OTHER_TEAM):
+            teams[spec["code"]], _ = Team.objects.get_or_create(code=spec["code"], defaults={"name": spec["name"]})
+        people = {}
+        roster = list(STAFF)
+        # A large service: extra clinicians so that caseloads stay about 60 active cases.
+        for n in range(3, 3 + max(0, referrals // 600)):
+            roster.append((f"pwp{n}", "Demo", f"PWP {n}", Role.PWP, False, TEAM))
+            if n % 2:
+                roster.append((f"hit{n}", "Demo", f"HIT {n}", Role.HI_THERAPIST, False, TEAM))
+        new_users = []
+        for username, first, last, role, supervises, team_spec in roster:
+            user = Staff.objects.filter(username=username).first()
+            if user is None:
+                user = Staff(
+                    username=username,
+                    first_name=first,
+                    last_name=last,
+                    role=role,
+                    is_supervisor=supervises,
+                    team=teams[team_spec["code"]],
+                    email=f"{username}@example.nhs.uk",
+                )
+                if username == "admin":
+                    user.is_staff = user.is_superuser = True
+                if password:
+                    user.set_password(password)
+                new_users.append(user)
+            elif password and not user.check_password(password):
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            people[username] = user
+        if new_users:
+            hashed = {}
+            for user in new_users:  # one hash for the bulk of generated clinicians
+                if password and user.username.startswith(("pwp", "hit")) and user.first_name == "Demo":
+                    user.password = hashed.setdefault("x", new_users[0].password)
+            Staff.objects.bulk_create(new_users)
+            people = {u.username: u for u in Staff.objects.filter(username__in=people)}
+        today = timezone.localdate()
+        sup = people["supervisor1"]
+        for name in ("pwp1", "pwp2", "pwptrainee1"):
+            for kind, days in ((SupervisionType.CASE_MANAGEMENT, 7), (SupervisionType.CLINICAL_SKILLS, 14)):
+                SupervisionRelationship.objects.get_or_create(
+                    supervisor=sup,
+                    supervisee=people[name],
+                    kind=kind,
+                    ended_on=None,
+                    defaults={"frequency_days": days, "minutes": 60, "started_on": today - dt.timedelta(days=365)},
+                )
+        for name in ("hit1", "hit2", "hitrainee1"):
+            SupervisionRelationship.objects.get_or_create(
+                supervisor=sup,
+                supervisee=people[name],
+                kind=SupervisionType.HIGH_INTENSITY,
+                ended_on=None,
+                defaults={"frequency_days": 7, "minutes": 60, "started_on": today - dt.timedelta(days=365)},
+            )
+        team = teams[TEAM["code"]]
+        clinicians = [u for u in people.values() if u.team_id == team.pk and u.is_clinician]
+        return team, clinicians
+
+    def _referrals(self, team, clinicians, count, years, rng):
+        today = timezone.localdate()
+        span = int(365 * years)
+        low = [c for c in clinicians if c.role in (Role.PWP, Role.PWP_TRAINEE)]
+        high = [c for c in clinicians if c.role in (Role.HI_THERAPIST, Role.HI_TRAINEE, Role.STEP4)] or low
+        made = 0
+        while made < count:
+            batch = min(2000, count - made)
+            with transaction.atomic():
+                self._batch(team, low, high, batch, today, span, rng)
+            made += batch
+            if count > 2000:
+                self.stdout.write(f"  {made}/{count} referrals")
+
+    def _batch(self, team, low, high, count, today, span, rng):
+        patients, referrals, steps, contacts, scores, events, summaries = [], [], [], [], [], [], []
+        now = timezone.now()
+        for _ in range(count):
+            patient = Patient(
+                id=uuid.uuid4(),
+                team=team,
+                given_name=rng.choice(GIVEN),
+                family_name=rng.choice(FAMILY),
+                nhs_number=nhs_number(rng) if rng.random() < 0.9 else None,
+                date_of_birth=today - dt.timedelta(days=rng.randint(18 * 365, 80 * 365)),
+                gp_practice=rng.choice(PRACTICES),
+                postcode=f"L{rng.randint(10, 39)} {rng.randint(1, 9)}AB",
+                long_term_conditions=rng.sample(
+                    ["diabetes", "copd", "cardiac", "chronic_pain", "ibs"], k=rng.choice([0, 0, 0, 1, 2])
+                ),
+            )
+            patients.append(patient)
+            received = today - dt.timedelta(days=rng.randint(0, span))
+            step = 2 if rng.random() < 0.7 else 3
+            coordinator = rng.choice(low if step == 2 else high)
+            referral = Referral(
+                id=uuid.uuid4(),
+                patient=patient,
+                team=team,
+                received_on=received,
+                source=rng.choice(ReferralSource.values),
+                presenting_problem=rng.choice(PresentingProblem.values),
+                ltc_pathway=bool(patient.long_term_conditions),
+                care_coordinator=coordinator,
+            )
+            referrals.append(referral)
+            self._trajectory(referral, step, coordinator, today, rng, steps, contacts, scores, events, now)
+            if referral.status == "awaiting_assessment" and rng.random() < 0.5:
+                referral.care_coordinator = None  # on the team's waiting list for allocation
+        Patient.objects.bulk_create(patients, batch_size=1000)
+        Referral.objects.bulk_create(referrals, batch_size=1000)
+        StepAssignment.objects.bulk_create(steps, batch_size=2000)
+        CareContact.objects.bulk_create(contacts, batch_size=2000)
+        QuestionnaireResponse.objects.bulk_create(scores, batch_size=2000)
+        ReferralEvent.objects.bulk_create(events, batch_size=2000)
+        by_referral_contacts, by_referral_scores = {}, {}
+        for c in contacts:
+            by_referral_contacts.setdefault(c.referral_id, []).append((c.date, c.appointment_type, c.attendance))
+        for q in scores:
+            by_referral_scores.setdefault(q.referral_id, []).append((q.measure, q.completed_on, q.total, q.item_9))
+        for referral in referrals:
+            facts, _ = referral_facts(
+                sorted(by_referral_contacts.get(referral.pk, []), key=lambda c: c[0]),
+                by_referral_scores.get(referral.pk, []),
+                ended_on=referral.discharged_on,
+            )
+            summaries.append(OutcomeSummary(referral_id=referral.pk, team_id=team.pk, **facts))
+        OutcomeSummary.objects.bulk_create(summaries, batch_size=2000)
+
+    def _trajectory(self, referral, step, clinician, today, rng, steps, contacts, scores, events, now):
+        """Contacts and scores for one referral: wait, assessment, weekly sessions, maybe discharge."""
+        kind = rng.choices(["improving", "flat", "deteriorating", "disengaging"], [55, 25, 8, 12])[0]
+        wait = rng.randint(3, 50)
+        assess_on = referral.received_on + dt.timedelta(days=wait)
+        referral.status = "awaiting_assessment"
+        if assess_on > today:
+            return
+        phq, gad = rng.randint(6, 24), rng.randint(4, 19)
+        planned = rng.randint(4, 8) if step == 2 else rng.randint(8, 16)
+        target_phq = {
+            "improving": rng.randint(2, 9),
+            "flat": phq + rng.randint(-3, 2),
+            "deteriorating": min(27, phq + rng.randint(4, 9)),
+            "disengaging": phq - rng.randint(0, 4),
+        }[kind]
+        target_gad = {
+            "improving": rng.randint(1, 7),
+            "flat": gad + rng.randint(-2, 2),
+            "deteriorating": min(21, gad + rng.randint(3, 6)),
+            "disengaging": gad - rng.randint(0, 3),
+        }[kind]
+        target_phq, target_gad = max(0, min(27, target_phq)), max(0, min(21, target_gad))
+
+        def add(on, appt, attendance, p=None, g=None):
+            contact = CareContact(
+                id=uuid.uuid4(),
+                referral=referral,
+                clinician=clinician,
+                date=on,
+                appointment_type=appt,
+                attendance=attendance,
+                mechanism=rng.choice(["01", "02", "11"]),
+                therapy_mode="1",
+                duration_minutes=45 if appt == "01" else (35 if step == 2 else 55),
+                created_by=clinician,
+                ltc_service=referral.ltc_pathway,
+                risk_note="Risk assessed: passive thoughts, no plan or intent; safety plan reviewed."
+                if p is not None and p >= 20
+                else "",
+            )
+            contacts.append(contact)
+            if p is None:
+                return
+            phq_items = spread(p, 9, 3, rng, keep_last_zero=p < 20)
+            for measure, total, items in (("PHQ9", p, phq_items), ("GAD7", g, spread(g, 7, 3, rng))):
+                scores.append(
+                    QuestionnaireResponse(
+                        contact=contact,
+                        referral=referral,
+                        measure=measure,
+                        completed_on=on,
+                        total=total,
+                        created_by=clinician,
+                        **dict(zip(ITEM_FIELDS, items, strict=False)),
+                    )
+                )
+
+        add(assess_on, "01", "5", phq, gad)
+        referral.status = "awaiting_treatment"
+        steps.append(
+            StepAssignment(
+                referral=referral,
+                step=step,
+                started_on=assess_on,
+                source=StepSource.ASSESSMENT,
+                reason="Assessed as suitable for " + ("low" if step == 2 else "high") + " intensity treatment",
+                decided_by=clinician,
+            )
+        )
+        on = assess_on + dt.timedelta(days=rng.randint(7, 45))
+        attended, dnas, last_on = 0, 0, assess_on
+        for session in range(1, planned + 1):
+            if on > today:
+                break
+            if kind == "disengaging" and session > 2 and rng.random() < 0.5:
+                add(on, "02", "3")
+                dnas += 1
+                if dnas >= 2:
+                    break
+            elif rng.random() < 0.1:
+                add(on, "02", rng.choice(["3", "2", "4"]))
+            else:
+                frac = session / planned
+                p = round(phq + (target_phq - phq) * frac + rng.uniform(-1.5, 1.5))
+                g = round(gad + (target_gad - gad) * frac + rng.uniform(-1.5, 1.5))
+                add(on, "02", "5" if rng.random() < 0.9 else "6", max(0, min(27, p)), max(0, min(21, g)))
+                attended += 1
+                referral.status = "in_treatment"
+            last_on = on
+            on += dt.timedelta(days=rng.choice([7, 7, 7, 14]))
+        finished = session >= planned or (kind == "disengaging" and dnas >= 2)
+        discharge_on = last_on + dt.timedelta(days=rng.randint(1, 14))
+        if finished and discharge_on <= today:
+            referral.status = "discharged"
+            referral.discharged_on = discharge_on
+            referral.end_code = EndCode.COMPLETED if kind != "disengaging" else EndCode.ENDED_EARLY_PATIENT
+            steps[-1].ended_on = discharge_on
+            events.append(
+                ReferralEvent(
+                    referral=referral, kind="discharged", to_value=referral.get_end_code_display(), by=clinician
+                )
+            )
+        referral.current_step = step

@@ -1,0 +1,214 @@
+"""Staff and teams, the step a referral sits on, review flags and the audit trail."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Team(models.Model):
+    """A Talking Therapies service (e.g. "Talking Matters Sefton"); staff and referrals belong to one."""
+
+    name = models.CharField(max_length=200, unique=True)
+    code = models.CharField(max_length=20, unique=True, help_text="Short code or ODS code")
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Require two-factor sign-in for managers and administrators"
+    )
+    review_parameters = models.JSONField(
+        default=dict, blank=True, help_text="Overrides of the review rule parameters for this team"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    PWP = "pwp", "Psychological Wellbeing Practitioner"
+    PWP_TRAINEE = "pwp_trainee", "PWP trainee"
+    HI_THERAPIST = "hi_therapist", "High intensity therapist"
+    HI_TRAINEE = "hi_trainee", "High intensity trainee"
+    STEP4 = "step4", "Step 4 specialist"
+    COUNSELLOR = "counsellor", "Counsellor"
+    MANAGER = "manager", "Service manager"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+CLINICAL_ROLES = {
+    Role.PWP,
+    Role.PWP_TRAINEE,
+    Role.HI_THERAPIST,
+    Role.HI_TRAINEE,
+    Role.STEP4,
+    Role.COUNSELLOR,
+}
+LOW_INTENSITY_ROLES = {Role.PWP, Role.PWP_TRAINEE}
+
+
+class Staff(AbstractUser):
+    """A member of staff: clinician, manager or administrator."""
+
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PWP)
+    is_supervisor = models.BooleanField(default=False, help_text="Supervises other staff")
+
+    class Meta:
+        verbose_name = "staff member"
+        verbose_name_plural = "staff"
+        ordering = ["last_name", "first_name", "username"]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def is_clinician(self):
+        return self.role in CLINICAL_ROLES
+
+    @property
+    def is_manager(self):
+        return self.role == Role.MANAGER
+
+    @property
+    def is_administrator(self):
+        return self.role == Role.ADMINISTRATOR or self.is_superuser
+
+
+class Step(models.IntegerChoices):
+    PREVENTION = 1, "Step 1: prevention and promotion"
+    LOW_INTENSITY = 2, "Step 2: low intensity"
+    HIGH_INTENSITY = 3, "Step 3: high intensity"
+    SPECIALIST = 4, "Step 4: secondary and specialist"
+    INPATIENT = 5, "Step 5: specialist and inpatient"
+
+
+class StepSource(models.TextChoices):
+    ASSESSMENT = "assessment", "Assessment"
+    CLINICIAN = "clinician", "Clinician decision"
+    REVIEW_FLAG = "review_flag", "Review flag"
+    SUPERVISION = "supervision", "Supervision decision"
+
+
+class StepAssignment(models.Model):
+    """One period on a step. Append-only: a change ends the open row and adds a new one."""
+
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="steps")
+    step = models.PositiveSmallIntegerField(choices=Step.choices)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    reason = models.TextField()
+    source = models.CharField(max_length=20, choices=StepSource.choices, default=StepSource.CLINICIAN)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    flag = models.ForeignKey("ReviewFlag", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["started_on", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral"], condition=Q(ended_on__isnull=True), name="one_open_step_per_referral"
+            ),
+            models.CheckConstraint(condition=Q(step__gte=1, step__lte=5), name="step_between_1_and_5"),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="step_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Step {self.step} from {self.started_on}"
+
+
+class FlagRule(models.TextChoices):
+    RISK = "risk", "Risk"
+    DETERIORATION = "deterioration", "Reliable deterioration"
+    NOT_IMPROVING = "not_improving", "Not improving"
+    RECOVERED = "recovered", "Recovered"
+    DISENGAGING = "disengaging", "Disengaging"
+    REVIEW_OVERDUE = "review_overdue", "Review overdue"
+    LONG_WAIT = "long_wait", "Long wait"
+
+
+class Recommendation(models.TextChoices):
+    STEP_UP = "step_up", "Consider stepping up"
+    STEP_DOWN = "step_down", "Consider stepping down"
+    STEP_OUT = "step_out", "Consider stepping out"
+    REVIEW = "review", "Review"
+    RISK = "risk", "Urgent risk review"
+
+
+class Severity(models.TextChoices):
+    RED = "red", "Red"
+    AMBER = "amber", "Amber"
+    GREEN = "green", "Green"
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+    CLEARED = "cleared", "Closed: condition cleared"
+
+
+class ReviewFlag(models.Model):
+    """An explainable finding of the review rules: which rule, what it recommends, and the evidence."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="flags")
+    rule = models.CharField(max_length=30, choices=FlagRule.choices)
+    recommendation = models.CharField(max_length=20, choices=Recommendation.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    explanation = models.TextField(blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    raised_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "rule"], condition=Q(status="open"), name="one_open_flag_per_referral_rule"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "rule"])]
+
+    def __str__(self):
+        return f"{self.get_rule_display()} ({self.get_status_display()})"
+
+
+class AuditEvent(models.Model):
+    """Who did or saw what, when and from where. Append-only: never updated or deleted."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    patient_id = models.UUIDField(null=True, blank=True, db_index=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["actor", "at"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")

@@ -1,0 +1,110 @@
+"""Foundation: constraints enforced by the database, migrations clean, settings refuse unsafe starts."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from outcomes.models import QuestionnaireResponse
+from referrals.models import CareContact
+from stepped_care.models import StepAssignment
+from tests.paths import REPO
+
+
+def make_contact(referral, pwp):
+    return CareContact.objects.create(
+        referral=referral,
+        clinician=pwp,
+        date=referral.received_on,
+        appointment_type="01",
+        attendance="5",
+        created_by=pwp,
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("measure", "items", "ok"),
+    [
+        ("PHQ9", [3] * 9, True),
+        ("PHQ9", [3] * 8 + [4], False),
+        ("PHQ9", [0] * 8 + [None], False),
+        ("GAD7", [3] * 7 + [None, None], True),
+        ("GAD7", [3] * 7 + [1, None], False),
+        ("WSAS", [8] * 5 + [None] * 4, True),
+        ("WSAS", [9] + [0] * 4 + [None] * 4, False),
+    ],
+)
+def test_item_ranges_are_enforced_by_the_database(referral, pwp, measure, items, ok):
+    contact = make_contact(referral, pwp)
+    values = {f"item_{n}": v for n, v in enumerate(items, start=1)}
+    total = sum(v or 0 for v in items)
+    row = QuestionnaireResponse(
+        contact=contact,
+        referral=referral,
+        measure=measure,
+        completed_on=contact.date,
+        total=total,
+        created_by=pwp,
+        **values,
+    )
+    if ok:
+        row.save()
+    else:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            row.save()
+
+
+@pytest.mark.django_db
+def test_questionnaire_total_must_equal_the_items(referral, pwp):
+    contact = make_contact(referral, pwp)
+    row = QuestionnaireResponse(
+        contact=contact,
+        referral=referral,
+        measure="GAD7",
+        completed_on=contact.date,
+        total=5,
+        created_by=pwp,
+        **{f"item_{n}": 1 for n in range(1, 8)},
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        row.save()
+
+
+@pytest.mark.django_db
+def test_only_one_open_step_per_referral(referral, pwp):
+    StepAssignment.objects.create(
+        referral=referral, step=2, started_on=referral.received_on, reason="a", decided_by=pwp
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StepAssignment.objects.create(
+            referral=referral, step=3, started_on=referral.received_on, reason="b", decided_by=pwp
+        )
+
+
+def run_manage(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_no_missing_migrations():
+    result = run_manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_settings_refuse_to_start_without_secret_key_when_debug_is_off():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_deploy_check_is_clean_in_production_shape():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECURE_SSL_REDIRECT", "DEBUG")}
+    env["SECRET_KEY"] = "x" * 64 + "-production-shaped-secret-for-the-check"
+    env["ALLOWED_HOSTS"] = "talking-therapies.example.nhs.uk"
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr

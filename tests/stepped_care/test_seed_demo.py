@@ -1,0 +1,24 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from referrals.models import CareContact, Referral
+from stepped_care.models import Staff
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", "--password", "demo-password-123", "--referrals", "40")
+    counts = (Staff.objects.count(), Referral.objects.count(), CareContact.objects.count())
+    call_command("seed_demo", "--password", "demo-password-123", "--referrals", "40")
+    assert (Staff.objects.count(), Referral.objects.count(), CareContact.objects.count()) == counts
+    assert counts[1] == 40 and counts[2] > 40
+    for username in ("pwp1", "pwp2", "hit1", "supervisor1", "manager1", "admin"):
+        assert Staff.objects.get(username=username).check_password("demo-password-123")
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("seed_demo", "--referrals", "1")
