@@ -28,8 +28,12 @@ test: $(STAMP)
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+# Security linter over our Django apps (every folder with a models.py): no medium or high findings.
+BANDIT_TARGETS := $(patsubst %/,%,$(dir $(wildcard */models.py)))
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(PY) -m bandit -q -r $(BANDIT_TARGETS) -ll
 
 bench: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest tests/bench -p no:cacheprovider -s $(PYTEST_ARGS) --run-bench
