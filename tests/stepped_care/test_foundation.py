@@ -85,6 +85,8 @@ def test_only_one_open_step_per_referral(referral, pwp):
 
 
 def run_manage(*args, env=None):
+    if env is not None:  # the browser tests' async-unsafe switch must not leak into a deployment check
+        env = {k: v for k, v in env.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )
