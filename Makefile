@@ -35,8 +35,10 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m bandit -q -r $(BANDIT_TARGETS) -ll
 
+# Benchmarks need PostgreSQL; --reuse-db keeps the seeded data between runs.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/stepped_care_bench
 bench: $(STAMP)
-	$(TEST_ENV) $(PY) -m pytest tests/bench -p no:cacheprovider -s $(PYTEST_ARGS) --run-bench
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(TEST_ENV) $(PY) -m pytest tests/bench --run-bench --reuse-db -s -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
