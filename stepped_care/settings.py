@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "referrals",
     "outcomes",
     "supervision",
+    "workshops",
 ]
 
 MIDDLEWARE = [
