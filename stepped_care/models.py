@@ -170,6 +170,11 @@ class ReviewFlag(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     resolution_note = models.TextField(blank=True)
+    # The occurrence of the condition (e.g. the date of the PHQ-9 that raised it): a flag resolved by a
+    # clinician is not raised again for the same episode. The digest changes when the finding does.
+    episode = models.CharField(max_length=100, blank=True)
+    digest = models.CharField(max_length=32, blank=True, editable=False)
+    updated_at = models.DateTimeField(null=True, blank=True, help_text="When a review last changed the finding")
 
     class Meta:
         ordering = ["-raised_at"]
