@@ -212,6 +212,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=15),
     },
 }
+# With the broker down, queuing a review gives up within about a second: the clinical write has
+# committed, the risk flag was raised in its transaction and the nightly scan catches up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "2"))
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# The nightly review scan sends this many referral ids per task (several workers share the scan).
+REVIEW_SCAN_CHUNK_SIZE = int(os.environ.get("REVIEW_SCAN_CHUNK_SIZE", "2000"))
 
 # Clinical standards that services and NHS England change: one place (see stepped_care/standards.py).
 CLINICAL_STANDARDS = {
