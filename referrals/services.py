@@ -10,7 +10,7 @@ from django.utils import timezone
 from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, WSAS, ScoringError
 from outcomes.services import record_questionnaire, refresh_summary
 from stepped_care import audit
-from stepped_care.services import bump_version, lock_referral
+from stepped_care.services import bump_version, lock_referral, raise_risk_flag
 
 from .codes import (
     ATTENDED_CODES,
@@ -237,6 +237,8 @@ def log_contact(
             **{f: s.total for f, s in scored.items()},
         },
     )
+    if phq is not None and phq.risk:
+        raise_risk_flag(referral)  # in this transaction: a safety signal never waits for the broker
     queue_review(referral.pk)
     return contact
 

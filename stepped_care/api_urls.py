@@ -5,6 +5,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from referrals.api import ContactViewSet, PatientViewSet, ReferralViewSet
+from supervision.api import CaseListViewSet, ComplianceView, DecisionViewSet, RelationshipViewSet, SessionViewSet
 
 from .api import MeView
 
@@ -12,9 +13,14 @@ router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("supervision/relationships", RelationshipViewSet, basename="supervision-relationship")
+router.register("supervision/sessions", SessionViewSet, basename="supervision-session")
+router.register("supervision/decisions", DecisionViewSet, basename="supervision-decision")
+router.register("supervision/case-lists", CaseListViewSet, basename="supervision-case-list")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("supervision/compliance/", ComplianceView.as_view(), name="api-supervision-compliance"),
     path("", include(router.urls)),
 ]

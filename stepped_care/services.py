@@ -1,14 +1,20 @@
-"""Stepped-care writes: changing a referral's step. One function per use case, each audited."""
+"""Stepped-care writes: changing a referral's step; raising, clearing and resolving review flags.
+One function per use case, each in a transaction, each audited."""
 
 import datetime as dt
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import audit
+from . import audit, review
 from .exceptions import Conflict
-from .models import Step, StepAssignment, StepSource
+from .models import AuditEvent, FlagStatus, Recommendation, ReviewFlag, Step, StepAssignment, StepSource
+from .standards import standards
 
 
 def lock_referral(referral, expected_version=None):
@@ -72,6 +78,269 @@ def change_step(*, referral, step, reason, by, source=StepSource.CLINICIAN, flag
     return assignment
 
 
-def review_referral(referral_id):
-    """Run the review rules for one referral and raise or clear its flags (see review.py)."""
-    return None
+# ---------------------------------------------------------------------------------------------
+# Review flags: raising and clearing them (the review engine) and resolving them (clinicians)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReviewOutcome:
+    """What one review run found and changed: counts, and the changes themselves for --dry-run."""
+
+    reviewed: int = 0
+    raised: list = field(default_factory=list)  # (referral_id, Finding)
+    updated: list = field(default_factory=list)  # (referral_id, flag_id, Finding)
+    cleared: list = field(default_factory=list)  # (referral_id, flag_id, rule, reason)
+    unchanged: int = 0
+
+    @property
+    def changes(self):
+        return len(self.raised) + len(self.updated) + len(self.cleared)
+
+    def add(self, other):
+        self.reviewed += other.reviewed
+        self.raised += other.raised
+        self.updated += other.updated
+        self.cleared += other.cleared
+        self.unchanged += other.unchanged
+        return self
+
+
+def _digest(finding):
+    """A short fingerprint of everything a flag shows, so an unchanged finding costs no write."""
+    text = repr((finding.recommendation, finding.severity, finding.explanation, finding.evidence, finding.episode))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def team_review_parameters(overrides):
+    """A team's rule parameters; an invalid override is logged and the default used instead."""
+    errors = review.validate_parameters(overrides)
+    if errors:
+        log.error("Invalid review parameters %s; using the defaults for those", errors)
+    return review.parameters(overrides, strict=False)
+
+
+def _plan(referral_ids, today, rules=None, lock=False):
+    """Read the histories, evaluate the rules and compare with the flags: the differences to write."""
+    from . import queries
+
+    mixed = standards()["mixed_reliable_change"]
+    referrals = queries.referral_rows(referral_ids, lock=lock)
+    params = {tid: team_review_parameters(p) for tid, p in queries.team_parameters(r[1] for r in referrals).items()}
+    contacts = {}
+    for row in queries.contact_rows(referral_ids):
+        contacts.setdefault(row[0], []).append(row[1:])
+    open_flags, resolved = {}, set()
+    for pk, rid, rule, status, episode, digest in queries.flag_rows(referral_ids):
+        if status == FlagStatus.OPEN:
+            open_flags.setdefault(rid, {})[rule] = (pk, digest)
+        else:
+            resolved.add((rid, rule, episode))
+    outcome, patients = ReviewOutcome(), {}
+    for rid, team_id, patient_id, status, received_on, step, step_on, supervised_on in referrals:
+        history = review.History(status, received_on, step, step_on, contacts.get(rid, ()), supervised_on)
+        team_params = params.get(team_id) or review.DEFAULT_PARAMETERS
+        findings = review.evaluate(history, today, team_params, mixed_policy=mixed)
+        current = open_flags.get(rid, {})
+        outcome.reviewed += 1
+        changed = False
+        found_rules = set()
+        for finding in findings:
+            if rules is not None and finding.rule not in rules:
+                continue
+            if (rid, finding.rule, finding.episode) in resolved and finding.rule not in current:
+                continue  # a clinician already resolved this very episode
+            found_rules.add(finding.rule)
+            flag = current.get(finding.rule)
+            if flag is None:
+                outcome.raised.append((rid, finding))
+                changed = True
+            elif flag[1] != _digest(finding):
+                outcome.updated.append((rid, flag[0], finding))
+                changed = True
+        for rule, (flag_id, _) in current.items():
+            if rule in found_rules or (rules is not None and rule not in rules):
+                continue
+            reason = review.clear_reason(rule, history, today, team_params)
+            outcome.cleared.append((rid, flag_id, rule, reason))
+            changed = True
+        if not changed:
+            outcome.unchanged += 1
+        patients[rid] = patient_id
+    outcome.patients = patients
+    return outcome
+
+
+def _audit_rows(outcome, now):
+    rows = []
+    address = audit.client_address.get()
+
+    def event(action, flag_id, rid, changes):
+        rows.append(
+            AuditEvent(
+                at=now,
+                actor=None,
+                action=action,
+                object_type="stepped_care.reviewflag",
+                object_id=str(flag_id),
+                patient_id=outcome.patients.get(rid),
+                client_address=address,
+                changes=audit._jsonable(changes),
+            )
+        )
+
+    return rows, event
+
+
+def _apply(outcome):
+    """Write the differences: new flags in one insert, changed ones updated, cleared ones closed. Every
+    change leaves an audit event (actor: the review engine)."""
+    now = timezone.now()
+    rows, event = _audit_rows(outcome, now)
+    new = []
+    for rid, finding in outcome.raised:
+        flag = ReviewFlag(
+            id=uuid.uuid4(),
+            referral_id=rid,
+            rule=finding.rule,
+            recommendation=finding.recommendation,
+            severity=finding.severity,
+            explanation=finding.explanation,
+            evidence=finding.evidence,
+            episode=finding.episode,
+            digest=_digest(finding),
+        )
+        new.append(flag)
+        event(
+            "flag.raise", flag.id, rid, {"rule": finding.rule, "severity": finding.severity, "why": finding.explanation}
+        )
+    ReviewFlag.objects.bulk_create(new, batch_size=1000)
+    for rid, flag_id, finding in outcome.updated:
+        ReviewFlag.objects.filter(pk=flag_id, status=FlagStatus.OPEN).update(
+            recommendation=finding.recommendation,
+            severity=finding.severity,
+            explanation=finding.explanation,
+            evidence=finding.evidence,
+            episode=finding.episode,
+            digest=_digest(finding),
+            updated_at=now,
+        )
+        event(
+            "flag.update",
+            flag_id,
+            rid,
+            {"rule": finding.rule, "severity": finding.severity, "why": finding.explanation},
+        )
+    for rid, flag_id, rule, reason in outcome.cleared:
+        ReviewFlag.objects.filter(pk=flag_id, status=FlagStatus.OPEN).update(
+            status=FlagStatus.CLEARED, resolved_at=now, resolution_note=reason
+        )
+        event("flag.clear", flag_id, rid, {"rule": rule, "why": reason})
+    AuditEvent.objects.bulk_create(rows, batch_size=1000)
+
+
+def review_referrals(referral_ids, *, today=None, dry_run=False, rules=None):
+    """Review these referrals: raise new flags, update changed ones, clear those that no longer hold.
+
+    Idempotent: a second run on the same data changes nothing. The first pass reads without locks; only
+    referrals whose flags must change are then locked, re-read and written, in one transaction, so a
+    contact logged meanwhile is never overwritten by a review of the older data.
+    """
+    referral_ids = [str(r) for r in referral_ids]
+    today = today or timezone.localdate()
+    rules = set(rules) if rules is not None else None
+    outcome = _plan(referral_ids, today, rules)
+    if dry_run or not outcome.changes:
+        return outcome
+    changed = sorted(
+        {str(r[0]) for r in outcome.raised}
+        | {str(r[0]) for r in outcome.updated}
+        | {str(r[0]) for r in outcome.cleared}
+    )
+    with transaction.atomic():
+        locked = _plan(changed, today, rules, lock=True)
+        _apply(locked)
+    touched = {r[0] for r in locked.raised} | {r[0] for r in locked.updated} | {r[0] for r in locked.cleared}
+    locked.reviewed, locked.unchanged = outcome.reviewed, outcome.reviewed - len(touched)
+    return locked
+
+
+def review_referral(referral_id, *, today=None, dry_run=False):
+    """Run the review rules for one referral and raise, update or clear its flags (see review.py)."""
+    return review_referrals([referral_id], today=today, dry_run=dry_run)
+
+
+def raise_risk_flag(referral):
+    """Raise the risk flag now, in the caller's transaction: a safety signal must not wait for the
+    broker (the queued full review follows)."""
+    return review_referrals([referral.pk], rules={review.RISK})
+
+
+def scan(*, team_id=None, chunk_size=2000, today=None, dry_run=False):
+    """Review every active referral in chunks, in this process (the command and the benchmark)."""
+    from . import queries
+
+    ids = queries.active_referral_ids(team_id)
+    total = ReviewOutcome()
+    for start in range(0, len(ids), chunk_size):
+        total.add(review_referrals(ids[start : start + chunk_size], today=today, dry_run=dry_run))
+    return total
+
+
+def chunks(ids, size):
+    return [[str(i) for i in ids[start : start + size]] for start in range(0, len(ids), size)]
+
+
+RESOLVE_ACTIONS = ("accept", "dismiss")
+
+
+@transaction.atomic
+def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None):
+    """A clinician accepts or dismisses an open flag. Accepting a step-up or step-down changes the step
+    (the step form's service, with this flag as its source); accepting a step-out discharges with an
+    end code; dismissing needs a reason. Audited."""
+    from referrals.services import discharge, queue_review
+
+    reason = (reason or "").strip()
+    referral = lock_referral(flag.referral)
+    flag = ReviewFlag.objects.select_for_update().get(pk=flag.pk)
+    if flag.status != FlagStatus.OPEN:
+        raise Conflict(f"This flag is already {flag.get_status_display().lower()}; reload the page.")
+    errors = {}
+    if action not in RESOLVE_ACTIONS:
+        errors["action"] = "Choose accept or dismiss."
+    elif action == "dismiss" and not reason:
+        errors["reason"] = "Say why the flag is dismissed."
+    if errors:
+        raise ValidationError(errors)
+    changes = {"rule": flag.rule, "recommendation": flag.recommendation, "action": action, "reason": reason}
+    flag.status = FlagStatus.ACCEPTED if action == "accept" else FlagStatus.DISMISSED
+    flag.resolved_at = timezone.now()
+    flag.resolved_by = by
+    flag.resolution_note = reason
+    flag.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
+    if action == "accept" and flag.recommendation in (Recommendation.STEP_UP, Recommendation.STEP_DOWN):
+        if referral.current_step is None:
+            raise ValidationError({"step": "The referral has no step yet: assign its first step from the referral."})
+        default = referral.current_step + (1 if flag.recommendation == Recommendation.STEP_UP else -1)
+        target = step or default
+        if target not in Step.values:
+            raise ValidationError({"step": f"There is no step {target}; choose a step from 1 to 5."})
+        assignment = change_step(
+            referral=referral,
+            step=target,
+            reason=reason or f"{flag.get_recommendation_display()}: {flag.explanation}",
+            by=by,
+            source=StepSource.REVIEW_FLAG,
+            flag=flag,
+        )
+        changes |= {"from_step": referral.current_step, "to_step": assignment.step}
+    elif action == "accept" and flag.recommendation == Recommendation.STEP_OUT:
+        if not end_code:
+            raise ValidationError({"end_code": "Choose the referral end code for the discharge."})
+        discharge(referral=referral, end_code=end_code, by=by, note=reason or flag.explanation)
+        changes["end_code"] = end_code
+    audit.record(by, f"flag.{action}", flag, patient_id=referral.patient_id, changes=changes)
+    queue_review(referral.pk)
+    return flag

@@ -1,10 +1,49 @@
-"""Thin Celery tasks: load ids, call a service. The review engine fills these in (issue 5)."""
+"""Thin Celery tasks: load ids, call a service, retry on database errors.
+
+Every task is idempotent (a review compares findings with the flags and writes only the differences),
+acknowledged late (a worker killed mid-task leaves the message to be delivered again) and retried with
+exponential backoff when the database is unavailable.
+"""
 
 from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+RETRY = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
-@shared_task(acks_late=True)
+@shared_task(**RETRY)
 def review_referral(referral_id):
+    """Review one referral (queued after every logged contact, on commit)."""
     from .services import review_referral as review
 
-    return review(referral_id)
+    return review(referral_id).changes
+
+
+@shared_task(**RETRY)
+def review_chunk(referral_ids):
+    """Review one chunk of the nightly scan."""
+    from .services import review_referrals
+
+    return review_referrals(referral_ids).changes
+
+
+@shared_task(**RETRY)
+def scan_active_referrals(chunk_size=None):
+    """The nightly scan (Celery beat): fan the active referrals out in chunks of ids, so that several
+    workers share it. Sending a chunk twice is harmless."""
+    from .queries import active_referral_ids
+    from .services import chunks
+
+    parts = chunks(active_referral_ids(), chunk_size or settings.REVIEW_SCAN_CHUNK_SIZE)
+    for part in parts:
+        review_chunk.delay(part)
+    return len(parts)

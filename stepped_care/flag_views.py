@@ -1,0 +1,61 @@
+"""Resolving a review flag from the browser: parse the form, call the service, go back."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from . import audit, queries, services
+from .exceptions import Conflict
+from .forms import FlagResolveForm
+from .models import FlagStatus
+
+
+def can_resolve(user):
+    """Clinicians decide on flags (a step change or a discharge is a clinical decision)."""
+    return bool(user and user.is_authenticated and (user.is_clinician or user.is_superuser))
+
+
+def _back(request, flag):
+    wanted = request.POST.get("next") or request.GET.get("next")
+    if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure()):
+        return wanted
+    try:
+        return reverse("referrals:detail", args=[flag.referral_id])
+    except NoReverseMatch:
+        return reverse("home")
+
+
+@require_http_methods(["GET", "POST"])
+def flag_resolve(request, pk):
+    flag = get_object_or_404(queries.flags_visible_to(request.user).select_related("referral__patient"), pk=pk)
+    back = _back(request, flag)
+    allowed = can_resolve(request.user) and flag.status == FlagStatus.OPEN
+    if request.method == "POST":
+        if not can_resolve(request.user):
+            raise PermissionDenied("Only clinicians accept or dismiss review flags.")
+        form = FlagResolveForm(request.POST, flag=flag)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+            try:
+                services.resolve_flag(flag=flag, by=request.user, **data)
+            except Conflict as exc:
+                messages.error(request, exc.message)
+                return redirect(back)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                verb = "accepted" if data["action"] == "accept" else "dismissed"
+                messages.success(request, f"{flag.get_rule_display()} flag {verb}.")
+                return redirect(back)
+    else:
+        form = FlagResolveForm(flag=flag)
+        audit.record(request.user, "flag.view", flag, patient_id=flag.referral.patient_id)
+    return render(
+        request,
+        "stepped_care/flag_resolve.html",
+        {"flag": flag, "form": form, "back": back, "allowed": allowed},
+    )
