@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 from referrals.api import ContactViewSet, PatientViewSet, ReferralViewSet
 from supervision.api import CaseListViewSet, ComplianceView, DecisionViewSet, RelationshipViewSet, SessionViewSet
 
-from .api import MeView
+from .api import FlagViewSet, MeView
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
@@ -17,6 +17,7 @@ router.register("supervision/relationships", RelationshipViewSet, basename="supe
 router.register("supervision/sessions", SessionViewSet, basename="supervision-session")
 router.register("supervision/decisions", DecisionViewSet, basename="supervision-decision")
 router.register("supervision/case-lists", CaseListViewSet, basename="supervision-case-list")
+router.register("flags", FlagViewSet, basename="flag")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import flag_views, views
 
 
 @login_not_required
@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", health, name="health"),
+    path("flags/<uuid:pk>/resolve/", flag_views.flag_resolve, name="resolve_flag"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("stepped_care.api_urls")),
     path("supervision/", include("supervision.urls")),
