@@ -7,9 +7,11 @@ their team; superusers see everything.
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 WAITING = ("awaiting_assessment", "awaiting_treatment")
+TREND_MEASURES = ("PHQ9", "GAD7")
 
 
 def _management_role(user):
@@ -47,6 +49,56 @@ class ReferralQuerySet(models.QuerySet):
 
     def active(self):
         return self.exclude(status="discharged")
+
+    def with_list_facts(self):
+        """Annotate what the caseload and waiting list show, from OutcomeSummary and open flags,
+        in the same single query (no per-row queries whatever the list length)."""
+        ReviewFlag = apps.get_model("stepped_care", "ReviewFlag")
+        open_flags = ReviewFlag.objects.filter(referral=OuterRef("pk"), status="open")
+        flag_count = open_flags.order_by().values("referral").annotate(n=Count("pk")).values("n")
+        return self.select_related("patient", "care_coordinator").annotate(
+            phq9_last=F("summary__phq9_last"),
+            gad7_last=F("summary__gad7_last"),
+            phq9_latest_item9=F("summary__phq9_latest_item9"),
+            attended_contacts=Coalesce(F("summary__attended_contacts"), 0),
+            dna_count=Coalesce(F("summary__dna_count"), 0),
+            last_contact_on=F("summary__last_contact_on"),
+            last_attended_on=F("summary__last_attended_on"),
+            open_flag_count=Coalesce(Subquery(flag_count, output_field=IntegerField()), 0),
+            has_risk_flag=Exists(open_flags.filter(rule="risk")),
+        )
+
+    def with_trends_and_flags(self):
+        """Prefetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores``
+        and the open flags, risk first, as ``open_flags``."""
+        Response = apps.get_model("outcomes", "QuestionnaireResponse")
+        scores = (
+            Response.objects.filter(measure__in=TREND_MEASURES, entered_in_error=False, contact__entered_in_error=False)
+            .order_by("completed_on", "created_at")
+            .only("id", "referral_id", "measure", "completed_on", "total")
+        )
+        return self.prefetch_related(
+            Prefetch("questionnaires", queryset=scores, to_attr="trend_scores"),
+            Prefetch("flags", queryset=open_flags_risk_first(), to_attr="open_flags"),
+        )
+
+
+def open_flags_risk_first():
+    """Open review flags in the order a clinician should read them: risk, then red, amber, green."""
+    ReviewFlag = apps.get_model("stepped_care", "ReviewFlag")
+    return (
+        ReviewFlag.objects.filter(status="open")
+        .annotate(
+            risk_order=Case(When(rule="risk", then=Value(0)), default=Value(1), output_field=IntegerField()),
+            severity_order=Case(
+                When(severity="red", then=Value(0)),
+                When(severity="amber", then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by("risk_order", "severity_order", "-raised_at")
+    )
 
 
 class PatientQuerySet(models.QuerySet):

@@ -1,0 +1,277 @@
+"""Presenters: turn referrals, scores and events into what the templates show, so that templates stay
+free of logic. No queries here: the views hand in rows already fetched (with a fixed number of queries)
+and ``today``, so that days-since and days-waited are plain arithmetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from outcomes.charts import questionnaire_chart, sparkline
+from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, ScoringError, severity
+from stepped_care.models import Step
+
+from .codes import ReferralStatus
+
+STEP_LABELS = dict(Step.choices)
+
+
+@dataclass(frozen=True)
+class ScoreCell:
+    measure: str
+    value: int
+    severity: str
+
+    @property
+    def css(self) -> str:
+        return "severity-" + self.severity.replace(" ", "-")
+
+    @property
+    def max_total(self) -> int:
+        return INSTRUMENTS[self.measure].max_total
+
+    @property
+    def is_case(self) -> bool:
+        cut = INSTRUMENTS[self.measure].caseness
+        return cut is not None and self.value >= cut
+
+
+def score_cell(measure, value):
+    if value is None:
+        return None
+    try:
+        return ScoreCell(measure, value, severity(measure, value))
+    except ScoringError:
+        return None
+
+
+def step_label(step):
+    return STEP_LABELS.get(step, "Not yet assigned") if step else "Not yet assigned"
+
+
+def short_step(step):
+    return f"Step {step}" if step else "–"
+
+
+@dataclass
+class CaseloadRow:
+    referral: object
+    phq9: ScoreCell | None
+    gad7: ScoreCell | None
+    phq9_trend: str
+    gad7_trend: str
+    trend_points: int
+    trend_summary: str
+    flags: list
+    days_since_contact: int | None
+    risk: bool
+
+    @property
+    def patient(self):
+        return self.referral.patient
+
+
+def _trend_values(scores, measure):
+    return [s.total for s in scores if s.measure == measure]
+
+
+def _trend_summary(phq, gad):
+    parts = []
+    for name, values in (("PHQ-9", phq), ("GAD-7", gad)):
+        if values:
+            parts.append(f"{name} " + ", ".join(str(v) for v in values))
+    return "; ".join(parts) or "No scores yet"
+
+
+def caseload_rows(referrals, today: dt.date):
+    """Rows for the caseload table from referrals annotated by ``with_list_facts`` and prefetched by
+    ``with_trends_and_flags``."""
+    rows = []
+    y_max = max(INSTRUMENTS[PHQ9].max_total, INSTRUMENTS[GAD7].max_total)
+    for r in referrals:
+        phq = _trend_values(r.trend_scores, PHQ9)
+        gad = _trend_values(r.trend_scores, GAD7)
+        rows.append(
+            CaseloadRow(
+                referral=r,
+                phq9=score_cell(PHQ9, r.phq9_last),
+                gad7=score_cell(GAD7, r.gad7_last),
+                phq9_trend=sparkline(phq, y_max=y_max),
+                gad7_trend=sparkline(gad, y_max=y_max),
+                trend_points=max(len(phq), len(gad)),
+                trend_summary=_trend_summary(phq, gad),
+                flags=list(r.open_flags),
+                days_since_contact=(today - r.last_attended_on).days if r.last_attended_on else None,
+                risk=bool(r.has_risk_flag or (r.phq9_latest_item9 or 0) > 0),
+            )
+        )
+    return rows
+
+
+@dataclass
+class WaitingRow:
+    referral: object
+    days_waited: int
+    mark: str  # "within", "past_6_weeks", "past_18_weeks"
+    mark_label: str
+    days_to_next_mark: int | None
+
+    @property
+    def patient(self):
+        return self.referral.patient
+
+    @property
+    def weeks_waited(self):
+        return self.days_waited // 7
+
+
+def waiting_rows(referrals, today: dt.date, waits: dict):
+    """Days waited since the referral was received, against the 6- and 18-week marks (standards)."""
+    six, eighteen = waits["six_weeks_days"], waits["eighteen_weeks_days"]
+    rows = []
+    for r in referrals:
+        days = (today - r.received_on).days
+        if days > eighteen:
+            mark, label, left = "past_18_weeks", "Past 18 weeks", None
+        elif days > six:
+            mark, label, left = "past_6_weeks", "Past 6 weeks", eighteen - days
+        else:
+            mark, label, left = "within", "Within 6 weeks", six - days
+        rows.append(WaitingRow(r, days, mark, label, left))
+    return rows
+
+
+@dataclass
+class ScoreRow:
+    """One contact's questionnaires, as a row of the questionnaire table."""
+
+    on: dt.date
+    contact: object
+    cells: dict = field(default_factory=dict)  # measure -> ScoreCell
+    wsas: int | None = None
+    wsas_severity: str | None = None
+    item9: int | None = None
+
+    @property
+    def phq9(self):
+        return self.cells.get(PHQ9)
+
+    @property
+    def gad7(self):
+        return self.cells.get(GAD7)
+
+
+def score_rows(contacts):
+    """The questionnaire table: valid contacts with at least one valid questionnaire, oldest first."""
+    rows = []
+    for contact in sorted(contacts, key=lambda c: (c.date, c.time or dt.time.min, c.created_at)):
+        if contact.entered_in_error:
+            continue
+        responses = [q for q in contact.questionnaires.all() if not q.entered_in_error]
+        if not responses:
+            continue
+        row = ScoreRow(on=contact.date, contact=contact)
+        for q in responses:
+            if q.measure == WSAS:
+                row.wsas, row.wsas_severity = q.total, severity(WSAS, q.total)
+            else:
+                row.cells[q.measure] = score_cell(q.measure, q.total)
+            if q.measure == PHQ9:
+                row.item9 = q.item_9
+        rows.append(row)
+    return rows
+
+
+def trajectory(rows):
+    """Chart geometry and an accessible description from the questionnaire table rows."""
+    points = {PHQ9: [], GAD7: []}
+    for row in rows:
+        for measure in (PHQ9, GAD7):
+            if measure in row.cells and row.cells[measure] is not None:
+                points[measure].append((row.on, row.cells[measure].value))
+    chart = questionnaire_chart(points)
+    parts = []
+    for measure, values in points.items():
+        name = INSTRUMENTS[measure].name
+        if not values:
+            parts.append(f"no {name} scores")
+        elif len(values) == 1:
+            parts.append(f"{name} {values[0][1]} on {values[0][0]:%d %b %Y}")
+        else:
+            parts.append(
+                f"{name} from {values[0][1]} on {values[0][0]:%d %b %Y} to {values[-1][1]} "
+                f"on {values[-1][0]:%d %b %Y} over {len(values)} scores"
+            )
+    description = "; ".join(parts) + (
+        f". Caseness lines at {INSTRUMENTS[PHQ9].name} {INSTRUMENTS[PHQ9].caseness} "
+        f"and {INSTRUMENTS[GAD7].name} {INSTRUMENTS[GAD7].caseness}."
+    )
+    return chart, description
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    at: dt.datetime
+    title: str
+    detail: str
+    by: object
+    kind: str
+
+
+def history(events, steps):
+    """Referral events (received, allocated, status, discharged) and step changes, newest first."""
+    items = [
+        HistoryItem(
+            at=e.at,
+            title=(
+                f"Allocated to {e.to_value}"
+                if e.kind == "allocated"
+                else (f"{e.get_kind_display()}: {e.to_value}" if e.to_value else e.get_kind_display())
+            ),
+            detail=(f"Previously {e.from_value}. " if e.from_value else "") + (e.note or ""),
+            by=e.by,
+            kind=e.kind,
+        )
+        for e in events
+    ]
+    items += [
+        HistoryItem(
+            at=s.created_at,
+            title=f"{step_label(s.step)} from {s.started_on:%d %b %Y}",
+            detail=f"{s.get_source_display()}: {s.reason}",
+            by=s.decided_by,
+            kind="step",
+        )
+        for s in steps
+    ]
+    return sorted(items, key=lambda i: i.at, reverse=True)
+
+
+def is_open(referral):
+    return referral.status != ReferralStatus.DISCHARGED
+
+
+def nhs_number_display(value):
+    """NHS numbers are read in 3-3-4 groups."""
+    if not value or len(value) != 10:
+        return value or ""
+    return f"{value[:3]} {value[3:6]} {value[6:]}"
+
+
+def age_on(born: dt.date, today: dt.date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def questionnaire_spec():
+    """The instruments as the session form's script needs them (names, items, bands, caseness)."""
+    return {
+        code: {
+            "name": inst.name,
+            "count": inst.item_count,
+            "max": inst.max_total,
+            "bands": [[b.low, b.high, b.label] for b in inst.bands],
+            "caseness": inst.caseness,
+            "risk_item": RISK_ITEM if code == PHQ9 else None,
+        }
+        for code, inst in INSTRUMENTS.items()
+    }

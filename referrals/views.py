@@ -1,0 +1,526 @@
+"""The clinician's pages: caseload, waiting list and allocation, new patient and referral, the
+referral page, log a session, change step, discharge, contact entered in error.
+
+Thin: a form parses, a service writes (and validates), a query reads. Every read is scoped with
+``visible_to(user)``, so a record the user may not see is a 404, never a 403 that confirms it exists.
+List pages run a fixed number of queries whatever their length (see tests/referrals/test_views.py).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from outcomes.scoring import INSTRUMENTS
+from outcomes.services import compute_outcome
+from stepped_care import audit
+from stepped_care.exceptions import Conflict
+from stepped_care.models import Step, StepSource
+from stepped_care.services import change_step
+from stepped_care.standards import standards
+
+from . import presenters, services
+from .codes import ACTIVE_STATUSES, WAITING_STATUSES, AppointmentType, PresentingProblem
+from .forms import (
+    AllocateForm,
+    ContactErrorForm,
+    DischargeForm,
+    PatientForm,
+    ReferralForm,
+    SessionForm,
+    StepForm,
+    team_clinicians,
+)
+from .models import CareContact, Patient, Referral
+from .queries import open_flags_risk_first
+
+INVALID = 400  # a form with errors is re-rendered with this status, everything typed kept
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _visible_referral(request, pk, *related):
+    return get_object_or_404(
+        Referral.objects.visible_to(request.user).select_related("patient", "care_coordinator", *related), pk=pk
+    )
+
+
+def _require_clinician(user):
+    if not (user.is_clinician or user.is_superuser):
+        raise PermissionDenied("Only clinicians record clinical care.")
+
+
+def _require_allocator(user):
+    if not (user.is_clinician or user.is_manager or user.is_superuser):
+        raise PermissionDenied("Only clinicians and managers allocate referrals.")
+
+
+def _rebind_with_version(form_class, request, referral, **kwargs):
+    """After a conflict: keep what was typed, but carry the current version so that a deliberate
+    second submit goes through."""
+    data = request.POST.copy()
+    data["version"] = str(Referral.objects.values_list("version", flat=True).get(pk=referral.pk))
+    form = form_class(data, **kwargs)
+    form.is_valid()
+    return form
+
+
+def _sorting(request, sorts, default):
+    """Parse ``?sort=key`` / ``?sort=-key`` and build the column header links (keeping filters)."""
+    raw = request.GET.get("sort") or default
+    key = raw.lstrip("-")
+    if key not in sorts:
+        raw, key = default, default.lstrip("-")
+    descending = raw.startswith("-")
+    order = []
+    for field, reverse_ in sorts[key]:
+        expr = F(field)
+        order.append(expr.desc(nulls_last=True) if descending != reverse_ else expr.asc(nulls_last=True))
+    params = {k: v for k, v in request.GET.items() if k != "sort" and v}
+    links = {}
+    for name in sorts:
+        next_sort = f"-{name}" if (name == key and not descending) else name
+        links[name] = {
+            "href": "?" + urlencode({**params, "sort": next_sort}),
+            "aria_sort": ("descending" if descending else "ascending") if name == key else None,
+        }
+    return order, links, raw
+
+
+def _filter_patients(qs, text):
+    text = (text or "").strip()
+    if not text:
+        return qs
+    digits = text.replace(" ", "")
+    q = Q(patient__family_name__icontains=text) | Q(patient__given_name__icontains=text)
+    if digits.isdigit():
+        q |= Q(patient__nhs_number__startswith=digits)
+    return qs.filter(q)
+
+
+# --- caseload and waiting list -------------------------------------------------------------------
+
+CASELOAD_SORTS = {
+    "attention": [("has_risk_flag", True), ("open_flag_count", True), ("last_attended_on", False)],
+    "patient": [("patient__family_name", False), ("patient__given_name", False)],
+    "step": [("current_step", False)],
+    "status": [("status", False)],
+    "sessions": [("attended_contacts", False)],
+    "phq9": [("phq9_last", False)],
+    "gad7": [("gad7_last", False)],
+    # fewer days since the last contact = a later date
+    "days": [("last_attended_on", True)],
+}
+
+
+@never_cache
+@require_GET
+def caseload(request):
+    """My caseload: referrals I coordinate or treat, with scores, trend, flags and last contact."""
+    user = request.user
+    qs = Referral.objects.caseload_of(user).with_list_facts().with_trends_and_flags()
+    filters = {
+        "q": request.GET.get("q", ""),
+        "status": request.GET.get("status", ""),
+        "step": request.GET.get("step", ""),
+        "flagged": request.GET.get("flagged", ""),
+    }
+    qs = _filter_patients(qs, filters["q"])
+    if filters["status"] in ACTIVE_STATUSES:
+        qs = qs.filter(status=filters["status"])
+    if filters["step"] == "none":
+        qs = qs.filter(current_step__isnull=True)
+    elif filters["step"].isdigit():
+        qs = qs.filter(current_step=int(filters["step"]))
+    if filters["flagged"]:
+        qs = qs.filter(open_flag_count__gt=0)
+    order, links, current = _sorting(request, CASELOAD_SORTS, "attention")
+    rows = presenters.caseload_rows(qs.order_by(*order, "patient__family_name", "pk"), timezone.localdate())
+    return render(
+        request,
+        "referrals/caseload.html",
+        {
+            "rows": rows,
+            "filters": filters,
+            "filtered": any(filters.values()),
+            "sort_links": links,
+            "sort": current,
+            "status_choices": [(s.value, s.label) for s in ACTIVE_STATUSES],
+            "step_choices": Step.choices,
+        },
+    )
+
+
+WAITING_SORTS = {
+    "waited": [("received_on", False)],
+    "patient": [("patient__family_name", False), ("patient__given_name", False)],
+    "status": [("status", False)],
+    "step": [("current_step", False)],
+    "problem": [("presenting_problem", False)],
+    "coordinator": [("care_coordinator__last_name", False)],
+}
+
+
+@never_cache
+@require_GET
+def waiting_list(request):
+    """The team's referrals awaiting assessment or treatment, oldest wait first, with allocation."""
+    user = request.user
+    qs = Referral.objects.visible_to(user).filter(team_id=user.team_id, status__in=WAITING_STATUSES)
+    filters = {
+        "q": request.GET.get("q", ""),
+        "status": request.GET.get("status", ""),
+        "problem": request.GET.get("problem", ""),
+        "allocation": request.GET.get("allocation", ""),
+    }
+    qs = _filter_patients(qs, filters["q"])
+    if filters["status"] in WAITING_STATUSES:
+        qs = qs.filter(status=filters["status"])
+    if filters["problem"] in PresentingProblem.values:
+        qs = qs.filter(presenting_problem=filters["problem"])
+    if filters["allocation"] == "unallocated":
+        qs = qs.filter(care_coordinator__isnull=True)
+    elif filters["allocation"] == "allocated":
+        qs = qs.filter(care_coordinator__isnull=False)
+    order, links, current = _sorting(request, WAITING_SORTS, "waited")
+    qs = qs.with_list_facts().order_by(*order, "patient__family_name", "pk")
+    can_allocate = user.is_clinician or user.is_manager or user.is_superuser
+    rows = presenters.waiting_rows(qs, timezone.localdate(), standards()["waits"])
+    return render(
+        request,
+        "referrals/waiting_list.html",
+        {
+            "rows": rows,
+            "filters": filters,
+            "filtered": any(filters.values()),
+            "sort_links": links,
+            "sort": current,
+            "can_allocate": can_allocate,
+            "clinicians": list(team_clinicians(user.team_id)) if can_allocate else [],
+            "status_choices": [(s.value, s.label) for s in WAITING_STATUSES],
+            "problem_choices": PresentingProblem.choices,
+            "waits": standards()["waits"],
+        },
+    )
+
+
+@require_POST
+def allocate(request, pk):
+    """Make a clinician the care coordinator (audited; shown in the referral's history)."""
+    _require_allocator(request.user)
+    referral = _visible_referral(request, pk)
+    form = AllocateForm(request.POST, team_id=referral.team_id)
+    back = request.POST.get("next") or reverse("referrals:waiting_list")
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("referrals:waiting_list")
+    if not form.is_valid():
+        messages.error(request, "Choose a clinician of the team to allocate to.")
+        return redirect(back)
+    clinician = form.cleaned_data["clinician"]
+    try:
+        services.allocate(
+            referral=referral, clinician=clinician, by=request.user, expected_version=form.cleaned_data["version"]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        who = "you" if clinician == request.user else str(clinician)
+        messages.success(request, f"{referral.patient} is allocated to {who}.")
+    return redirect(back)
+
+
+# --- new patient and new referral ----------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def new_patient(request):
+    if request.user.team_id is None:
+        raise PermissionDenied("Staff without a team cannot register patients.")
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.create_patient(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"{patient} is registered. Now record the referral.")
+            return redirect("referrals:new_referral", pk=patient.pk)
+    return render(
+        request,
+        "referrals/patient_form.html",
+        {"form": form},
+        status=INVALID if request.method == "POST" else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def new_referral(request, pk):
+    patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=pk)
+    form = ReferralForm(request.POST or None, user=request.user, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        assess_now = data.pop("assess_now")
+        try:
+            referral = services.create_referral(by=request.user, patient=patient, **data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Referral of {patient} recorded.")
+            if not Referral.objects.visible_to(request.user).filter(pk=referral.pk).exists():
+                return redirect("referrals:waiting_list")
+            if assess_now and request.user.is_clinician:
+                url = reverse("referrals:log_session", kwargs={"pk": referral.pk})
+                return redirect(f"{url}?type={AppointmentType.ASSESSMENT}")
+            return redirect("referrals:detail", pk=referral.pk)
+    return render(
+        request,
+        "referrals/referral_form.html",
+        {"form": form, "patient": patient},
+        status=INVALID if request.method == "POST" else 200,
+    )
+
+
+# --- the referral page -----------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+def referral_detail(request, pk):
+    referral = _visible_referral(request, pk, "team")
+    audit.record(request.user, "referral.view", referral, patient_id=referral.patient_id)
+    contacts = list(
+        referral.contacts.select_related("clinician")
+        .prefetch_related("questionnaires")
+        .order_by("-date", "-time", "-created_at")
+    )
+    steps = list(referral.steps.select_related("decided_by").order_by("-started_on", "-created_at"))
+    events = list(referral.events.select_related("by"))
+    open_flags = list(open_flags_risk_first().filter(referral=referral))
+    rows = presenters.score_rows(contacts)
+    chart, description = presenters.trajectory(rows)
+    outcome = compute_outcome(referral)
+    today = timezone.localdate()
+    user = request.user
+    return render(
+        request,
+        "referrals/detail.html",
+        {
+            "referral": referral,
+            "patient": referral.patient,
+            "nhs_number": presenters.nhs_number_display(referral.patient.nhs_number),
+            "age": presenters.age_on(referral.patient.date_of_birth, today),
+            "step_label": presenters.step_label(referral.current_step),
+            "contacts": contacts,
+            "steps": steps,
+            "history": presenters.history(events, steps),
+            "open_flags": open_flags,
+            "score_rows": rows,
+            "latest_phq9": next((r.phq9 for r in reversed(rows) if r.phq9), None),
+            "latest_gad7": next((r.gad7 for r in reversed(rows) if r.gad7), None),
+            "chart": chart,
+            "chart_description": description,
+            "outcome": outcome,
+            "days_waited": (today - referral.received_on).days,
+            "is_open": presenters.is_open(referral),
+            "can_record": user.is_clinician or user.is_superuser,
+            "can_discharge": user.is_clinician or user.is_manager or user.is_superuser,
+            "step_form": StepForm(initial={"version": referral.version}),
+            "discharge_form": DischargeForm(initial={"version": referral.version}),
+        },
+    )
+
+
+# --- log a session ---------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def log_session(request, pk):
+    """Contact details, PHQ-9 and GAD-7 item by item, optional WSAS, all saved in one transaction by
+    ``log_contact`` (which also queues the review); with the first step when none is set yet."""
+    referral = _visible_referral(request, pk)
+    _require_clinician(request.user)
+    if not presenters.is_open(referral):
+        messages.error(request, "This referral has been discharged: sessions can no longer be logged.")
+        return redirect("referrals:detail", pk=referral.pk)
+    initial = {}
+    if request.GET.get("type") in AppointmentType.values:
+        initial["appointment_type"] = request.GET["type"]
+    form = SessionForm(request.POST or None, referral=referral, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                contact = services.log_contact(referral=referral, by=request.user, **form.service_arguments())
+                step, reason = form.cleaned_data.get("first_step"), form.cleaned_data.get("step_reason")
+                if "first_step" in form.fields and (step or (reason or "").strip()):
+                    assessed = contact.appointment_type in (
+                        AppointmentType.ASSESSMENT,
+                        AppointmentType.ASSESSMENT_AND_TREATMENT,
+                    )
+                    change_step(
+                        referral=referral,
+                        step=step,
+                        reason=reason,
+                        by=request.user,
+                        source=StepSource.ASSESSMENT if assessed else StepSource.CLINICIAN,
+                        on=contact.date,
+                    )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            scores = ", ".join(
+                f"{INSTRUMENTS[q.measure].name} {q.total} ({presenters.score_cell(q.measure, q.total).severity})"
+                for q in contact.questionnaires.all()
+            )
+            messages.success(
+                request, f"Session of {contact.date:%d %b %Y} saved." + (f" Scores: {scores}." if scores else "")
+            )
+            return redirect("referrals:detail", pk=referral.pk)
+    rows = presenters.score_rows(
+        referral.contacts.select_related("clinician").prefetch_related("questionnaires").order_by("-date")[:20]
+    )
+    return render(
+        request,
+        "referrals/session_form.html",
+        {
+            "referral": referral,
+            "patient": referral.patient,
+            "form": form,
+            "questionnaires": form.questionnaires(),
+            "questionnaire_spec": presenters.questionnaire_spec(),
+            "step_label": presenters.step_label(referral.current_step),
+            "latest": rows[-1] if rows else None,
+        },
+        status=INVALID if request.method == "POST" else 200,
+    )
+
+
+# --- step, discharge, corrections ------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def change_step_view(request, pk):
+    referral = _visible_referral(request, pk)
+    _require_clinician(request.user)
+    form = StepForm(request.POST or None, initial={"version": referral.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            assignment = change_step(
+                referral=referral,
+                step=form.cleaned_data["step"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except Conflict as exc:
+            form = _rebind_with_version(StepForm, request, referral)
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Moved to {presenters.step_label(assignment.step)}.")
+            return redirect(reverse("referrals:detail", kwargs={"pk": referral.pk}) + "#history")
+    return render(
+        request,
+        "referrals/change_step.html",
+        {
+            "referral": referral,
+            "patient": referral.patient,
+            "form": form,
+            "step_label": presenters.step_label(referral.current_step),
+        },
+        status=INVALID if request.method == "POST" else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def discharge_view(request, pk):
+    referral = _visible_referral(request, pk)
+    if not (request.user.is_clinician or request.user.is_manager or request.user.is_superuser):
+        raise PermissionDenied("Only clinicians and managers discharge referrals.")
+    form = DischargeForm(request.POST or None, initial={"version": referral.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.discharge(
+                referral=referral,
+                by=request.user,
+                end_code=form.cleaned_data["end_code"],
+                discharged_on=form.cleaned_data["discharged_on"],
+                note=form.cleaned_data["note"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except Conflict as exc:
+            form = _rebind_with_version(DischargeForm, request, referral)
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"{referral.patient} is discharged.")
+            return redirect("referrals:detail", pk=referral.pk)
+    return render(
+        request,
+        "referrals/discharge.html",
+        {"referral": referral, "patient": referral.patient, "form": form},
+        status=INVALID if request.method == "POST" else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def contact_in_error(request, pk):
+    """A correction, not an edit: the contact stays, marked entered in error with the reason."""
+    contact = get_object_or_404(
+        CareContact.objects.visible_to(request.user).select_related("referral__patient", "clinician"), pk=pk
+    )
+    _require_clinician(request.user)
+    form = ContactErrorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.mark_contact_in_error(contact=contact, reason=form.cleaned_data["reason"], by=request.user)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"The {contact} is marked entered in error; outcomes ignore it.")
+            return redirect("referrals:detail", pk=contact.referral_id)
+    return render(
+        request,
+        "referrals/contact_in_error.html",
+        {"contact": contact, "referral": contact.referral, "patient": contact.referral.patient, "form": form},
+        status=INVALID if request.method == "POST" else 200,
+    )
+
+
+# --- keeping a signed-in form alive ------------------------------------------------------------------
+
+
+@login_not_required
+@never_cache
+@require_GET
+def keepalive(request):
+    """Called by the form script while someone is typing, so a long session note does not outlive the
+    sign-in; returns the current CSRF token so a form opened before a re-sign-in still saves."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"signed_in": False, "login_url": reverse("login")}, status=401)
+    return JsonResponse({"signed_in": True, "csrf": get_token(request), "expires_in": settings.SESSION_COOKIE_AGE})
