@@ -1,13 +1,13 @@
 """/api/v1/: one router; each app contributes its viewsets."""
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from referrals.api import ContactViewSet, PatientViewSet, ReferralViewSet
 from supervision.api import CaseListViewSet, ComplianceView, DecisionViewSet, RelationshipViewSet, SessionViewSet
 
 from .api import FlagViewSet, MeView
+from .api_auth import ObtainTokenView
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
@@ -20,7 +20,7 @@ router.register("supervision/case-lists", CaseListViewSet, basename="supervision
 router.register("flags", FlagViewSet, basename="flag")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
     path("supervision/compliance/", ComplianceView.as_view(), name="api-supervision-compliance"),
     path("", include(router.urls)),

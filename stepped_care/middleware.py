@@ -1,6 +1,7 @@
 """Request-wide context for the audit trail (login for every page is Django's LoginRequiredMiddleware)."""
 
 from .audit import client_address
+from .security import client_ip
 
 
 class AuditContextMiddleware:
@@ -8,7 +9,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = client_address.set(request.META.get("REMOTE_ADDR"))
+        token = client_address.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:

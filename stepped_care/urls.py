@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import flag_views, views
+from . import audit_views, flag_views, two_factor, views
 
 
 @login_not_required
@@ -17,6 +17,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", two_factor.setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", two_factor.verify, name="two_factor_verify"),
+    path("audit/", audit_views.audit_log, name="audit"),
+    path("audit/export.csv", audit_views.audit_export, name="audit_export"),
     path("health/", health, name="health"),
     path("flags/<uuid:pk>/resolve/", flag_views.flag_resolve, name="resolve_flag"),
     path("admin/", admin.site.urls),

@@ -8,6 +8,20 @@ from stepped_care.models import Role
 from .factories import PASSWORD, ReferralFactory, RelationshipFactory, StaffFactory, TeamFactory
 
 
+@pytest.fixture(autouse=True)
+def _axes_lockout(request, settings):
+    """django-axes is off in tests (so repeated wrong passwords in one test cannot lock out the next,
+    and client.login() works); tests marked ``@pytest.mark.axes`` turn it on."""
+    settings.AXES_ENABLED = request.node.get_closest_marker("axes") is not None
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 (production, see tests/security/test_settings.py) takes about a second per password on a
+    busy CI machine; tests hash with a fast hasher instead."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Talking Matters Test", code="TMT")
