@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from referrals.api import ContactViewSet, PatientViewSet, ReferralViewSet
 from supervision.api import CaseListViewSet, ComplianceView, DecisionViewSet, RelationshipViewSet, SessionViewSet
+from workshops.api import CourseViewSet, EnrolmentViewSet, RegisterViewSet
 
 from .api import FlagViewSet, MeView
 from .api_auth import ObtainTokenView
@@ -18,6 +19,9 @@ router.register("supervision/sessions", SessionViewSet, basename="supervision-se
 router.register("supervision/decisions", DecisionViewSet, basename="supervision-decision")
 router.register("supervision/case-lists", CaseListViewSet, basename="supervision-case-list")
 router.register("flags", FlagViewSet, basename="flag")
+router.register("courses", CourseViewSet, basename="course")
+router.register("enrolments", EnrolmentViewSet, basename="enrolment")
+router.register("registers", RegisterViewSet, basename="register")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -228,7 +228,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "StepEnum": "stepped_care.models.Step",
+        "GroupStepEnum": "workshops.codes.GroupStep",
+        "CourseStatusEnum": "workshops.codes.CourseStatus",
+        "WithdrawalReasonEnum": "workshops.codes.WithdrawalReason",
+    },
 }
 
 # Celery: with no broker configured, tasks run eagerly in-process so the embedded default works alone.

@@ -25,6 +25,7 @@ urlpatterns = [
     path("flags/<uuid:pk>/resolve/", flag_views.flag_resolve, name="resolve_flag"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("stepped_care.api_urls")),
+    path("groups/", include("workshops.urls")),
     path("", include("referrals.urls")),
     path("supervision/", include("supervision.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -2,6 +2,7 @@
 register that turns each session's attendance into care contacts of therapy mode "group"."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -17,10 +18,14 @@ class GroupCourse(models.Model):
     topic = models.CharField(max_length=20, choices=Topic.choices)
     step = models.PositiveSmallIntegerField(choices=GroupStep.choices)
     facilitators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="facilitated_courses")
-    capacity = models.PositiveSmallIntegerField(help_text="Most patients enrolled at once")
+    capacity = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(500)], help_text="Most patients enrolled at once"
+    )
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.VENUE)
     venue = models.CharField(max_length=200, blank=True, help_text="Where it meets (required at a venue)")
-    session_minutes = models.PositiveSmallIntegerField(default=90, help_text="Length of each session")
+    session_minutes = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(600)], help_text="Length of each session"
+    )
     status = models.CharField(max_length=20, choices=CourseStatus.choices, default=CourseStatus.PLANNED)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

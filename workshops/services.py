@@ -72,8 +72,10 @@ def create_course(
         errors["facilitators"] = "Facilitators must be clinicians of the course's team."
     elif not (by.is_superuser or by.is_manager or by.is_administrator) and by not in facilitators:
         errors["facilitators"] = "Add yourself as a facilitator, or ask a service manager to plan the course."
-    if not capacity or capacity < 1:
-        errors["capacity"] = "Give the number of places (at least 1)."
+    if not capacity or not 1 <= capacity <= 500:
+        errors["capacity"] = "Give the number of places (1 to 500)."
+    if not session_minutes or not 1 <= session_minutes <= 600:
+        errors["session_minutes"] = "Give the length of a session in minutes (1 to 600)."
     if delivery not in Delivery.values:
         errors["delivery"] = "Choose a venue or online."
     elif delivery == Delivery.VENUE and not (venue or "").strip():
