@@ -19,7 +19,7 @@ class SessionForm(forms.Form):
     """Date, length, kind, supervisor and supervisees of one session."""
 
     kind = forms.ChoiceField(label="Kind of supervision", choices=SupervisionType.choices)
-    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     minutes = forms.IntegerField(label="Length (minutes)", min_value=1, max_value=600)
     supervisor = forms.ModelChoiceField(label="Supervisor", queryset=None, empty_label=None)
     supervisees = forms.ModelMultipleChoiceField(
@@ -56,7 +56,7 @@ class DecisionForm(forms.Form):
         label="New step", choices=STEP_CHOICES, coerce=int, empty_value=None, required=False
     )
     end_code = forms.ChoiceField(label="End code", choices=END_CODE_CHOICES, required=False)
-    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 1}))
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,7 +110,9 @@ class RelationshipForm(forms.Form):
     minutes = forms.IntegerField(
         label="Length (minutes)", min_value=1, max_value=600, required=False, help_text="Blank: the service default"
     )
-    started_on = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    started_on = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, staff, **kwargs):
         super().__init__(*args, **kwargs)
