@@ -84,7 +84,7 @@ def line_chart(
     thresholds: dict[str, tuple[int, str]] | None = None,
     width: int = 640,
     height: int = 260,
-    margin: tuple[int, int, int, int] = (12, 16, 34, 36),  # top, right, bottom, left
+    margin: tuple[int, int, int, int] = (12, 36, 34, 36),  # top, right, bottom, left
     y_step: int = 5,
     max_x_ticks: int = 7,
 ) -> Chart:
@@ -121,7 +121,7 @@ def line_chart(
         for code, (value, label) in (thresholds or {}).items()
     )
     y_values = list(range(0, y_max + 1, y_step))
-    if y_values[-1] != y_max:
+    if y_max - y_values[-1] >= y_step / 2:  # label the top too, unless it would crowd the last tick
         y_values.append(y_max)
     y_ticks = tuple(Tick(y_of(v), str(v)) for v in y_values)
     x_ticks = tuple(Tick(x_of(on), _date_label(on)) for on in _spread(dates, max_x_ticks))

@@ -14,6 +14,7 @@ from stepped_care.models import Step
 from .codes import ReferralStatus
 
 STEP_LABELS = dict(Step.choices)
+SPARK_W, SPARK_H = 96, 28  # the caseload's trend lines (px)
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,8 @@ def caseload_rows(referrals, today: dt.date):
                 referral=r,
                 phq9=score_cell(PHQ9, r.phq9_last),
                 gad7=score_cell(GAD7, r.gad7_last),
-                phq9_trend=sparkline(phq, y_max=y_max),
-                gad7_trend=sparkline(gad, y_max=y_max),
+                phq9_trend=sparkline(phq, y_max=y_max, width=SPARK_W, height=SPARK_H),
+                gad7_trend=sparkline(gad, y_max=y_max, width=SPARK_W, height=SPARK_H),
                 trend_points=max(len(phq), len(gad)),
                 trend_summary=_trend_summary(phq, gad),
                 flags=list(r.open_flags),
