@@ -68,13 +68,20 @@ def test_a_chunk_delivered_twice_changes_nothing_the_second_time(pwp):
 @pytest.fixture
 def broker_down():
     """A broker at a closed port, and tasks really sent (not run in-process)."""
-    saved = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url="redis://127.0.0.1:1/0", task_always_eager=False)
-    app.pool.force_close_all()
-    app._pool = None
+    names = ("broker_url", "broker_write_url", "task_always_eager")
+    saved = {name: getattr(app.conf, name) for name in names}
+
+    def fresh_connections():  # pools are made per broker URL on first use
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"
+    app.conf.task_always_eager = False
+    fresh_connections()
     yield
-    app.conf.update(saved)
-    app._pool = None
+    for name, value in saved.items():
+        setattr(app.conf, name, value)
+    fresh_connections()
 
 
 @pytest.mark.django_db(transaction=True)
