@@ -11,14 +11,18 @@
   function update(input) {
     var count = parseInt(input.dataset.items, 10), max = parseInt(input.dataset.max, 10);
     var raw = digits(input.value), out = document.getElementById(input.id + "-total");
-    var total = 0, ok = raw.length === count;
+    var total = 0, bad = 0;
     for (var i = 0; i < raw.length; i++) {
       var d = raw.charCodeAt(i) - 48;
-      if (d < 0 || d > 9 || d > max) { ok = false; } else { total += d; }
+      if (d < 0 || d > max) { bad = bad || i + 1; } else { total += d; }
     }
+    var ok = raw.length === count && !bad;
     if (out) {
-      out.textContent = raw.length === 0 ? "" : (ok ? "total " + total : raw.length + " of " + count);
-      out.classList.toggle("text-danger", raw.length > count || (raw.length === count && !ok));
+      out.textContent = raw.length === 0 ? "" : bad ? "item " + bad + ": answers are 0 to " + max
+        : ok ? "total " + total : raw.length + " of " + count + " answers";
+      var danger = Boolean(bad) || raw.length > count;
+      out.classList.toggle("text-danger", danger);
+      out.classList.toggle("text-muted", !danger);
     }
     if (input.dataset.measure === "PHQ9") {
       var row = input.closest("tr"), risk = row && row.querySelector("[data-risk]");
