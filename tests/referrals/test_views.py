@@ -500,3 +500,12 @@ def test_a_contact_entered_in_error_is_kept_and_marked(client, pwp):
     assert contact.entered_in_error
     html = client.get(reverse("referrals:detail", kwargs={"pk": referral.pk})).content.decode()
     assert "Entered in error: Logged against the wrong patient" in html
+
+
+def test_the_referral_page_does_not_run_a_query_per_contact(client, pwp):
+    client.force_login(pwp)
+    short, long_ = make_case(pwp, sessions=1), make_case(pwp, sessions=8)
+    one, _ = queries_for(client, reverse("referrals:detail", kwargs={"pk": short.pk}))
+    many, response = queries_for(client, reverse("referrals:detail", kwargs={"pk": long_.pk}))
+    assert len(response.context["score_rows"]) == 8
+    assert one == many
