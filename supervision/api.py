@@ -11,8 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from referrals.models import Referral
-
 from . import queries, services
 from .models import CaseDecision
 from .serializers import (
@@ -76,7 +74,7 @@ class SessionViewSet(
 
     def get_queryset(self):
         visible = (
-            CaseDecision.objects.filter(referral__in=Referral.objects.visible_to(self.request.user).values("pk"))
+            CaseDecision.objects.filter(queries.referral_visible(self.request.user))
             .select_related("referral__patient", "session")
             .prefetch_related("flags_resolved")
             .order_by("created_at")

@@ -3,7 +3,9 @@ ValidationErrors are put back onto these fields by the views."""
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from referrals.codes import EndCode
 from stepped_care.models import Step
@@ -13,6 +15,25 @@ from .models import Decision, SupervisionType
 DECISION_CHOICES = [("", "Not discussed")] + list(Decision.choices)
 STEP_CHOICES = [("", "Default (one step)")] + list(Step.choices)
 END_CODE_CHOICES = [("", "—")] + [(c.value, f"{c.value} {c.label}") for c in EndCode]
+
+
+class QuickSelect(forms.Select):
+    """A plain select rendered in Python. A session form holds a few hundred options (three selects
+    per case), and rendering each option through its own template dominated the page time."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, " selected" if key in chosen else "", label)
+                for key, label in ((("" if v is None else str(v)), label) for v, label in self.choices)
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
 class SessionForm(forms.Form):
@@ -51,11 +72,11 @@ class DecisionForm(forms.Form):
 
     referral = forms.UUIDField(widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    decision = forms.ChoiceField(label="Decision", choices=DECISION_CHOICES, required=False)
+    decision = forms.ChoiceField(label="Decision", choices=DECISION_CHOICES, required=False, widget=QuickSelect)
     to_step = forms.TypedChoiceField(
-        label="New step", choices=STEP_CHOICES, coerce=int, empty_value=None, required=False
+        label="New step", choices=STEP_CHOICES, coerce=int, empty_value=None, required=False, widget=QuickSelect
     )
-    end_code = forms.ChoiceField(label="End code", choices=END_CODE_CHOICES, required=False)
+    end_code = forms.ChoiceField(label="End code", choices=END_CODE_CHOICES, required=False, widget=QuickSelect)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
@@ -70,7 +91,7 @@ class DecisionForm(forms.Form):
 class ExtraDecisionForm(DecisionForm):
     """A case not on the prepared list that came up in the session."""
 
-    referral = forms.TypedChoiceField(label="Other case", required=False, choices=(), coerce=str)
+    referral = forms.TypedChoiceField(label="Other case", required=False, choices=(), coerce=str, widget=QuickSelect)
 
     def __init__(self, *args, cases=(), **kwargs):
         super().__init__(*args, **kwargs)

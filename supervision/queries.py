@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, Subquery
 
 from stepped_care.standards import standards
 
@@ -270,11 +270,18 @@ def sessions_visible_to(user):
     )
 
 
+def referral_visible(user):
+    """A correlated EXISTS on the row's referral: cheap per decision row, unlike IN over every
+    referral the user may see."""
+    return Exists(_referral_model().objects.visible_to(user).filter(pk=OuterRef("referral_id")))
+
+
 def decisions_visible_to(user):
-    Referral = _referral_model()
     return (
-        CaseDecision.objects.filter(session__in=SupervisionSession.objects.visible_to(user).values("pk"))
-        .filter(referral__in=Referral.objects.visible_to(user).values("pk"))
+        CaseDecision.objects.filter(
+            referral_visible(user),
+            Exists(SupervisionSession.objects.visible_to(user).filter(pk=OuterRef("session_id"))),
+        )
         .select_related("session", "referral__patient", "recorded_by", "step_assignment", "corrects")
         .prefetch_related("flags_resolved")
         .order_by("session__date", "created_at")

@@ -143,7 +143,9 @@ class CaseDecisionSerializer(serializers.ModelSerializer):
 class SupervisionSessionSerializer(serializers.ModelSerializer):
     kind_display = LabelField("kind")
     supervisees = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    decisions = serializers.SerializerMethodField()
+    decisions = CaseDecisionSerializer(
+        source="visible_decisions", many=True, read_only=True, help_text="Decisions on referrals you may see"
+    )
     signed_off = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -168,14 +170,6 @@ class SupervisionSessionSerializer(serializers.ModelSerializer):
             "decisions",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(CaseDecisionSerializer(many=True))
-    def get_decisions(self, obj):
-        """Only the decisions on referrals the caller may see (prefetched by the view)."""
-        rows = getattr(obj, "visible_decisions", None)
-        if rows is None:
-            rows = []
-        return CaseDecisionSerializer(rows, many=True, context=self.context).data
 
 
 class SupervisionSessionCreateSerializer(serializers.Serializer):
