@@ -50,6 +50,9 @@ def create_patient(*, by, team=None, **fields):
     else:
         fields["nhs_number"] = None
     patient = Patient(team=team or by.team, **fields)
+    dob = fields.get("date_of_birth")
+    if dob is not None and dob > timezone.localdate():
+        raise ValidationError({"date_of_birth": "A date of birth cannot be in the future."})
     patient.full_clean()
     patient.save()
     audit.record(by, "patient.create", patient, patient_id=patient.pk)

@@ -9,6 +9,7 @@ from workshops.api import CourseViewSet, EnrolmentViewSet, RegisterViewSet
 
 from .api import FlagViewSet, MeView
 from .api_auth import ObtainTokenView
+from .dashboard.api import DashboardView
 
 router = DefaultRouter()
 router.register("patients", PatientViewSet, basename="patient")
@@ -27,5 +28,6 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
     path("supervision/compliance/", ComplianceView.as_view(), name="api-supervision-compliance"),
+    path("dashboard/", DashboardView.as_view(), name="api-dashboard"),
     path("", include(router.urls)),
 ]

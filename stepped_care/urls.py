@@ -28,6 +28,7 @@ urlpatterns = [
     path("groups/", include("workshops.urls")),
     path("", include("referrals.urls")),
     path("supervision/", include("supervision.urls")),
+    path("dashboard/", include("stepped_care.dashboard.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

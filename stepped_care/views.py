@@ -7,4 +7,9 @@ def home(request):
     # Clinicians live in their caseload.
     if request.user.is_clinician:
         return redirect("referrals:caseload")
+    # Managers and administrators start from the service dashboard of their team.
+    if (request.user.is_manager or request.user.is_administrator) and (
+        request.user.team_id or request.user.is_superuser
+    ):
+        return redirect("dashboard:index")
     return render(request, "stepped_care/home.html")

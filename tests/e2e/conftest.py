@@ -68,7 +68,9 @@ def page(browser, live_server, settings):
     """A fresh browser page; cookies work over plain http on the test server."""
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1400, "height": 1000}, locale="en-GB", timezone_id="Europe/London"
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page

@@ -1,0 +1,205 @@
+"""Service metrics (DOMAIN.md §3) computed by database aggregation over the outcome summary.
+
+One row of ``OutcomeSummary`` per referral holds its first and last scores, its classification and
+its treatment dates, so a year of a large service aggregates in one query instead of walking a
+million contact and score rows. The cohort is the national one: referrals that *finished a course
+of treatment* and *ended in the period*; waits and hidden waits are measured for the same referrals.
+
+Every count is defined once, as a condition on the summary (:func:`count_conditions`). The same
+conditions count (``Count(filter=...)``) and list (``.filter(...)``) the referrals, so a number on
+the dashboard and its drill-down list cannot disagree. Paths are relative to either model
+(``ON_SUMMARY`` or ``ON_REFERRAL``), because aggregates start from the summary while drill-down
+lists start from the referral.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields, replace
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
+
+from stepped_care.standards import standards
+
+from .metrics import service_rates
+from .models import OutcomeSummary
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the summary's and the referral's fields are, seen from the model a query starts on."""
+
+    summary: str
+    referral: str
+
+    def s(self, name):
+        return self.summary + name
+
+    def r(self, name):
+        return self.referral + name
+
+
+ON_SUMMARY = Paths(summary="", referral="referral__")
+ON_REFERRAL = Paths(summary="summary__", referral="")
+ON_REFERRAL_CHILD = Paths(summary="referral__summary__", referral="referral__")  # contacts, flags
+NONE = 0  # filter value meaning "no care coordinator" / "no step yet"
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    """Which referrals a service metric covers. ``None`` means "any"; dates are inclusive."""
+
+    team: int | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    clinician: int | None = None  # the care coordinator
+    step: int | None = None  # the referral's current (for ended referrals: last) step
+    presenting_problem: str | None = None
+    ltc_pathway: bool | None = None
+
+    def replace(self, **changes):
+        return replace(self, **changes)
+
+    def as_params(self):
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    def referral_q(self, paths=ON_SUMMARY):
+        """The filters on the referral's own attributes (team, clinician, step, problem, LTC).
+
+        ``clinician=NONE`` selects referrals without a care coordinator, ``step=NONE`` those not yet
+        on a step (real ids and steps start at 1).
+        """
+        q = Q()
+        if self.team is not None:
+            q &= Q(**{paths.r("team_id"): self.team})
+        if self.clinician == NONE:
+            q &= Q(**{paths.r("care_coordinator__isnull"): True})
+        elif self.clinician is not None:
+            q &= Q(**{paths.r("care_coordinator_id"): self.clinician})
+        if self.step == NONE:
+            q &= Q(**{paths.r("current_step__isnull"): True})
+        elif self.step is not None:
+            q &= Q(**{paths.r("current_step"): self.step})
+        if self.presenting_problem:
+            q &= Q(**{paths.r("presenting_problem"): self.presenting_problem})
+        if self.ltc_pathway is not None:
+            q &= Q(**{paths.r("ltc_pathway"): self.ltc_pathway})
+        return q
+
+    def cohort_q(self, paths=ON_SUMMARY):
+        """Finished a course of treatment and ended in the period, plus the referral filters.
+
+        The team is also matched on the summary's own team column, so the ``(team, ended_on)``
+        index of the summary serves the period filter from either side of the join.
+        """
+        q = Q(**{paths.s("finished_treatment"): True, paths.s("ended_on__isnull"): False})
+        if self.team is not None:
+            q &= Q(**{paths.s("team_id"): self.team})
+        if self.start is not None:
+            q &= Q(**{paths.s("ended_on__gte"): self.start})
+        if self.end is not None:
+            q &= Q(**{paths.s("ended_on__lte"): self.end})
+        return q & self.referral_q(paths)
+
+
+def _days(later, earlier):
+    return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
+
+
+def count_conditions(paths=ON_SUMMARY):
+    """name -> condition, for every referral count of the service metrics (within the cohort).
+
+    The names are the keys ``outcomes.metrics.service_rates`` expects, plus a few shown alongside.
+    """
+    waits = standards()["waits"]
+    s = paths.s
+    wait = _days(s("first_treatment_on"), paths.r("received_on"))
+    gap = _days(s("second_treatment_on"), s("first_treatment_on"))
+    return {
+        "finished": Q(),
+        "not_caseness": Q(**{s("caseness_at_start"): False}),
+        # finished − not at caseness: the recovery denominator (a not-computable referral stays in it)
+        "at_caseness": ~Q(**{s("caseness_at_start"): False}),
+        "not_computable": Q(**{s("computable"): False}),
+        "recovered": Q(**{s("recovered"): True}),
+        "reliable_improvement": Q(**{s("reliable_improvement"): True}),
+        "reliable_deterioration": Q(**{s("reliable_deterioration"): True}),
+        "reliable_recovery": Q(**{s("reliable_recovery"): True}),
+        "waits_measured": Q(**{s("first_treatment_on__isnull"): False}),
+        "within_6_weeks": Q(LessThanOrEqual(wait, dt.timedelta(days=waits["six_weeks_days"]))),
+        "within_18_weeks": Q(LessThanOrEqual(wait, dt.timedelta(days=waits["eighteen_weeks_days"]))),
+        "second_contact_measured": Q(**{s("second_treatment_on__isnull"): False}),
+        "hidden_waits": Q(GreaterThan(gap, dt.timedelta(days=waits["hidden_wait_days"]))),
+        "with_dna": Q(**{s("dna_count__gt"): 0}),
+    }
+
+
+COUNT_NAMES = tuple(count_conditions())
+SUM_NAMES = ("dna_count", "contact_count")
+
+
+def aggregates(paths=ON_SUMMARY):
+    """The aggregate expressions of the counts above and the appointment sums (for the DNA rate)."""
+    out = {name: Count("pk", filter=cond) for name, cond in count_conditions(paths).items()}
+    out["dna_count"] = Sum(paths.s("dna_count"), default=0)
+    out["contact_count"] = Sum(paths.s("contact_count"), default=0)
+    return out
+
+
+def _finish(counts, targets):
+    counts = {name: int(counts.get(name) or 0) for name in (*COUNT_NAMES, *SUM_NAMES)}
+    result = service_rates(counts, targets)
+    result["counts"] = counts
+    result["rates"]["dna_rate"] = counts["dna_count"] / counts["contact_count"] if counts["contact_count"] else None
+    return result
+
+
+def empty_metrics():
+    """The metrics of an empty cohort (no query): zero counts, no rates."""
+    return _finish({}, standards()["targets"])
+
+
+def cohort(flt: MetricFilter):
+    """The summaries of the referrals the service metrics count (finished, ended in the period)."""
+    return OutcomeSummary.objects.filter(flt.cohort_q(ON_SUMMARY))
+
+
+def service_metrics(flt: MetricFilter):
+    """Counts, national rates, targets and whether each is met, for one filter. One query.
+
+    Returns ``{"counts": {...}, "rates": {...}, "targets": {...}, "met": {...}, "at_caseness": n}``.
+    """
+    targets = standards()["targets"]
+    return _finish(cohort(flt).aggregate(**aggregates()), targets)
+
+
+GROUPS = {
+    "month": TruncMonth("ended_on"),
+    "step": F("referral__current_step"),
+    "clinician": F("referral__care_coordinator_id"),
+    "presenting_problem": F("referral__presenting_problem"),
+}
+
+
+def service_metrics_by(flt: MetricFilter, group: str):
+    """The same metrics per month of ending, per step, per clinician or per presenting problem.
+
+    One query; returns ``[(key, metrics), ...]`` in key order (``None`` keys last).
+    """
+    targets = standards()["targets"]
+    rows = cohort(flt).annotate(group_key=GROUPS[group]).values("group_key").annotate(**aggregates())
+    out = [(row.pop("group_key"), _finish(row, targets)) for row in rows]
+    if group == "month":
+        out = [(k.date() if isinstance(k, dt.datetime) else k, v) for k, v in out]
+    out.sort(key=lambda item: (item[0] is None, item[0] if item[0] is not None else 0))
+    return out
+
+
+def referrals_counted(referrals, flt: MetricFilter, name: str):
+    """The referrals (a Referral queryset, already scoped) behind one count: for drill-down lists."""
+    conditions = count_conditions(ON_REFERRAL)
+    if name not in conditions:
+        raise KeyError(name)
+    return referrals.filter(flt.cohort_q(ON_REFERRAL)).filter(conditions[name])

@@ -1,0 +1,1 @@
+"""The service manager dashboard: caseloads, waits, outcomes, flags and supervision for one team."""

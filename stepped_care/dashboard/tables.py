@@ -1,0 +1,482 @@
+"""Presenters: the dashboard's numbers as tables (HTML, CSV) and charts, each number linked to its list.
+
+One ``Table`` feeds the page, the CSV export and the chart beside it, so they cannot disagree. A
+large service has hundreds of clinicians, so table bodies are rendered here in one pass (escaped)
+rather than by nested template loops over thousands of cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape  # the standard library's: Django's lazy-aware wrapper costs more per cell
+from urllib.parse import urlencode
+
+from django.utils.safestring import mark_safe
+
+from outcomes.queries import NONE
+from referrals.codes import ReferralStatus
+from stepped_care.models import Step
+
+from . import charts
+from .queries import FLAG_AGES
+
+METRIC_LABELS = {
+    "finished": "Finished a course of treatment and ended in the period",
+    "not_caseness": "Not at caseness at the start",
+    "at_caseness": "At caseness at the start, or not computable (the recovery denominator)",
+    "not_computable": "Outcome not computable (a first or last score is missing)",
+    "recovered": "Recovered",
+    "reliable_improvement": "Reliable improvement",
+    "reliable_deterioration": "Reliable deterioration",
+    "reliable_recovery": "Reliable recovery",
+    "waits_measured": "First treatment recorded",
+    "within_6_weeks": "First treatment within 6 weeks of referral",
+    "within_18_weeks": "First treatment within 18 weeks of referral",
+    "second_contact_measured": "Second treatment recorded",
+    "hidden_waits": "Hidden wait: more than 90 days between first and second treatment",
+    "with_dna": "At least one appointment not attended (DNA)",
+    "active": "Active referrals",
+    "sessions_month": "Seen this month",
+    "waiting": "Waiting for treatment",
+    "hidden_wait_now": "In a hidden wait now: first treatment over 90 days ago, no second yet",
+    "open_flags": "With an open review flag",
+}
+
+RATE_NAMES = {
+    "recovery_rate": "Recovery",
+    "reliable_improvement_rate": "Reliable improvement",
+    "reliable_recovery_rate": "Reliable recovery",
+    "reliable_deterioration_rate": "Reliable deterioration",
+}
+
+
+@dataclass
+class Cell:
+    text: str
+    value: object = None  # for CSV; defaults to the text
+    href: str | None = None
+    css: str = ""
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    foot: list[list[Cell]] = field(default_factory=list)
+    note: str = ""
+    chart: charts.Chart | None = None
+
+    @property
+    def body_html(self):
+        return mark_safe(_rows_html(self.rows, "td"))  # noqa: S308 - every text is escaped in _rows_html
+
+    @property
+    def foot_html(self):
+        return mark_safe(_rows_html(self.foot, "td"))  # noqa: S308 - every text is escaped in _rows_html
+
+    def csv_rows(self):
+        yield self.columns
+        for row in (*self.rows, *self.foot):
+            yield [c.text if c.value is None else c.value for c in row]
+
+
+def _rows_html(rows, tag):
+    out = []
+    for row in rows:
+        out.append("<tr>")
+        for i, cell in enumerate(row):
+            text = escape(cell.text)
+            if cell.href:
+                text = f'<a href="{escape(cell.href)}">{text}</a>'
+            css = f' class="{cell.css}"' if cell.css else ""
+            if i == 0:
+                out.append(f'<th scope="row"{css}>{text}</th>')
+            else:
+                out.append(f"<{tag}{css}>{text}</{tag}>")
+        out.append("</tr>")
+    return "".join(out)
+
+
+class Links:
+    """Drill-down URLs: the dashboard's filter, the number's metric and the row's dimensions.
+
+    The filter part is encoded once; metric names and dimension values are plain identifiers,
+    numbers and ISO months (nothing to escape), so each link is one string concatenation. A
+    dimension overrides the filter's parameter of the same name (a clinician row, a step column).
+    """
+
+    def __init__(self, url, params):
+        self.url = url
+        self.params = {k: str(v) for k, v in params.items() if v is not None}
+        self._prefixes = {}
+
+    def _prefix(self, overridden):
+        prefix = self._prefixes.get(overridden)
+        if prefix is None:
+            rest = {k: v for k, v in self.params.items() if k not in overridden}
+            prefix = self._prefixes[overridden] = f"{self.url}?{urlencode(rest)}"
+        return prefix
+
+    def __call__(self, metric, **dims):
+        dims = {k: v for k, v in dims.items() if v is not None}
+        tail = "".join(f"&{k}={v}" for k, v in dims.items())
+        return f"{self._prefix(frozenset(dims))}{tail}&metric={metric}"
+
+
+def count(n, links, metric, **dims):
+    return Cell(str(n), n, links(metric, **dims) if links else None, "text-end")
+
+
+def rate(value, target=None):
+    css = "text-end"
+    if target is not None and value is not None:
+        css += " text-success" if value >= target else " text-danger"
+    return Cell(charts.percent(value), None if value is None else round(value * 100, 1), None, css)
+
+
+def plain(text, css=""):
+    return Cell("" if text is None else str(text), text, None, css)
+
+
+def headline_table(data, links):
+    m = data.outcomes
+    c, r, targets, met = m["counts"], m["rates"], m["targets"], m["met"]
+    rows = []
+
+    def add(name, num_metric, den_metric, rate_key, num=None, den=None):
+        target = targets.get(rate_key)
+        verdict = met.get(rate_key)
+        rows.append(
+            [
+                plain(name),
+                count(c[num_metric] if num is None else num, links, num_metric),
+                count(c[den_metric] if den is None else den, links, den_metric),
+                rate(r.get(rate_key), target),
+                plain(charts.percent(target) if target is not None else "No target", "text-end"),
+                plain({True: "Met", False: "Not met", None: "–"}[verdict] if target is not None else "–"),
+            ]
+        )
+
+    add("Recovery", "recovered", "at_caseness", "recovery_rate")
+    add("Reliable improvement", "reliable_improvement", "finished", "reliable_improvement_rate")
+    add("Reliable recovery", "reliable_recovery", "at_caseness", "reliable_recovery_rate")
+    add("Reliable deterioration", "reliable_deterioration", "finished", "reliable_deterioration_rate")
+    add("First treatment within 6 weeks", "within_6_weeks", "waits_measured", "wait_6_weeks_share")
+    add("First treatment within 18 weeks", "within_18_weeks", "waits_measured", "wait_18_weeks_share")
+    add(
+        "Hidden waits (over 90 days from first to second treatment)",
+        "hidden_waits",
+        "second_contact_measured",
+        "hidden_wait_share",
+    )
+    with_dna = c["with_dna"] / c["finished"] if c["finished"] else None
+    rows.append(
+        [
+            plain("Referrals with an appointment not attended (DNA)"),
+            count(c["with_dna"], links, "with_dna"),
+            count(c["finished"], links, "finished"),
+            rate(with_dna),
+            plain("No target", "text-end"),
+            plain("–"),
+        ]
+    )
+    rows.append(
+        [
+            plain("DNA rate of their appointments (counts are appointments)"),
+            plain(c["dna_count"], "text-end"),
+            plain(c["contact_count"], "text-end"),
+            rate(r.get("dna_rate")),
+            plain("No target", "text-end"),
+            plain("–"),
+        ]
+    )
+    return Table(
+        "outcomes",
+        "Outcomes and waits against the national standards",
+        ["Measure", "Referrals", "Of", "Rate", "Target", "Target met"],
+        rows,
+        note=(
+            f"{c['finished']} referrals finished a course of treatment (ended, at least 2 attended treatment "
+            f"contacts) in the period; {c['not_caseness']} were not at caseness at the start and "
+            f"{c['not_computable']} lack a first or last score. The DNA rate counts the appointments of these "
+            "referrals; the row above lists the referrals with a DNA."
+        ),
+    )
+
+
+OUTCOME_COLUMNS = [
+    "Finished",
+    "At caseness",
+    "Recovered",
+    "Recovery",
+    "Reliable improvement",
+    "RI rate",
+    "Reliable recovery",
+    "RR rate",
+    "Reliable deterioration",
+    "RD rate",
+    "Within 6 weeks",
+    "Hidden waits",
+    "DNA rate",
+]
+
+
+def outcome_cells(m, links, **dims):
+    c, r, t = m["counts"], m["rates"], m["targets"]
+    return [
+        count(c["finished"], links, "finished", **dims),
+        count(c["at_caseness"], links, "at_caseness", **dims),
+        count(c["recovered"], links, "recovered", **dims),
+        rate(r["recovery_rate"], t.get("recovery_rate")),
+        count(c["reliable_improvement"], links, "reliable_improvement", **dims),
+        rate(r["reliable_improvement_rate"], t.get("reliable_improvement_rate")),
+        count(c["reliable_recovery"], links, "reliable_recovery", **dims),
+        rate(r["reliable_recovery_rate"], t.get("reliable_recovery_rate")),
+        count(c["reliable_deterioration"], links, "reliable_deterioration", **dims),
+        rate(r["reliable_deterioration_rate"]),
+        rate(r["wait_6_weeks_share"], t.get("wait_6_weeks_share")),
+        count(c["hidden_waits"], links, "hidden_waits", **dims),
+        rate(r["dna_rate"]),
+    ]
+
+
+def trend_table(data, links):
+    rows = []
+    for month, m in data.by_month:
+        rows.append([plain(month.strftime("%b %Y")), *outcome_cells(m, links, month=month.strftime("%Y-%m"))])
+    labels = [month.strftime("%b %Y") for month, _ in data.by_month]
+    series = [(key, name, [m["rates"][key] for _, m in data.by_month]) for key, name in RATE_NAMES.items()]
+    targets = [(key, RATE_NAMES[key], data.outcomes["targets"].get(key)) for key in RATE_NAMES]
+    chart = charts.rate_trend("Monthly outcome rates of referrals ending each month", labels, series, targets)
+    return Table("trend", "Monthly trend (by month the referral ended)", ["Month", *OUTCOME_COLUMNS], rows, chart=chart)
+
+
+def step_label(step):
+    return "Not yet on a step" if step in (None, NONE) else Step(step).label
+
+
+def by_step_table(data, links):
+    rows = [[plain(step_label(step)), *outcome_cells(m, links, step=step or NONE)] for step, m in data.by_step]
+    categories = [f"Step {step}" if step else "No step" for step, _ in data.by_step]
+    series = [(key, name, [m["rates"][key] for _, m in data.by_step]) for key, name in RATE_NAMES.items()]
+    chart = charts.grouped_bars("Outcome rates by step", categories, series)
+    return Table(
+        "by_step", "Outcomes by step (the referral's last step)", ["Step", *OUTCOME_COLUMNS], rows, chart=chart
+    )
+
+
+def staff_name(data, pk):
+    if pk in (None, NONE):
+        return "No care coordinator"
+    person = data.staff.get(pk)
+    return person["name"] if person else f"Staff {pk} (another team)"
+
+
+def by_clinician_table(data, links):
+    rows = [
+        [plain(staff_name(data, pk)), *outcome_cells(m, links, clinician=pk or NONE)]
+        for pk, m in sorted(data.by_clinician, key=lambda item: staff_name(data, item[0]))
+    ]
+    return Table("by_clinician", "Outcomes by clinician (care coordinator)", ["Clinician", *OUTCOME_COLUMNS], rows)
+
+
+def caseload_table(data, links):
+    steps = sorted({s for _, s, _ in data.caseload if s != NONE} | {2, 3})
+    cells = {}
+    for clinician, step, n in data.caseload:
+        cells.setdefault(clinician, {})[step] = n
+    people = [pk for pk, s in data.staff.items() if s["clinical"] and s["active"]]
+    people += [pk for pk in {*cells, *data.sessions} if pk not in people]
+    people.sort(key=lambda pk: (pk == NONE, staff_name(data, pk)))
+    columns = [
+        "Clinician",
+        "Role",
+        *(f"Step {s}" for s in steps),
+        "Not yet on a step",
+        "Active referrals",
+        "Sessions this month",
+        "Patients seen this month",
+        "DNAs this month",
+        "Appointments this month",
+    ]
+    rows, step_totals = [], {}
+    totals = {"sessions": 0, "patients": 0, "dna": 0, "appointments": 0}
+    for pk in people:
+        row_counts = cells.get(pk, {})
+        month = data.sessions.get(pk, {})
+        role = data.staff.get(pk, {}).get("role", "")
+        row = [plain(staff_name(data, pk)), plain(role)]
+        for s in (*steps, NONE):
+            n = row_counts.get(s, 0)
+            step_totals[s] = step_totals.get(s, 0) + n
+            row.append(count(n, links, "active", clinician=pk, step=s))
+        row.append(count(sum(row_counts.values()), links, "active", clinician=pk))
+        for key in totals:
+            totals[key] += month.get(key, 0)
+        row.append(plain(month.get("sessions", 0), "text-end"))
+        row.append(
+            count(month.get("patients", 0), links, "sessions_month", clinician=pk)
+            if pk != NONE
+            else plain(0, "text-end")
+        )
+        row.append(plain(month.get("dna", 0), "text-end"))
+        row.append(plain(month.get("appointments", 0), "text-end"))
+        rows.append(row)
+    foot = [
+        [
+            plain("All clinicians"),
+            plain(""),
+            *(count(step_totals.get(s, 0), links, "active", step=s) for s in (*steps, NONE)),
+            count(sum(step_totals.values()), links, "active"),
+            plain(totals["sessions"], "text-end"),
+            plain(totals["patients"], "text-end"),
+            plain(totals["dna"], "text-end"),
+            plain(totals["appointments"], "text-end"),
+        ]
+    ]
+    return Table(
+        "caseload",
+        "Caseload by clinician and step",
+        columns,
+        rows,
+        foot,
+        note="Active referrals by care coordinator and current step; sessions are this calendar month's "
+        "attended contacts held by each clinician (patients seen links to the referrals).",
+    )
+
+
+def waiting_table(data, links):
+    w = data.waiting
+    rows = []
+    for status in w["statuses"]:
+        rows.append(
+            [
+                plain(status["label"]),
+                *(
+                    count(n, links, "waiting", status=status["status"], band=band)
+                    for band, n in status["bands"].items()
+                ),
+                count(sum(status["bands"].values()), links, "waiting", status=status["status"]),
+            ]
+        )
+    foot = [
+        [
+            plain("Waiting"),
+            *(count(n, links, "waiting", band=band) for band, n in w["totals"].items()),
+            count(w["waiting"], links, "waiting"),
+        ]
+    ]
+    categories = list(w["bands"].values())
+    chart = charts.grouped_bars(
+        "Waiting list by time since referral",
+        categories,
+        [(str(ReferralStatus(s["status"])), s["label"], list(s["bands"].values())) for s in w["statuses"]],
+        as_rate=False,
+    )
+    return Table(
+        "waiting",
+        "Waiting list against the 6- and 18-week standards",
+        ["Status", *w["bands"].values(), "Total"],
+        rows,
+        foot,
+        note=(
+            f"{charts.percent(w['share_within_6_weeks'])} of those waiting have waited up to 6 weeks and "
+            f"{charts.percent(w['share_within_18_weeks'])} up to 18 weeks; the longest wait is "
+            + (f"{w['longest_wait_days']} days." if w["longest_wait_days"] is not None else "–.")
+        ),
+        chart=chart,
+    )
+
+
+def hidden_waits_table(data, links):
+    c, r = data.outcomes["counts"], data.outcomes["rates"]
+    rows = [
+        [
+            plain("In a hidden wait now (active, first treatment over 90 days ago, no second yet)"),
+            count(data.waiting["hidden_wait_now"], links, "hidden_wait_now"),
+            plain("–", "text-end"),
+        ],
+        [
+            plain("Ended in the period with over 90 days between first and second treatment"),
+            count(c["hidden_waits"], links, "hidden_waits"),
+            rate(r["hidden_wait_share"]),
+        ],
+    ]
+    return Table("hidden_waits", "Hidden waits", ["Hidden waits", "Referrals", "Share"], rows)
+
+
+def flags_table(data, links):
+    rows = []
+    for flag in data.flags:
+        rows.append(
+            [
+                plain(flag["label"]),
+                *(count(flag[key], links, "open_flags", rule=flag["rule"], age=key) for key, *_ in FLAG_AGES),
+                count(flag["total"], links, "open_flags", rule=flag["rule"]),
+            ]
+        )
+    return Table(
+        "flags",
+        "Open review flags by rule and age",
+        ["Rule", *(label for _, label, *_ in FLAG_AGES), "Open"],
+        rows,
+        note="" if rows else "No open review flags for these referrals.",
+    )
+
+
+def supervision_table(data, links):
+    s = data.supervision
+    if not s.get("available"):
+        return Table(
+            "supervision",
+            "Supervision compliance",
+            ["Clinician", "Status"],
+            [[plain("Not available"), plain(s.get("note", ""))]],
+            note="Placeholder: supervision compliance is computed by the supervision module once it provides it.",
+        )
+    rows = []
+    for person in s["rows"]:
+        reqs = "; ".join(
+            f"{req['label']}: {req['periods_met']} of {req['periods_due']} periods" for req in person["requirements"]
+        )
+        hi = person.get("hi_cases")
+        rows.append(
+            [
+                plain(person["name"]),
+                plain(person["role_display"]),
+                plain({True: "Met", False: "Not met", None: "Not applicable"}[person["met"]]),
+                plain(reqs or "–"),
+                plain("–" if not hi else f"{len(hi['overdue'])} of {hi['active']}", "text-end"),
+                plain(person.get("unsigned_sessions", 0), "text-end"),
+            ]
+        )
+    summary = s.get("summary") or {}
+    return Table(
+        "supervision",
+        "Supervision compliance",
+        ["Clinician", "Role", "Compliance", "Requirements met", "HI cases overdue a review", "Unsigned sessions"],
+        rows,
+        note=(
+            f"{summary.get('met', 0)} of {summary.get('assessed', 0)} clinicians met every requirement "
+            f"({charts.percent(summary.get('share'))}) over the last {s.get('weeks', '')} weeks."
+        ),
+    )
+
+
+BUILDERS = {
+    "outcomes": headline_table,
+    "trend": trend_table,
+    "caseload": caseload_table,
+    "waiting": waiting_table,
+    "hidden_waits": hidden_waits_table,
+    "by_step": by_step_table,
+    "by_clinician": by_clinician_table,
+    "flags": flags_table,
+    "supervision": supervision_table,
+}
+
+
+def tables(data, links, only=None):
+    return [build(data, links) for key, build in BUILDERS.items() if only is None or key == only]

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("referrals/", views.referrals, name="referrals"),
+    path("export/<slug:key>.csv", views.export, name="export"),
+]

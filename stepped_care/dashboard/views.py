@@ -1,0 +1,236 @@
+"""Dashboard pages: parse the filter, call the queries, hand tables to templates. No rules here.
+
+Managers and administrators see their own team; superusers may pick any team. Another team's
+dashboard or drill-down is a 404 (it leaks nothing); a clinician gets 403 (not their page).
+"""
+
+import csv
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from outcomes.queries import NONE
+from referrals.codes import PresentingProblem, ReferralStatus
+from referrals.models import Referral
+from stepped_care import audit
+from stepped_care.models import FlagRule, Team
+
+from . import queries
+from .charts import percent
+from .forms import DashboardFilterForm, DrilldownForm, filter_params
+from .tables import BUILDERS, METRIC_LABELS, Links, step_label, tables
+
+PAGE_SIZE = 50
+
+
+def management_teams(user):
+    """The teams whose dashboard this user may see (a manager's or administrator's own team)."""
+    if not user.is_authenticated:
+        return []
+    if user.is_superuser:
+        return list(Team.objects.order_by("name"))
+    if getattr(user, "role", None) in ("manager", "administrator") and user.team_id:
+        return [user.team]
+    return []
+
+
+def resolve_team(request, teams):
+    """The team asked for: a manager's own by default; any other team answers 404."""
+    if not teams:
+        raise PermissionDenied("The service dashboard is for service managers and administrators.")
+    wanted = request.GET.get("team")
+    if not wanted:
+        return teams[0]
+    for team in teams:
+        if str(team.pk) == wanted.strip():
+            return team
+    raise Http404("No such team.")
+
+
+def bound_form(form_class, request, teams, team, staff, today):
+    data = request.GET.copy()
+    data["team"] = str(team.pk)
+    start, end = queries.default_period(today)
+    if not data.get("from"):
+        data["from"] = start.isoformat()
+    if not data.get("to"):
+        data["to"] = end.isoformat()
+    return form_class(data, teams=[(t.pk, t.name) for t in teams], staff=staff, today=today)
+
+
+def prepare(request, form_class=DashboardFilterForm):
+    """Team, staff and the bound filter form of a dashboard request (two queries)."""
+    teams = management_teams(request.user)
+    team = resolve_team(request, teams)
+    today = timezone.localdate()
+    staff = queries.team_staff(team.pk)
+    form = bound_form(form_class, request, teams, team, staff, today)
+    return team, staff, form, today
+
+
+def drilldown_links(flt):
+    return Links(reverse("dashboard:referrals"), filter_params(flt))
+
+
+def headline_cards(data, links):
+    """The numbers at the top: each rate with its target, numerator and denominator linked."""
+    m = data.outcomes
+    c, r, targets, met = m["counts"], m["rates"], m["targets"], m["met"]
+    spec = [
+        ("Recovery", "recovery_rate", "recovered", "at_caseness"),
+        ("Reliable improvement", "reliable_improvement_rate", "reliable_improvement", "finished"),
+        ("Reliable recovery", "reliable_recovery_rate", "reliable_recovery", "at_caseness"),
+        ("Reliable deterioration", "reliable_deterioration_rate", "reliable_deterioration", "finished"),
+        ("First treatment within 6 weeks", "wait_6_weeks_share", "within_6_weeks", "waits_measured"),
+        ("First treatment within 18 weeks", "wait_18_weeks_share", "within_18_weeks", "waits_measured"),
+    ]
+    return [
+        {
+            "label": label,
+            "key": key,
+            "rate": r.get(key),
+            "rate_text": percent(r.get(key)),
+            "target": targets.get(key),
+            "target_text": percent(targets.get(key)),
+            "met": met.get(key),
+            "numerator": c[num],
+            "numerator_href": links(num),
+            "denominator": c[den],
+            "denominator_href": links(den),
+        }
+        for label, key, num, den in spec
+    ]
+
+
+@require_GET
+def index(request):
+    team, staff, form, today = prepare(request)
+    if not form.is_valid():
+        return render(request, "dashboard/index.html", {"form": form, "team": team}, status=400)
+    flt = form.metric_filter()
+    data = queries.dashboard(team, flt, today=today, now=timezone.now(), staff=staff)
+    links = drilldown_links(flt)
+    query = urlencode(filter_params(flt))
+    context = {
+        "form": form,
+        "team": team,
+        "data": data,
+        "cards": headline_cards(data, links),
+        "tables": {t.key: t for t in tables(data, links)},
+        "query": query,
+        "waiting_href": links("waiting"),
+        "hidden_now_href": links("hidden_wait_now"),
+        "flags_href": links("open_flags"),
+        "open_flags": sum(f["total"] for f in data.flags),
+        "flagged": data.waiting["flagged"],
+        "dna_rate_text": percent(data.outcomes["rates"]["dna_rate"]),
+    }
+    return render(request, "dashboard/index.html", context)
+
+
+@require_GET
+def export(request, key):
+    """One dashboard table as CSV, under the same filter."""
+    if key not in BUILDERS:
+        raise Http404("No such table.")
+    team, staff, form, today = prepare(request)
+    if not form.is_valid():
+        return render(request, "dashboard/index.html", {"form": form, "team": team}, status=400)
+    flt = form.metric_filter()
+    data = queries.dashboard(team, flt, today=today, now=timezone.now(), staff=staff)
+    (table,) = tables(data, drilldown_links(flt), only=key)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"{team.code}-{key}-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    for row in table.csv_rows():
+        writer.writerow(row)
+    return response
+
+
+def referral_url_name():
+    """The referral page's URL name, if the referral pages exist (they are another module's)."""
+    for name in ("referrals:detail", "referrals:referral"):
+        try:
+            reverse(name, args=["00000000-0000-0000-0000-000000000000"])
+        except NoReverseMatch:
+            continue
+        return name
+    return None
+
+
+def describe(flt, dims, staff):
+    """The filter and dimensions of a drill-down list, in words."""
+    parts = []
+    if dims.get("month"):
+        parts.append(f"ended in {dims['month']:%B %Y}")
+    else:
+        parts.append(f"period {flt.start:%d %b %Y} to {flt.end:%d %b %Y}")
+    if flt.clinician == NONE:
+        parts.append("no care coordinator")
+    elif flt.clinician is not None:
+        parts.append(staff.get(flt.clinician, {}).get("name", f"staff {flt.clinician}"))
+    if flt.step is not None:
+        parts.append(step_label(flt.step))
+    if flt.presenting_problem:
+        parts.append(PresentingProblem(flt.presenting_problem).label)
+    if flt.ltc_pathway is not None:
+        parts.append("on the LTC pathway" if flt.ltc_pathway else "not on the LTC pathway")
+    if dims.get("status"):
+        parts.append(ReferralStatus(dims["status"]).label)
+    if dims.get("band"):
+        parts.append("waited " + queries.wait_bands(timezone.localdate())[dims["band"]][0].lower())
+    if dims.get("rule"):
+        parts.append("rule: " + FlagRule(dims["rule"]).label)
+    if dims.get("age"):
+        parts.append(
+            "flag raised " + dict((k, label) for k, label, *_ in queries.FLAG_AGES)[dims["age"]].lower() + " ago"
+        )
+    return parts
+
+
+@require_GET
+def referrals(request):
+    """The referrals behind one dashboard number, paginated."""
+    team, staff, form, today = prepare(request, DrilldownForm)
+    if not form.is_valid():
+        return render(request, "dashboard/referrals.html", {"form": form, "team": team}, status=400)
+    flt = form.metric_filter()
+    dims = {k: form.cleaned_data.get(k) or None for k in ("month", "status", "band", "rule", "age")}
+    metric = form.cleaned_data["metric"]
+    scoped = Referral.objects.visible_to(request.user).filter(team_id=team.pk)
+    try:
+        qs = queries.drilldown(scoped, metric, flt, today=today, now=timezone.now(), **dims)
+    except queries.DrilldownError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return render(request, "dashboard/referrals.html", {"form": form, "team": team}, status=400)
+    qs = qs.select_related("patient", "care_coordinator", "summary").order_by("-received_on", "id")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit.record(
+        request.user,
+        "dashboard.drilldown",
+        team,
+        changes={"metric": metric, **filter_params(flt), **{k: v for k, v in dims.items() if v}},
+    )
+    params = {**filter_params(flt), "metric": metric, **{k: v for k, v in dims.items() if v}}
+    if dims["month"]:
+        params["month"] = dims["month"].strftime("%Y-%m")
+    context = {
+        "form": form,
+        "team": team,
+        "metric": metric,
+        "metric_label": METRIC_LABELS.get(metric, metric),
+        "dims": dims,
+        "description": describe(flt, dims, staff),
+        "page": page,
+        "query": urlencode(params),
+        "dashboard_query": urlencode(filter_params(flt)),
+        "referral_url": referral_url_name(),
+    }
+    return render(request, "dashboard/referrals.html", context)
