@@ -11,6 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from stepped_care import audit
+
 from . import queries, services
 from .models import CaseDecision
 from .serializers import (
@@ -89,6 +91,11 @@ class SessionViewSet(
         session = self.get_queryset().get(pk=session.pk)
         return Response(SupervisionSessionSerializer(session, context=self.get_serializer_context()).data, status=code)
 
+    def retrieve(self, request, *args, **kwargs):
+        session = self.get_object()
+        audit.record(request.user, "supervision.session.view", session)
+        return Response(self.get_serializer(session).data)
+
     @extend_schema(request=SupervisionSessionCreateSerializer, responses={201: SupervisionSessionSerializer})
     def create(self, request, *args, **kwargs):
         body = SupervisionSessionCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -146,6 +153,11 @@ class DecisionViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets
     def get_queryset(self):
         return queries.decisions_visible_to(self.request.user).order_by("created_at", "id")
 
+    def retrieve(self, request, *args, **kwargs):
+        decision = self.get_object()
+        audit.record(request.user, "supervision.decision.view", decision, patient_id=decision.referral.patient_id)
+        return Response(self.get_serializer(decision).data)
+
     @extend_schema(request=CaseDecisionCorrectionSerializer, responses={201: CaseDecisionSerializer})
     @action(detail=True, methods=["post"], serializer_class=CaseDecisionCorrectionSerializer)
     def correct(self, request, pk=None):
@@ -185,8 +197,6 @@ class CaseListViewSet(viewsets.GenericViewSet):
         responses={200: CaseListSerializer},
     )
     def retrieve(self, request, pk=None):
-        from stepped_care import audit
-
         supervisee = self.get_object()
         include_all = str(request.query_params.get("all", "")).lower() in ("1", "true")
         prepared = queries.case_list(request.user, supervisee, today=timezone.localdate(), include_all=include_all)

@@ -360,6 +360,7 @@ def sessions(request):
 def session_detail(request, pk):
     session = get_object_or_404(queries.sessions_visible_to(request.user), pk=pk)
     decisions = list(queries.session_decisions(request.user, session))
+    audit.record(request.user, "supervision.session.view", session, changes={"decisions": len(decisions)})
     user = request.user
     return render(
         request,

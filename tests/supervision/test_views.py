@@ -299,3 +299,31 @@ def test_managers_assign_supervisors_on_the_relationships_page(client, manager, 
     assert (
         client.post(url, {"supervisor": supervisor.pk, "supervisee": pwp.pk, "kind": "professional"}).status_code == 403
     )
+
+
+def test_the_session_page_runs_a_fixed_number_of_queries(client, supervisor, pwp):
+    def session_with(n):
+        decisions = []
+        for i in range(n):
+            referral = make_referral(pwp, family=f"Decided{n}x{i}")
+            open_flag(referral, "not_improving", "step_up")
+            decisions.append({"referral": referral, "decision": "step_up" if i % 2 else "continue"})
+        return services.record_session(
+            by=supervisor,
+            kind=SupervisionType.CASE_MANAGEMENT,
+            date=today(),
+            minutes=60,
+            supervisor=supervisor,
+            supervisees=[pwp],
+            decisions=decisions,
+        )
+
+    client.force_login(supervisor)
+    counts = []
+    for n in (1, 6):
+        url = reverse("supervision:session_detail", args=[session_with(n).pk])
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+    assert AuditEvent.objects.filter(action="supervision.session.view").count() == 2
