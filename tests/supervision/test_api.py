@@ -197,3 +197,43 @@ def test_compliance(api, supervisor, pwp, manager):
 def test_anonymous_is_refused(api, pwp):
     assert api.get(f"{BASE}/sessions/").status_code in (401, 403)
     assert api.get(f"{BASE}/case-lists/{pwp.pk}/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [
+        {"referral": "not-a-uuid", "decision": "continue"},
+        {"referral": "00000000-0000-0000-0000-000000000000", "decision": "continue"},
+        {"referral": None, "decision": "continue"},
+        {"decision": "continue"},
+        {"referral": "REF", "decision": "step_up", "to_step": 9},
+        {"referral": "REF", "decision": "step_up", "to_step": "x"},
+        {"referral": "REF", "decision": "discharge", "end_code": "99"},
+        "just a string",
+    ],
+)
+def test_malformed_decisions_are_400_not_500(api, supervisor, pwp, decision):
+    referral = make_referral(pwp)
+    if isinstance(decision, dict) and decision.get("referral") == "REF":
+        decision["referral"] = str(referral.pk)
+    api.force_authenticate(supervisor)
+    response = api.post(
+        f"{BASE}/sessions/",
+        {
+            "kind": "case_management",
+            "date": today().isoformat(),
+            "minutes": 60,
+            "supervisor": supervisor.pk,
+            "supervisees": [pwp.pk],
+            "decisions": [decision],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert SupervisionSession.objects.count() == 0
+
+
+@pytest.mark.parametrize("path", ["case-lists/abc/", "case-lists/999999/", "sessions/abc/", "decisions/1/"])
+def test_unknown_ids_are_404(api, supervisor, path):
+    api.force_authenticate(supervisor)
+    assert api.get(f"{BASE}/{path}").status_code == 404
