@@ -11,7 +11,9 @@ from .api import FlagViewSet, MeView
 from .api_auth import ObtainTokenView
 from .dashboard.api import DashboardView
 
-router = DefaultRouter()
+# No ".json" suffix routes: they doubled every URL, and custom actions without a ``format`` argument
+# answered them with a server error (found by the access matrix, tests/security).
+router = DefaultRouter(include_format_suffixes=False)
 router.register("patients", PatientViewSet, basename="patient")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("contacts", ContactViewSet, basename="contact")
