@@ -13,7 +13,8 @@ from .dashboard.api import DashboardView
 
 # No ".json" suffix routes: they doubled every URL, and custom actions without a ``format`` argument
 # answered them with a server error (found by the access matrix, tests/security).
-router = DefaultRouter(include_format_suffixes=False)
+router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("patients", PatientViewSet, basename="patient")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("contacts", ContactViewSet, basename="contact")
