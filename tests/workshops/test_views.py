@@ -351,3 +351,19 @@ def test_waiting_list_runs_a_fixed_number_of_queries(client, make_course, pwp):
 def test_groups_link_in_the_navigation(client, pwp):
     client.force_login(pwp)
     assert f'href="{reverse("workshops:list")}"' in client.get(reverse("home"), follow=True).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_referral_page_panel_shows_group_attendance(course, members, pwp, django_assert_num_queries):
+    from django.template import Context, Template
+
+    services.take_register(
+        session=course.sessions.get(number=1),
+        rows=[{"enrolment": m, "attendance": a} for m, a in zip(members, ["5", "3", "5"], strict=True)],
+        by=pwp,
+    )
+    template = Template("{% load workshops_tags %}{% referral_groups referral %}")
+    with django_assert_num_queries(1):
+        html = template.render(Context({"referral": members[1].referral}))
+    assert "Stress control, Bootle library: 0 of 1 session attended" in html
+    assert reverse("workshops:offer", args=[members[1].referral_id]) in html
