@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, fields, replace
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db import connections
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from stepped_care.standards import standards
@@ -194,6 +195,74 @@ def service_metrics_by(flt: MetricFilter, group: str):
     if group == "month":
         out = [(k.date() if isinstance(k, dt.datetime) else k, v) for k, v in out]
     out.sort(key=lambda item: (item[0] is None, item[0] if item[0] is not None else 0))
+    return out
+
+
+# Group keys that are never NULL (a missing step or coordinator is NONE), so that in a GROUPING SETS
+# result the one non-NULL key says which grouping a row belongs to, and all-NULL is the total.
+OVERVIEW_KEYS = {
+    "month": TruncMonth("ended_on"),
+    "step": Coalesce(F("referral__current_step"), Value(NONE)),
+    "clinician": Coalesce(F("referral__care_coordinator_id"), Value(NONE)),
+    "presenting_problem": F("referral__presenting_problem"),
+}
+
+
+def _as_date(value):
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def service_metrics_overview(flt: MetricFilter, groups=("month", "step", "clinician")):
+    """The total and the metrics per month, step and clinician (or any of ``OVERVIEW_KEYS``): one query.
+
+    On PostgreSQL this is the ORM's own aggregate query with its ``GROUP BY`` widened to
+    ``GROUPING SETS``, one per grouping plus the total, so a year of a large service is read once
+    rather than once per table. Elsewhere (SQLite) the cohort is grouped by all the keys together
+    and the groupings are summed here from those rows (the counts are additive). Returns
+    ``{"total": metrics, group: [(key, metrics), ...] for each group}``; a missing step or
+    coordinator has the key ``NONE``.
+    """
+    targets = standards()["targets"]
+    names = [f"g_{g}" for g in groups]
+    qs = (
+        cohort(flt)
+        .annotate(**{name: OVERVIEW_KEYS[g] for name, g in zip(names, groups, strict=True)})
+        .values(*names)
+        .annotate(**aggregates())
+        .order_by()
+    )
+    connection = connections[qs.db]
+    sql, params = qs.query.get_compiler(connection=connection).as_sql()
+    plain_group_by = "GROUP BY " + ", ".join(str(i) for i in range(1, len(groups) + 1))
+    sums = {g: {} for g in groups}
+    total = {}
+
+    def add(into, row):
+        for name in (*COUNT_NAMES, *SUM_NAMES):
+            into[name] = into.get(name, 0) + (row[name] or 0)
+
+    if connection.vendor == "postgresql" and sql.endswith(plain_group_by):
+        sets = ", ".join(f"({i})" for i in range(1, len(groups) + 1))
+        sql = f"{sql[: -len(plain_group_by)]}GROUP BY GROUPING SETS ({sets}, ())"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            columns = [c.name for c in cursor.description]
+            for values in cursor.fetchall():
+                row = dict(zip(columns, values, strict=True))
+                keyed = [(g, row[name]) for g, name in zip(groups, names, strict=True) if row[name] is not None]
+                if not keyed:
+                    add(total, row)
+                else:
+                    ((g, key),) = keyed
+                    add(sums[g].setdefault(_as_date(key), {}), row)
+    else:
+        for row in qs:
+            add(total, row)
+            for g, name in zip(groups, names, strict=True):
+                add(sums[g].setdefault(_as_date(row[name]), {}), row)
+    out = {"total": _finish(total, targets)}
+    for g in groups:
+        out[g] = [(key, _finish(counts, targets)) for key, counts in sorted(sums[g].items())]
     return out
 
 

@@ -17,6 +17,8 @@ COLOURS = {
     "within_6_weeks": "#009E73",
     "6_to_18_weeks": "#E69F00",
     "over_18_weeks": "#D55E00",
+    "awaiting_assessment": "#56B4E9",
+    "awaiting_treatment": "#E69F00",
 }
 DEFAULT_COLOUR = "#555555"
 

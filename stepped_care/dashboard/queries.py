@@ -23,9 +23,8 @@ from outcomes.queries import (
     MetricFilter,
     empty_metrics,
     referrals_counted,
-    service_metrics,
+    service_metrics_overview,
 )
-from outcomes.queries import service_metrics_by as outcomes_by
 from referrals.codes import ACTIVE_STATUSES, ATTENDED_CODES, WAITING_STATUSES, Attendance, ReferralStatus
 from stepped_care.models import CLINICAL_ROLES, FlagRule, FlagStatus, Staff, Step
 from stepped_care.standards import standards
@@ -150,29 +149,24 @@ def caseload(flt):
     return [(c or NONE, s or NONE, n) for c, s, n in rows]
 
 
-def sessions_q(flt, today):
-    """Contacts this calendar month with the team's clinicians, under the referral filters.
+def sessions_q(flt, today, team_staff_ids):
+    """Contacts this calendar month held by the team's clinicians, under the referral filters.
 
-    The clinician filter applies to who held the session (not to the referral's coordinator).
+    The clinician filter applies to who held the session (not to the referral's coordinator). The
+    team is matched through the clinicians, as an explicit id list, so the (clinician, date) index
+    finds the month's contacts without reading the rest of the contact table or the referrals.
     """
-    q = Q(
-        entered_in_error=False,
-        date__gte=month_start(today),
-        date__lte=today,
-        clinician__team_id=flt.team,
-    )
-    q &= flt.replace(clinician=None).referral_q(ON_REFERRAL_CHILD)
-    if flt.clinician:
-        q &= Q(clinician_id=flt.clinician)
-    return q
+    ids = [flt.clinician] if flt.clinician and flt.clinician in team_staff_ids else list(team_staff_ids)
+    q = Q(entered_in_error=False, date__gte=month_start(today), date__lte=today, clinician_id__in=ids)
+    return q & flt.replace(clinician=None, team=None).referral_q(ON_REFERRAL_CHILD)
 
 
-def sessions_this_month(flt, today):
+def sessions_this_month(flt, today, team_staff_ids):
     """Per clinician this month: attended sessions, patients seen, DNAs and appointments. One query."""
     attended = Q(attendance__in=ATTENDED_CODES)
     rows = (
         _contacts()
-        .filter(sessions_q(flt, today))
+        .filter(sessions_q(flt, today, team_staff_ids))
         .order_by()
         .values("clinician_id")
         .annotate(
@@ -287,21 +281,23 @@ def dashboard(team, flt, *, today, now, staff=None):
     """Every number of the dashboard for one team (``flt.team`` is its id) and filter."""
     if flt.team != team.pk:
         raise ValueError("The dashboard is for the filter's team.")
-    by_month = dict(outcomes_by(flt, "month"))
+    staff = team_staff(flt.team) if staff is None else staff
+    overview = service_metrics_overview(flt, ("month", "step", "clinician"))
+    by_month = dict(overview["month"])
     months = months_between(flt.start, flt.end) if flt.start and flt.end else sorted(by_month)
     empty = empty_metrics()
     return DashboardData(
         filter=flt,
         today=today,
-        staff=team_staff(flt.team) if staff is None else staff,
+        staff=staff,
         caseload=caseload(flt),
-        sessions=sessions_this_month(flt, today),
+        sessions=sessions_this_month(flt, today, staff),
         waiting=waiting_list(flt, today),
         flags=open_flags(flt, now),
-        outcomes=service_metrics(flt),
+        outcomes=overview["total"],
         by_month=[(m, by_month.get(m) or empty) for m in months],
-        by_step=outcomes_by(flt, "step"),
-        by_clinician=outcomes_by(flt, "clinician"),
+        by_step=overview["step"],
+        by_clinician=overview["clinician"],
         supervision=supervision_compliance(team, today),
     )
 
@@ -322,7 +318,7 @@ class DrilldownError(ValueError):
         self.message = message
 
 
-def drilldown(referrals, metric, flt, *, today, now, month=None, status=None, band=None, rule=None, age=None):
+def drilldown(referrals, metric, flt, *, today, now, staff=(), month=None, status=None, band=None, rule=None, age=None):
     """The referrals behind one dashboard number: ``referrals`` already scoped to the user.
 
     Dimensions narrow the number the way its table row or column did: ``month`` (first day of the
@@ -338,7 +334,9 @@ def drilldown(referrals, metric, flt, *, today, now, month=None, status=None, ba
     if metric == "active":
         return active(referrals, flt)
     if metric == "sessions_month":
-        attended = _contacts().filter(sessions_q(flt, today), attendance__in=ATTENDED_CODES, referral=OuterRef("pk"))
+        attended = _contacts().filter(
+            sessions_q(flt, today, staff), attendance__in=ATTENDED_CODES, referral=OuterRef("pk")
+        )
         return referrals.filter(Exists(attended))
     if metric == "waiting":
         qs = active(referrals, flt).filter(status__in=WAITING_STATUSES)

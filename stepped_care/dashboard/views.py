@@ -206,7 +206,7 @@ def referrals(request):
     metric = form.cleaned_data["metric"]
     scoped = Referral.objects.visible_to(request.user).filter(team_id=team.pk)
     try:
-        qs = queries.drilldown(scoped, metric, flt, today=today, now=timezone.now(), **dims)
+        qs = queries.drilldown(scoped, metric, flt, today=today, now=timezone.now(), staff=staff, **dims)
     except queries.DrilldownError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return render(request, "dashboard/referrals.html", {"form": form, "team": team}, status=400)

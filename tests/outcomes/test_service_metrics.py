@@ -12,7 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from outcomes.metrics import service_rates
-from outcomes.queries import COUNT_NAMES, NONE, MetricFilter, referrals_counted, service_metrics, service_metrics_by
+from outcomes.queries import (
+    COUNT_NAMES,
+    NONE,
+    MetricFilter,
+    referrals_counted,
+    service_metrics,
+    service_metrics_by,
+    service_metrics_overview,
+)
 from referrals.models import Referral
 from stepped_care.models import Role
 from stepped_care.standards import standards
@@ -148,3 +156,16 @@ def test_an_empty_cohort_has_no_rates(team):
     assert metrics["counts"]["finished"] == 0
     assert all(value is None for value in metrics["rates"].values())
     assert all(value is None for value in metrics["met"].values())
+
+
+@pytest.mark.django_db
+def test_the_one_query_overview_equals_the_separate_queries(population, team, django_assert_num_queries):
+    today, _, _ = population
+    flt = MetricFilter(team=team.pk, start=today - dt.timedelta(days=400), end=today)
+    groups = ("month", "step", "clinician", "presenting_problem")
+    with django_assert_num_queries(1):
+        overview = service_metrics_overview(flt, groups)
+    assert overview["total"] == service_metrics(flt)
+    for group in groups:
+        separate = [(NONE if key is None else key, m) for key, m in service_metrics_by(flt, group)]
+        assert overview[group] == sorted(separate, key=lambda item: item[0]), group
