@@ -12,6 +12,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -146,6 +147,11 @@ class Command(BaseCommand):
         parser.add_argument("--years", type=float, default=None, help="Span of referral dates (default scales)")
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off")
+        parser.add_argument(
+            "--skip-extras",
+            action="store_true",
+            help="Skip the review scan, supervision sessions and group courses (always skipped above 5,000 referrals)",
+        )
 
     def handle(self, *args, **options):
         if not settings.DEBUG and not options["force"]:
@@ -163,6 +169,8 @@ class Command(BaseCommand):
         if existing < wanted:
             years = options["years"] or (1.0 if wanted <= 1000 else 3.0)
             self._referrals(team, staff, wanted - existing, years, rng)
+        if not options["skip_extras"] and wanted <= 5000:
+            self._extras(team, options["force"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo service {team.name}: {Referral.objects.filter(team=team).count()} referrals "
@@ -176,6 +184,19 @@ class Command(BaseCommand):
             self.stdout.write(f"Password for every demo account (shown once): {generated}")
         else:
             self.stdout.write("Passwords unchanged (pass --password to set them).")
+
+    def _extras(self, team, force):
+        """What a service has after a while: review flags, supervision sessions, group courses."""
+        from stepped_care.services import scan
+        from supervision.services import seed_demo_sessions
+
+        outcome = scan(team_id=team.pk)
+        sessions = seed_demo_sessions(team)
+        call_command("seed_groups", force=True, stdout=self.stdout)
+        self.stdout.write(
+            f"Review scan of {outcome.reviewed} active referrals: {len(outcome.raised)} flags raised, "
+            f"{len(outcome.cleared)} cleared; supervision sessions added: {sessions}."
+        )
 
     def _staff(self, password, referrals):
         teams = {}
