@@ -1,7 +1,8 @@
 """Reads of patient records, always scoped to what the user may see (outsiders get 404 upstream).
 
-Policy: clinicians see referrals they coordinate or have treated, and their team's unallocated
-waiting list; supervisors also see their supervisees' caseloads; managers and administrators see
+Policy: clinicians see referrals they coordinate or have treated, members of the group courses
+they facilitate, and their team's unallocated waiting list; supervisors also see their supervisees'
+caseloads; managers and administrators see
 their team; superusers see everything.
 """
 
@@ -34,11 +35,16 @@ class ReferralQuerySet(models.QuerySet):
         supervised = Relationship.objects.filter(
             supervisor=user, supervisee=OuterRef("care_coordinator"), ended_on__isnull=True
         )
+        Enrolment = apps.get_model("workshops", "Enrolment")
+        facilitated = Enrolment.objects.filter(
+            referral=OuterRef("pk"), course__facilitators=user, withdrawn_on__isnull=True
+        )
         return self.filter(
             Q(care_coordinator=user)
             | Q(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING)
             | Exists(treated)
             | Exists(supervised)
+            | Exists(facilitated)
         )
 
     def caseload_of(self, user):
