@@ -1,5 +1,7 @@
-"""REST API for patients, referrals and contacts. Parsing here; every write is a service call."""
+"""REST API for patients, referrals and contacts. Parsing here; every write is a service call, every read
+goes through ``visible_to(user)`` (outsiders get 404)."""
 
+import django_filters
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -9,9 +11,11 @@ from rest_framework.response import Response
 from outcomes.models import QuestionnaireResponse
 from outcomes.services import compute_outcome
 from stepped_care import audit
+from stepped_care.models import Staff, Step
 from stepped_care.services import change_step
 
 from . import services
+from .codes import AppointmentType, Attendance, Mechanism, PresentingProblem, ReferralSource, ReferralStatus
 from .models import CareContact, Patient, Referral
 from .serializers import (
     AllocateSerializer,
@@ -20,21 +24,54 @@ from .serializers import (
     DischargeSerializer,
     OutcomeSerializer,
     PatientSerializer,
+    PatientUpdateSerializer,
     ReferralSerializer,
     StepChangeSerializer,
     StepSerializer,
 )
+from .validators import normalise_nhs_number
+
+
+def _team_staff(request):
+    """Staff a filter may name: the caller's team only, so ids of other services' staff reveal nothing."""
+    if request is None or not request.user.is_authenticated:
+        return Staff.objects.none()
+    return Staff.objects.filter(team_id=request.user.team_id)
+
+
+class PatientFilter(django_filters.FilterSet):
+    nhs_number = django_filters.CharFilter(method="filter_nhs_number", help_text="Spaces and dashes are ignored")
+    family_name = django_filters.CharFilter(lookup_expr="istartswith")
+    date_of_birth = django_filters.DateFilter()
+
+    class Meta:
+        model = Patient
+        fields = ["nhs_number", "family_name", "date_of_birth"]
+
+    def filter_nhs_number(self, queryset, name, value):
+        return queryset.filter(nhs_number=normalise_nhs_number(value))
 
 
 class PatientViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
+    """Patients of referrals you may see (and patients your team registered who have no referral yet)."""
+
     serializer_class = PatientSerializer
-    filterset_fields = ["nhs_number"]
-    ordering_fields = ["family_name", "date_of_birth", "created_at"]
+    filterset_class = PatientFilter
+    ordering_fields = ["family_name", "given_name", "date_of_birth", "created_at"]
+    ordering = ["family_name", "given_name", "id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return Patient.objects.visible_to(self.request.user).order_by("family_name", "given_name", "id")
+        return Patient.objects.visible_to(self.request.user).order_by(*self.ordering)
+
+    def get_serializer_class(self):
+        return PatientUpdateSerializer if self.action == "partial_update" else PatientSerializer
 
     def retrieve(self, request, *args, **kwargs):
         patient = self.get_object()
@@ -44,16 +81,76 @@ class PatientViewSet(
     def perform_create(self, serializer):
         serializer.instance = services.create_patient(by=self.request.user, **serializer.validated_data)
 
+    @extend_schema(request=PatientUpdateSerializer, responses={200: PatientSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        """Change some of a patient's details. Send the ``version`` you read: a stale one gets 409."""
+        patient = self.get_object()
+        body = PatientUpdateSerializer(patient, data=request.data, partial=True, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        changes = dict(body.validated_data)
+        expected_version = changes.pop("version", None)
+        patient = services.update_patient(
+            patient=patient, by=request.user, expected_version=expected_version, **changes
+        )
+        return Response(PatientSerializer(patient, context=self.get_serializer_context()).data)
+
+
+class ReferralFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ReferralStatus.choices)
+    current_step = django_filters.TypedChoiceFilter(choices=Step.choices, coerce=int)
+    presenting_problem = django_filters.MultipleChoiceFilter(choices=PresentingProblem.choices)
+    source = django_filters.ChoiceFilter(choices=ReferralSource.choices)
+    care_coordinator = django_filters.ModelChoiceFilter(queryset=_team_staff)
+    unallocated = django_filters.BooleanFilter(
+        field_name="care_coordinator", lookup_expr="isnull", help_text="true: the waiting list nobody holds yet"
+    )
+    patient = django_filters.UUIDFilter(field_name="patient_id")
+    received_on = django_filters.DateFromToRangeFilter()
+    discharged_on = django_filters.DateFromToRangeFilter()
+    caseload = django_filters.BooleanFilter(
+        method="filter_caseload", help_text="true: only your active caseload (referrals you coordinate or treat)"
+    )
+
+    class Meta:
+        model = Referral
+        fields = [
+            "status",
+            "current_step",
+            "presenting_problem",
+            "source",
+            "care_coordinator",
+            "unallocated",
+            "patient",
+            "ltc_pathway",
+            "received_on",
+            "discharged_on",
+            "caseload",
+        ]
+
+    def filter_caseload(self, queryset, name, value):
+        if value is None:
+            return queryset
+        mine = Referral.objects.caseload_of(self.request.user).values("pk")
+        return queryset.filter(pk__in=mine) if value else queryset.exclude(pk__in=mine)
+
 
 class ReferralViewSet(
     mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
 ):
+    """Referrals you may see: the ones you coordinate or treat, your team's unallocated waiting list, your
+    supervisees' (supervisors) or your team's (managers and administrators)."""
+
     serializer_class = ReferralSerializer
-    filterset_fields = ["status", "current_step", "presenting_problem", "care_coordinator", "patient", "ltc_pathway"]
-    ordering_fields = ["received_on", "status", "current_step"]
+    filterset_class = ReferralFilter
+    ordering_fields = ["received_on", "status", "current_step", "discharged_on", "created_at"]
+    ordering = ["-received_on", "id"]
 
     def get_queryset(self):
-        return Referral.objects.visible_to(self.request.user).order_by("-received_on", "id")
+        return (
+            Referral.objects.visible_to(self.request.user)
+            .select_related("patient", "care_coordinator")
+            .order_by(*self.ordering)
+        )
 
     def retrieve(self, request, *args, **kwargs):
         referral = self.get_object()
@@ -67,8 +164,15 @@ class ReferralViewSet(
             data["care_coordinator"] = user  # the creating clinician coordinates unless told otherwise
         serializer.instance = services.create_referral(by=user, **data)
 
-    @extend_schema(request=StepChangeSerializer, responses={201: StepSerializer})
-    @action(detail=True, methods=["get", "post"], serializer_class=StepChangeSerializer)
+    @extend_schema(methods=["GET"], request=None, responses={200: StepSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=StepChangeSerializer, responses={201: StepSerializer})
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        serializer_class=StepChangeSerializer,
+        pagination_class=None,
+        filter_backends=[],
+    )
     def steps(self, request, pk=None):
         """The referral's step history (GET), or a step change with its reason (POST)."""
         referral = self.get_object()
@@ -88,6 +192,7 @@ class ReferralViewSet(
     @extend_schema(request=DischargeSerializer, responses={200: ReferralSerializer})
     @action(detail=True, methods=["post"], serializer_class=DischargeSerializer)
     def discharge(self, request, pk=None):
+        """End the referral with an end code (its open step and flags close with it)."""
         referral = self.get_object()
         body = DischargeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -99,13 +204,14 @@ class ReferralViewSet(
             note=body.validated_data.get("note", ""),
             expected_version=body.validated_data.get("version"),
         )
-        return Response(ReferralSerializer(referral, context={"request": request}).data)
+        return Response(ReferralSerializer(referral, context=self.get_serializer_context()).data)
 
     @extend_schema(request=AllocateSerializer, responses={200: ReferralSerializer})
     @action(detail=True, methods=["post"], serializer_class=AllocateSerializer)
     def allocate(self, request, pk=None):
+        """Make a clinician of the team the referral's care coordinator."""
         referral = self.get_object()
-        body = AllocateSerializer(data=request.data, context={"request": request})
+        body = AllocateSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         referral = services.allocate(
             referral=referral,
@@ -113,7 +219,7 @@ class ReferralViewSet(
             by=request.user,
             expected_version=body.validated_data.get("version"),
         )
-        return Response(ReferralSerializer(referral, context={"request": request}).data)
+        return Response(ReferralSerializer(referral, context=self.get_serializer_context()).data)
 
     @extend_schema(responses={200: OutcomeSerializer})
     @action(detail=True, methods=["get"], serializer_class=OutcomeSerializer)
@@ -125,20 +231,42 @@ class ReferralViewSet(
         return Response(OutcomeSerializer(data).data)
 
 
+class ContactFilter(django_filters.FilterSet):
+    referral = django_filters.UUIDFilter(field_name="referral_id")
+    clinician = django_filters.ModelChoiceFilter(queryset=_team_staff)
+    attendance = django_filters.MultipleChoiceFilter(choices=Attendance.choices)
+    appointment_type = django_filters.MultipleChoiceFilter(choices=AppointmentType.choices)
+    mechanism = django_filters.ChoiceFilter(choices=Mechanism.choices)
+    date = django_filters.DateFromToRangeFilter()
+
+    class Meta:
+        model = CareContact
+        fields = ["referral", "clinician", "attendance", "appointment_type", "mechanism", "entered_in_error", "date"]
+
+
 class ContactViewSet(
     mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
 ):
+    """Care contacts (sessions) with their questionnaires. Logging one moves the referral on and refreshes
+    its outcome; a mistake is corrected by marking the contact entered in error, never by editing it."""
+
     serializer_class = ContactSerializer
-    filterset_fields = ["referral", "attendance", "appointment_type", "entered_in_error"]
+    filterset_class = ContactFilter
     ordering_fields = ["date", "created_at"]
+    ordering = ["date", "time", "created_at"]
 
     def get_queryset(self):
         return (
             CareContact.objects.visible_to(self.request.user)
             .select_related("referral")
-            .prefetch_related(Prefetch("questionnaires", queryset=QuestionnaireResponse.objects.all()))
-            .order_by("date", "time", "created_at")
+            .prefetch_related(Prefetch("questionnaires", queryset=QuestionnaireResponse.objects.order_by("measure")))
+            .order_by(*self.ordering)
         )
+
+    def retrieve(self, request, *args, **kwargs):
+        contact = self.get_object()
+        audit.record(request.user, "contact.view", contact, patient_id=contact.referral.patient_id)
+        return Response(self.get_serializer(contact).data)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -155,4 +283,4 @@ class ContactViewSet(
         body = ContactErrorSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         contact = services.mark_contact_in_error(contact=contact, reason=body.validated_data["reason"], by=request.user)
-        return Response(ContactSerializer(contact, context={"request": request}).data)
+        return Response(ContactSerializer(contact, context=self.get_serializer_context()).data)

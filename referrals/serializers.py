@@ -1,7 +1,9 @@
 """API representations of patients, referrals and contacts. Writes go through referrals.services."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from outcomes.serializers import QuestionnaireSerializer
 from stepped_care.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from stepped_care.models import Staff, Step, StepAssignment
 
@@ -35,6 +37,9 @@ class PatientSerializer(serializers.ModelSerializer):
     long_term_conditions = serializers.ListField(
         child=serializers.ChoiceField(choices=LongTermCondition.choices), required=False
     )
+    long_term_conditions_display = serializers.ListField(
+        child=serializers.CharField(), source="long_term_condition_labels", read_only=True
+    )
 
     class Meta:
         model = Patient
@@ -50,18 +55,33 @@ class PatientSerializer(serializers.ModelSerializer):
             "postcode",
             "gp_practice",
             "long_term_conditions",
+            "long_term_conditions_display",
             "version",
+            "created_at",
         ]
-        read_only_fields = ["id", "version"]
+        read_only_fields = ["id", "version", "created_at"]
 
     def validate_nhs_number(self, value):
         if not value:
             return None
         validate_nhs_number(value)
         value = normalise_nhs_number(value)
-        if Patient.objects.filter(nhs_number=value).exists():
+        others = Patient.objects.filter(nhs_number=value)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
             raise serializers.ValidationError("A patient with this NHS number is already registered.")
         return value
+
+
+class PatientUpdateSerializer(PatientSerializer):
+    """A change of a patient's details. ``version`` is required: a stale one gets 409, never an overwrite."""
+
+    version = serializers.IntegerField(help_text="The version you read; if it has changed since, the answer is 409")
+    always_required = ("version",)
+
+    class Meta(PatientSerializer.Meta):
+        read_only_fields = ["id", "created_at"]
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -106,10 +126,18 @@ class AllocateSerializer(serializers.Serializer):
 
 class ReferralSerializer(serializers.ModelSerializer):
     patient = ScopedRelatedField(_visible_patients)
+    patient_name = serializers.CharField(source="patient.__str__", read_only=True)
     care_coordinator = ScopedRelatedField(_team_clinicians, required=False, allow_null=True)
+    care_coordinator_name = serializers.CharField(
+        source="care_coordinator.__str__", read_only=True, default=None, allow_null=True
+    )
+    current_step_display = serializers.SerializerMethodField()
     source_display = LabelField("source")
     presenting_problem_display = LabelField("presenting_problem")
     status_display = LabelField("status")
+    end_code = serializers.ChoiceField(
+        choices=EndCode.choices, allow_blank=True, read_only=True, help_text="Empty until the referral is discharged"
+    )
     end_code_display = LabelField("end_code")
 
     class Meta:
@@ -117,6 +145,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "patient",
+            "patient_name",
             "team",
             "received_on",
             "source",
@@ -126,8 +155,10 @@ class ReferralSerializer(serializers.ModelSerializer):
             "status",
             "status_display",
             "care_coordinator",
+            "care_coordinator_name",
             "ltc_pathway",
             "current_step",
+            "current_step_display",
             "discharged_on",
             "end_code",
             "end_code_display",
@@ -146,6 +177,9 @@ class ReferralSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {"source": {"required": True}, "presenting_problem": {"required": True}}
 
+    def get_current_step_display(self, obj) -> str | None:
+        return Step(obj.current_step).label if obj.current_step else None
+
 
 class ContactSerializer(serializers.ModelSerializer):
     referral = ScopedRelatedField(_visible_referrals)
@@ -159,6 +193,9 @@ class ContactSerializer(serializers.ModelSerializer):
     wsas = answers_field(5, 8, "WSAS answers, items 1 to 5, each 0 to 8")
     version = serializers.IntegerField(
         required=False, write_only=True, help_text="The referral version you read; stale → 409"
+    )
+    questionnaires = serializers.SerializerMethodField(
+        help_text="The questionnaires completed at this contact, with totals and severity bands"
     )
 
     class Meta:
@@ -187,6 +224,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "phq9",
             "gad7",
             "wsas",
+            "questionnaires",
             "entered_in_error",
             "error_reason",
             "created_at",
@@ -201,6 +239,10 @@ class ContactSerializer(serializers.ModelSerializer):
         for field, measure in (("phq9", "PHQ9"), ("gad7", "GAD7"), ("wsas", "WSAS")):
             data[field] = valid[measure].items if measure in valid else None
         return data
+
+    @extend_schema_field(QuestionnaireSerializer(many=True))
+    def get_questionnaires(self, obj):
+        return QuestionnaireSerializer(obj.questionnaires.all(), many=True).data
 
 
 class ContactErrorSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, WSAS, ScoringError
 from outcomes.services import record_questionnaire, refresh_summary
 from stepped_care import audit
+from stepped_care.exceptions import Conflict
 from stepped_care.services import bump_version, lock_referral, raise_risk_flag
 
 from .codes import (
@@ -57,6 +58,47 @@ def create_patient(*, by, team=None, **fields):
     patient.save()
     audit.record(by, "patient.create", patient, patient_id=patient.pk)
     return patient
+
+
+PATIENT_EDITABLE_FIELDS = (
+    "nhs_number",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "address",
+    "postcode",
+    "gp_practice",
+    "long_term_conditions",
+)
+
+
+@transaction.atomic
+def update_patient(*, patient, by, expected_version, **changes):
+    """Change a patient's details. Optimistic concurrency: the caller says which version it read, and a
+    stale version is refused (Conflict → 409) rather than silently overwriting someone else's change."""
+    unknown = set(changes) - set(PATIENT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
+    if expected_version is None:
+        raise ValidationError({"version": "Give the version of the record you read."})
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if int(expected_version) != locked.version:
+        raise Conflict()
+    if "nhs_number" in changes:
+        changes["nhs_number"] = normalise_nhs_number(changes["nhs_number"]) if changes["nhs_number"] else None
+    changed = sorted(field for field, value in changes.items() if getattr(locked, field) != value)
+    if not changed:
+        return locked
+    for field in changed:
+        setattr(locked, field, changes[field])
+    locked.full_clean()
+    locked.version += 1
+    locked.save(update_fields=[*changed, "version"])
+    # Field names only: the audit trail says what changed without copying personal details into it.
+    audit.record(by, "patient.update", locked, patient_id=locked.pk, changes={"fields": changed})
+    return locked
 
 
 @transaction.atomic

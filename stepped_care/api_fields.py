@@ -17,6 +17,23 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
         return self.scope(request.user if request else None)
 
 
+class Answers(serializers.Field):
+    """Questionnaire item answers, item 1 first. Only the shape is checked here: the scoring rules
+    check every item, and their messages name the questionnaire and the item ("PHQ-9 item 9 is missing")."""
+
+    def __init__(self, count, **kwargs):
+        self.count = count
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            raise serializers.ValidationError(f"Give a list of {self.count} answers, item 1 first.")
+        return data
+
+    def to_representation(self, value):
+        return list(value)
+
+
 def answers_field(count, item_max, help_text):
     @extend_schema_field(
         {
@@ -27,11 +44,10 @@ def answers_field(count, item_max, help_text):
             "nullable": True,
         }
     )
-    class Answers(serializers.ListField):
+    class CountedAnswers(Answers):
         pass
 
-    # Ranges are checked by the scoring rules, whose messages name the questionnaire and item.
-    return Answers(child=serializers.IntegerField(), required=False, allow_null=True, help_text=help_text)
+    return CountedAnswers(count, required=False, allow_null=True, help_text=help_text)
 
 
 @extend_schema_field(OpenApiTypes.STR)

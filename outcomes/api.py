@@ -1,0 +1,33 @@
+"""Read-only API of questionnaire responses, scoped like every clinical read (outsiders get 404)."""
+
+import django_filters
+from rest_framework import viewsets
+
+from referrals.models import Referral
+
+from .models import Measure, QuestionnaireResponse
+from .serializers import QuestionnaireSerializer
+
+
+class QuestionnaireFilter(django_filters.FilterSet):
+    referral = django_filters.UUIDFilter(field_name="referral_id")
+    contact = django_filters.UUIDFilter(field_name="contact_id")
+    measure = django_filters.MultipleChoiceFilter(choices=Measure.choices)
+    completed_on = django_filters.DateFromToRangeFilter()
+
+    class Meta:
+        model = QuestionnaireResponse
+        fields = ["referral", "contact", "measure", "entered_in_error", "completed_on"]
+
+
+class QuestionnaireViewSet(viewsets.ReadOnlyModelViewSet):
+    """Completed questionnaires with every item answer; corrections stay visible, marked entered in error."""
+
+    serializer_class = QuestionnaireSerializer
+    filterset_class = QuestionnaireFilter
+    ordering_fields = ["completed_on", "total", "created_at"]
+    ordering = ["completed_on", "created_at", "id"]
+
+    def get_queryset(self):
+        visible = Referral.objects.visible_to(self.request.user).values("pk")
+        return QuestionnaireResponse.objects.filter(referral__in=visible).order_by(*self.ordering)
