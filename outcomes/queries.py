@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, fields, replace
 
 from django.db import connections
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import Count, F, Func, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
@@ -105,8 +105,31 @@ class MetricFilter:
         return q & self.referral_q(paths)
 
 
+class DaysBetween(Func):
+    """Whole days from ``earlier`` to ``later`` (two dates), as an integer.
+
+    PostgreSQL subtracts dates to an integer directly, which is much cheaper per row than Django's
+    generic date difference (an interval multiplied out and compared with an interval).
+    """
+
+    output_field = IntegerField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ", **extra_context)
+
+
 def _days(later, earlier):
-    return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
+    return DaysBetween(F(later), F(earlier))
 
 
 def count_conditions(paths=ON_SUMMARY):
@@ -129,10 +152,10 @@ def count_conditions(paths=ON_SUMMARY):
         "reliable_deterioration": Q(**{s("reliable_deterioration"): True}),
         "reliable_recovery": Q(**{s("reliable_recovery"): True}),
         "waits_measured": Q(**{s("first_treatment_on__isnull"): False}),
-        "within_6_weeks": Q(LessThanOrEqual(wait, dt.timedelta(days=waits["six_weeks_days"]))),
-        "within_18_weeks": Q(LessThanOrEqual(wait, dt.timedelta(days=waits["eighteen_weeks_days"]))),
+        "within_6_weeks": Q(LessThanOrEqual(wait, waits["six_weeks_days"])),
+        "within_18_weeks": Q(LessThanOrEqual(wait, waits["eighteen_weeks_days"])),
         "second_contact_measured": Q(**{s("second_treatment_on__isnull"): False}),
-        "hidden_waits": Q(GreaterThan(gap, dt.timedelta(days=waits["hidden_wait_days"]))),
+        "hidden_waits": Q(GreaterThan(gap, waits["hidden_wait_days"])),
         "with_dna": Q(**{s("dna_count__gt"): 0}),
     }
 

@@ -50,12 +50,16 @@ RATE_NAMES = {
 }
 
 
-@dataclass
 class Cell:
-    text: str
-    value: object = None  # for CSV; defaults to the text
-    href: str | None = None
-    css: str = ""
+    """One table cell: its text, its value for CSV, its drill-down link and CSS class.
+
+    ``safe`` marks text that needs no escaping (numbers and percentages we formatted ourselves).
+    """
+
+    __slots__ = ("text", "value", "href", "css", "safe")
+
+    def __init__(self, text, value=None, href=None, css="", safe=False):
+        self.text, self.value, self.href, self.css, self.safe = text, value, href, css, safe
 
 
 @dataclass
@@ -70,11 +74,11 @@ class Table:
 
     @property
     def body_html(self):
-        return mark_safe(_rows_html(self.rows, "td"))  # noqa: S308 - every text is escaped in _rows_html
+        return mark_safe(_rows_html(self.rows, "td"))  # noqa: S308 - every text is escaped in _rows_html  # nosec B308 B703
 
     @property
     def foot_html(self):
-        return mark_safe(_rows_html(self.foot, "td"))  # noqa: S308 - every text is escaped in _rows_html
+        return mark_safe(_rows_html(self.foot, "td"))  # noqa: S308 - every text is escaped in _rows_html  # nosec B308 B703
 
     def csv_rows(self):
         yield self.columns
@@ -84,60 +88,76 @@ class Table:
 
 def _rows_html(rows, tag):
     out = []
+    append = out.append
     for row in rows:
-        out.append("<tr>")
+        append("<tr>")
         for i, cell in enumerate(row):
-            text = escape(cell.text)
+            text = cell.text if cell.safe else escape(cell.text)
             if cell.href:
-                text = f'<a href="{escape(cell.href)}">{text}</a>'
+                # URL-encoded already: only the ampersands need escaping in an attribute.
+                text = f'<a href="{cell.href.replace("&", "&amp;")}">{text}</a>'
             css = f' class="{cell.css}"' if cell.css else ""
             if i == 0:
-                out.append(f'<th scope="row"{css}>{text}</th>')
+                append(f'<th scope="row"{css}>{text}</th>')
             else:
-                out.append(f"<{tag}{css}>{text}</{tag}>")
-        out.append("</tr>")
+                append(f"<{tag}{css}>{text}</{tag}>")
+        append("</tr>")
     return "".join(out)
 
 
 class Links:
     """Drill-down URLs: the dashboard's filter, the number's metric and the row's dimensions.
 
-    The filter part is encoded once; metric names and dimension values are plain identifiers,
-    numbers and ISO months (nothing to escape), so each link is one string concatenation. A
-    dimension overrides the filter's parameter of the same name (a clinician row, a step column).
+    The filter part is encoded once per set of overridden parameters; metric names and dimension
+    values are plain identifiers, numbers and ISO months (nothing to encode), so each link is one
+    string concatenation. A dimension overrides the filter's parameter of the same name (a
+    clinician row, a step column). ``links.row(clinician=7)`` fixes a row's dimensions once.
     """
 
-    def __init__(self, url, params):
+    def __init__(self, url, params, _fixed=None, _encoded=None):
         self.url = url
         self.params = {k: str(v) for k, v in params.items() if v is not None}
+        self.fixed = _fixed or {}
+        self._encoded = {} if _encoded is None else _encoded  # shared by the rows: excluded keys -> query
         self._prefixes = {}
 
-    def _prefix(self, overridden):
-        prefix = self._prefixes.get(overridden)
+    def row(self, **dims):
+        fixed = {**self.fixed, **{k: v for k, v in dims.items() if v is not None}}
+        return Links(self.url, self.params, fixed, self._encoded)
+
+    def _prefix(self, keys):
+        prefix = self._prefixes.get(keys)
         if prefix is None:
-            rest = {k: v for k, v in self.params.items() if k not in overridden}
-            prefix = self._prefixes[overridden] = f"{self.url}?{urlencode(rest)}"
+            excluded = frozenset(keys)
+            rest = self._encoded.get(excluded)
+            if rest is None:
+                rest = self._encoded[excluded] = urlencode({k: v for k, v in self.params.items() if k not in excluded})
+            fixed = "".join(f"&{k}={self.fixed[k]}" for k in self.fixed)
+            prefix = self._prefixes[keys] = f"{self.url}?{rest}{fixed}"
         return prefix
 
     def __call__(self, metric, **dims):
-        dims = {k: v for k, v in dims.items() if v is not None}
+        if dims:
+            dims = {k: v for k, v in dims.items() if v is not None and k not in self.fixed}
+        if not dims:
+            return f"{self._prefix(tuple(self.fixed))}&metric={metric}"
         tail = "".join(f"&{k}={v}" for k, v in dims.items())
-        return f"{self._prefix(frozenset(dims))}{tail}&metric={metric}"
+        return f"{self._prefix((*self.fixed, *dims))}{tail}&metric={metric}"
 
 
 def count(n, links, metric, **dims):
-    return Cell(str(n), n, links(metric, **dims) if links else None, "text-end")
+    return Cell(str(n), n, links(metric, **dims) if links else None, "text-end", True)
 
 
 def rate(value, target=None):
     css = "text-end"
     if target is not None and value is not None:
         css += " text-success" if value >= target else " text-danger"
-    return Cell(charts.percent(value), None if value is None else round(value * 100, 1), None, css)
+    return Cell(charts.percent(value), None if value is None else round(value * 100, 1), None, css, True)
 
 
 def plain(text, css=""):
-    return Cell("" if text is None else str(text), text, None, css)
+    return Cell("" if text is None else str(text), text, None, css, isinstance(text, int))
 
 
 def headline_table(data, links):
@@ -225,19 +245,20 @@ OUTCOME_COLUMNS = [
 
 def outcome_cells(m, links, **dims):
     c, r, t = m["counts"], m["rates"], m["targets"]
+    links = links.row(**dims)
     return [
-        count(c["finished"], links, "finished", **dims),
-        count(c["at_caseness"], links, "at_caseness", **dims),
-        count(c["recovered"], links, "recovered", **dims),
+        count(c["finished"], links, "finished"),
+        count(c["at_caseness"], links, "at_caseness"),
+        count(c["recovered"], links, "recovered"),
         rate(r["recovery_rate"], t.get("recovery_rate")),
-        count(c["reliable_improvement"], links, "reliable_improvement", **dims),
+        count(c["reliable_improvement"], links, "reliable_improvement"),
         rate(r["reliable_improvement_rate"], t.get("reliable_improvement_rate")),
-        count(c["reliable_recovery"], links, "reliable_recovery", **dims),
+        count(c["reliable_recovery"], links, "reliable_recovery"),
         rate(r["reliable_recovery_rate"], t.get("reliable_recovery_rate")),
-        count(c["reliable_deterioration"], links, "reliable_deterioration", **dims),
+        count(c["reliable_deterioration"], links, "reliable_deterioration"),
         rate(r["reliable_deterioration_rate"]),
         rate(r["wait_6_weeks_share"], t.get("wait_6_weeks_share")),
-        count(c["hidden_waits"], links, "hidden_waits", **dims),
+        count(c["hidden_waits"], links, "hidden_waits"),
         rate(r["dna_rate"]),
     ]
 
@@ -308,19 +329,16 @@ def caseload_table(data, links):
         month = data.sessions.get(pk, {})
         role = data.staff.get(pk, {}).get("role", "")
         row = [plain(staff_name(data, pk)), plain(role)]
+        row_links = links.row(clinician=pk)
         for s in (*steps, NONE):
             n = row_counts.get(s, 0)
             step_totals[s] = step_totals.get(s, 0) + n
-            row.append(count(n, links, "active", clinician=pk, step=s))
-        row.append(count(sum(row_counts.values()), links, "active", clinician=pk))
+            row.append(count(n, row_links, "active", step=s))
+        row.append(count(sum(row_counts.values()), row_links, "active"))
         for key in totals:
             totals[key] += month.get(key, 0)
         row.append(plain(month.get("sessions", 0), "text-end"))
-        row.append(
-            count(month.get("patients", 0), links, "sessions_month", clinician=pk)
-            if pk != NONE
-            else plain(0, "text-end")
-        )
+        row.append(count(month.get("patients", 0), row_links, "sessions_month") if pk != NONE else plain(0, "text-end"))
         row.append(plain(month.get("dna", 0), "text-end"))
         row.append(plain(month.get("appointments", 0), "text-end"))
         rows.append(row)

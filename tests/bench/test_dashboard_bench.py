@@ -1,0 +1,258 @@
+"""Benchmark (issue 7 item 3): the service manager dashboard after ``seed_demo --referrals 150000``.
+
+Prints the dashboard's server time (median of several renders through the Django test client, so
+middleware, session, queries and template included) and its ratio to the floor: the same numbers
+computed by hand-written SQL in the same run (one query per section, the outcomes in one
+GROUPING SETS pass, as a DBA would write them). Targets: under 500 ms, ratio at most 1.5.
+
+The demo service (team TMS) is seeded once by ``seed_demo`` into the benchmark database and kept
+with ``--reuse-db``; ``DASHBOARD_BENCH_REFERRALS`` changes the size. PostgreSQL only. Run with
+``make bench``.
+"""
+
+import os
+import statistics
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from outcomes.queries import MetricFilter
+from referrals.codes import ACTIVE_STATUSES, WAITING_STATUSES
+from referrals.models import Patient, Referral
+from stepped_care.dashboard.queries import default_period, month_start
+from stepped_care.models import Staff, Team
+from stepped_care.standards import standards
+
+N = int(os.environ.get("DASHBOARD_BENCH_REFERRALS", "150000"))
+RUNS = int(os.environ.get("DASHBOARD_BENCH_RUNS", "7"))
+TEAM_CODE = "TMS"  # seed_demo's demo service
+
+
+def timed(fn, runs=RUNS):
+    fn()  # warm: plans, caches, connection
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), times
+
+
+@pytest.fixture(scope="session")
+def seeded_service(django_db_setup, django_db_blocker):
+    """The demo service with N referrals in the benchmark database (seeded once, then reused)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("benchmarks need PostgreSQL (DATABASE_URL=postgres://...)")
+    with django_db_blocker.unblock():
+        have = Referral.objects.filter(team__code=TEAM_CODE).count()
+        if have < N:
+            from stepped_care.management.commands import seed_demo
+
+            # seed_demo draws NHS numbers at random; beyond ~30,000 patients two collide and the
+            # unique constraint stops the run. Keep them unique here (reported to the lead).
+            used = set(Patient.objects.exclude(nhs_number=None).values_list("nhs_number", flat=True))
+            draw = seed_demo.nhs_number
+
+            def unique(rng):
+                while (number := draw(rng)) in used:
+                    pass
+                used.add(number)
+                return number
+
+            seed_demo.nhs_number = unique
+            started = time.perf_counter()
+            try:
+                call_command("seed_demo", "--force", "--referrals", str(N), "--password", "bench-demo-password")
+            finally:
+                seed_demo.nhs_number = draw
+            print(f"\nseed_demo --referrals {N}: {time.perf_counter() - started:.0f} s (from {have})")
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        yield Team.objects.get(code=TEAM_CODE)
+
+
+def floor_statements(team, today):
+    """The dashboard's numbers in hand-written SQL: (label, sql, params)."""
+    start, end = default_period(today)
+    waits = standards()["waits"]
+    staff_ids = list(Staff.objects.filter(team=team).values_list("id", flat=True))
+    six, eighteen = waits["six_weeks_days"], waits["eighteen_weeks_days"]
+    hidden = waits["hidden_wait_days"]
+    active = tuple(str(s) for s in ACTIVE_STATUSES)
+    waiting = tuple(str(s) for s in WAITING_STATUSES)
+    now = timezone.now()
+    outcome_counts = f"""
+        count(*) AS finished,
+        count(*) FILTER (WHERE s.caseness_at_start = false) AS not_caseness,
+        count(*) FILTER (WHERE s.caseness_at_start IS DISTINCT FROM false) AS at_caseness,
+        count(*) FILTER (WHERE NOT s.computable) AS not_computable,
+        count(*) FILTER (WHERE s.recovered) AS recovered,
+        count(*) FILTER (WHERE s.reliable_improvement) AS reliable_improvement,
+        count(*) FILTER (WHERE s.reliable_deterioration) AS reliable_deterioration,
+        count(*) FILTER (WHERE s.reliable_recovery) AS reliable_recovery,
+        count(s.first_treatment_on) AS waits_measured,
+        count(*) FILTER (WHERE s.first_treatment_on - r.received_on <= {six}) AS within_6_weeks,
+        count(*) FILTER (WHERE s.first_treatment_on - r.received_on <= {eighteen}) AS within_18_weeks,
+        count(s.second_treatment_on) AS second_contact_measured,
+        count(*) FILTER (WHERE s.second_treatment_on - s.first_treatment_on > {hidden}) AS hidden_waits,
+        count(*) FILTER (WHERE s.dna_count > 0) AS with_dna,
+        coalesce(sum(s.dna_count), 0) AS dna_count,
+        coalesce(sum(s.contact_count), 0) AS contact_count
+    """
+    return [
+        (
+            "staff",
+            "SELECT id, username, first_name, last_name, role, is_active FROM stepped_care_staff WHERE team_id = %s",
+            [team.pk],
+        ),
+        (
+            "outcomes: total, by month, step and clinician (one pass)",
+            f"""SELECT date_trunc('month', s.ended_on) AS month, coalesce(r.current_step, 0) AS step,
+                       coalesce(r.care_coordinator_id, 0) AS clinician, {outcome_counts}
+                FROM outcomes_outcomesummary s JOIN referrals_referral r ON r.id = s.referral_id
+                WHERE s.team_id = %s AND r.team_id = %s AND s.finished_treatment
+                  AND s.ended_on BETWEEN %s AND %s
+                GROUP BY GROUPING SETS ((1), (2), (3), ())""",  # noqa: S608 - our own constants formatted in
+            [team.pk, team.pk, start, end],
+        ),
+        (
+            "caseload by clinician and step",
+            """SELECT care_coordinator_id, current_step, count(*) FROM referrals_referral
+               WHERE team_id = %s AND status IN %s GROUP BY 1, 2""",
+            [team.pk, active],
+        ),
+        (
+            "sessions this month by clinician",
+            """SELECT clinician_id, count(*) FILTER (WHERE attendance IN ('5', '6')),
+                      count(DISTINCT referral_id) FILTER (WHERE attendance IN ('5', '6')),
+                      count(*) FILTER (WHERE attendance = '3'), count(*)
+               FROM referrals_carecontact
+               WHERE NOT entered_in_error AND date BETWEEN %s AND %s AND clinician_id = ANY(%s)
+               GROUP BY 1""",
+            [month_start(today), today, staff_ids],
+        ),
+        (
+            "waiting list, hidden waits now, flagged referrals",
+            """SELECT r.status, count(*) FILTER (WHERE r.received_on >= %(six)s),
+                       count(*) FILTER (WHERE r.received_on < %(six)s AND r.received_on >= %(eighteen)s),
+                       count(*) FILTER (WHERE r.received_on < %(eighteen)s),
+                       min(r.received_on) FILTER (WHERE r.status IN %(waiting)s),
+                       count(*) FILTER (WHERE s.first_treatment_on < %(hidden)s AND s.second_treatment_on IS NULL),
+                       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM stepped_care_reviewflag f
+                                                      WHERE f.referral_id = r.id AND f.status = 'open'))
+                FROM referrals_referral r LEFT JOIN outcomes_outcomesummary s ON s.referral_id = r.id
+                WHERE r.team_id = %(team)s AND r.status IN %(active)s
+                GROUP BY ROLLUP (r.status)""",
+            {
+                "team": team.pk,
+                "active": active,
+                "waiting": waiting,
+                "six": today - timezone.timedelta(days=six),
+                "eighteen": today - timezone.timedelta(days=eighteen),
+                "hidden": today - timezone.timedelta(days=hidden),
+            },
+        ),
+        (
+            "open flags by rule and age",
+            """SELECT f.rule, count(*) FILTER (WHERE f.raised_at > %(now)s - interval '7 days'),
+                      count(*) FILTER (WHERE f.raised_at <= %(now)s - interval '7 days'
+                                         AND f.raised_at > %(now)s - interval '28 days'),
+                      count(*) FILTER (WHERE f.raised_at <= %(now)s - interval '28 days'), count(*)
+               FROM stepped_care_reviewflag f JOIN referrals_referral r ON r.id = f.referral_id
+               WHERE f.status = 'open' AND r.team_id = %(team)s AND r.status IN %(active)s
+               GROUP BY 1""",
+            {"now": now, "team": team.pk, "active": active},
+        ),
+        (
+            "supervision: relationships, sessions and HI cases the compliance rules read",
+            """SELECT (SELECT count(*) FROM supervision_supervisionrelationship WHERE supervisee_id = ANY(%(staff)s)),
+                      (SELECT count(*) FROM supervision_sessionattendance a
+                         JOIN supervision_supervisionsession ss ON ss.id = a.session_id
+                        WHERE a.supervisee_id = ANY(%(staff)s) AND ss.date >= %(since)s),
+                      (SELECT count(*) FROM referrals_referral
+                        WHERE care_coordinator_id = ANY(%(staff)s) AND status = 'in_treatment')""",
+            {"staff": staff_ids, "since": today - timezone.timedelta(days=8 * 7 + 31)},
+        ),
+    ]
+
+
+def run_floor(statements):
+    out = {}
+    with connection.cursor() as cursor:
+        for label, sql, params in statements:
+            cursor.execute(sql, params)
+            out[label] = cursor.fetchall()
+    return out
+
+
+@pytest.mark.django_db
+def test_dashboard_server_time_and_ratio_to_the_sql_floor(seeded_service):
+    team = seeded_service
+    manager = Staff.objects.get(username="manager1")
+    client = Client()
+    client.force_login(manager)
+    today = timezone.localdate()
+    statements = floor_statements(team, today)
+
+    def render():
+        response = client.get("/dashboard/")
+        assert response.status_code == 200
+        return response
+
+    response = render()
+    data = response.context["data"]
+    floor = run_floor(statements)
+    # The floor computes the same numbers.
+    total = next(
+        row
+        for row in floor["outcomes: total, by month, step and clinician (one pass)"]
+        if row[0] is None and row[1] is None and row[2] is None
+    )
+    assert total[3] == data.outcomes["counts"]["finished"]
+    assert total[7] == data.outcomes["counts"]["recovered"]
+    assert total[12] == data.outcomes["counts"]["within_6_weeks"]
+    assert sum(r[2] for r in floor["caseload by clinician and step"]) == sum(n for *_, n in data.caseload)
+    waiting_total = next(r for r in floor["waiting list, hidden waits now, flagged referrals"] if r[0] is None)
+    assert waiting_total[5] == data.waiting["hidden_wait_now"]
+    assert waiting_total[6] == data.waiting["flagged"]
+
+    with CaptureQueriesContext(connection) as context:
+        render()
+    queries = list(context.captured_queries)  # copy: the next request clears the query log
+    sql_ms = sum(float(q["time"]) for q in queries) * 1000
+    dashboard_ms, dashboard_runs = timed(render)
+    floor_ms, floor_runs = timed(lambda: run_floor(statements))
+    api_ms, _ = timed(lambda: client.get("/api/v1/dashboard/"))
+    per_statement = {}
+    for label, sql, params in statements:
+        with connection.cursor() as cursor:
+            per_statement[label], _ = timed(lambda c=cursor, s=sql, p=params: (c.execute(s, p), c.fetchall()), runs=3)
+    referrals = Referral.objects.filter(team=team).count()
+    cohort = data.outcomes["counts"]["finished"]
+    print(
+        f"\n== Dashboard benchmark: team {team.code}, {referrals} referrals, period "
+        f"{data.filter.start} to {data.filter.end} ({cohort} finished courses in the period), "
+        f"{len(data.staff)} staff"
+    )
+    print(
+        f"dashboard page (test client): median {dashboard_ms:.0f} ms over {RUNS} renders "
+        f"({', '.join(f'{t:.0f}' for t in dashboard_runs)}); {len(queries)} queries, {sql_ms:.0f} ms of SQL "
+        f"in one render; {len(response.content) // 1024} KiB of HTML"
+    )
+    print(f"dashboard API: median {api_ms:.0f} ms")
+    print(
+        f"SQL floor (hand-written, same numbers): median {floor_ms:.0f} ms "
+        f"({', '.join(f'{t:.0f}' for t in floor_runs)})"
+    )
+    for label, ms in per_statement.items():
+        print(f"  floor {label}: {ms:.1f} ms")
+    for q in queries:
+        print(f"  dashboard query {float(q['time']) * 1000:7.1f} ms  {q['sql'][:90]}")
+    ratio = dashboard_ms / floor_ms
+    print(f"RATIO dashboard / floor = {ratio:.2f} (target <= 1.5); dashboard {dashboard_ms:.0f} ms (target < 500 ms)")
+    assert MetricFilter(team=team.pk).team == team.pk

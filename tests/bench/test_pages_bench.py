@@ -1,0 +1,97 @@
+"""Benchmark (issue 7 item 3): a clinician's caseload page and a supervisee's case-management
+supervision list, on the seeded demo service, for the clinician whose caseload is nearest 60 active
+referrals. Target: under 100 ms each (median of several renders through the Django test client).
+
+The pages belong to other modules (``referrals:caseload``, ``supervision:case_list``); a page that
+does not exist yet is skipped with the reason. PostgreSQL only; run with ``make bench``.
+"""
+
+import os
+
+import pytest
+from django.db import connection
+from django.db.models import Count, F, Func, Q
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+
+from referrals.codes import ACTIVE_STATUSES
+from referrals.models import Referral
+from stepped_care.models import CLINICAL_ROLES, Staff
+from supervision.models import SupervisionRelationship
+
+from . import test_dashboard_bench as dashboard_bench
+
+RUNS, timed = dashboard_bench.RUNS, dashboard_bench.timed
+seeded_service = dashboard_bench.seeded_service  # the shared, seeded-once fixture
+
+CASES = int(os.environ.get("PAGES_BENCH_CASES", "60"))
+
+
+def url_or_skip(name, *args):
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        pytest.skip(f"no page named {name!r} yet")
+
+
+def nearest_caseload(team, candidates=None):
+    """(clinician, active referrals) whose caseload is nearest CASES."""
+    qs = Staff.objects.filter(team=team, role__in=[str(r) for r in CLINICAL_ROLES])
+    if candidates is not None:
+        qs = qs.filter(pk__in=candidates)
+    row = (
+        qs.annotate(active=Count("coordinated", filter=Q(coordinated__status__in=ACTIVE_STATUSES)))
+        .annotate(distance=Func(F("active") - CASES, function="ABS"))
+        .order_by("distance", "pk")
+        .values_list("pk", "active")
+        .first()
+    )
+    if row is None:
+        pytest.skip("no clinician with a caseload in the seeded service")
+    return Staff.objects.get(pk=row[0]), row[1]
+
+
+def measure(label, client, url, cases):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as context:
+        client.get(url)
+    queries = len(context.captured_queries)
+    median, runs = timed(lambda: client.get(url))
+    verdict = "met" if median < 100 else "NOT met"
+    print(
+        f"\n{label}: median {median:.0f} ms over {RUNS} renders ({', '.join(f'{t:.0f}' for t in runs)}); "
+        f"{queries} queries; {cases}; target < 100 ms {verdict}"
+    )
+    return median
+
+
+@pytest.mark.django_db
+def test_caseload_page_of_a_clinician_with_about_60_cases(seeded_service):
+    url = url_or_skip("referrals:caseload")
+    clinician, cases = nearest_caseload(seeded_service)
+    client = Client()
+    client.force_login(clinician)
+    listed = Referral.objects.caseload_of(clinician).count()
+    measure(f"caseload page of {clinician.username}", client, url, f"{cases} coordinated, {listed} on the caseload")
+
+
+@pytest.mark.django_db
+def test_supervision_list_of_a_supervisee_with_about_60_cases(seeded_service):
+    relationships = SupervisionRelationship.objects.filter(
+        supervisee__team=seeded_service, ended_on__isnull=True
+    ).values_list("supervisee_id", flat=True)
+    if not relationships:
+        pytest.skip("no supervision relationship in the seeded service")
+    supervisee, cases = nearest_caseload(seeded_service, candidates=set(relationships))
+    supervisor = (
+        SupervisionRelationship.objects.filter(supervisee=supervisee, ended_on__isnull=True)
+        .select_related("supervisor")
+        .first()
+        .supervisor
+    )
+    url = url_or_skip("supervision:case_list", supervisee.pk)
+    client = Client()
+    client.force_login(supervisor)
+    measure(f"supervision list of {supervisee.username} seen by {supervisor.username}", client, url, f"{cases};")
