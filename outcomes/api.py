@@ -2,8 +2,10 @@
 
 import django_filters
 from rest_framework import viewsets
+from rest_framework.response import Response
 
 from referrals.models import Referral
+from stepped_care import audit
 
 from .models import Measure, QuestionnaireResponse
 from .serializers import QuestionnaireSerializer
@@ -30,4 +32,13 @@ class QuestionnaireViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         visible = Referral.objects.visible_to(self.request.user).values("pk")
-        return QuestionnaireResponse.objects.filter(referral__in=visible).order_by(*self.ordering)
+        return (
+            QuestionnaireResponse.objects.filter(referral__in=visible)
+            .select_related("referral")
+            .order_by(*self.ordering)
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        questionnaire = self.get_object()
+        audit.record_view(request, questionnaire, action="questionnaire.view")
+        return Response(self.get_serializer(questionnaire).data)

@@ -75,7 +75,7 @@ class PatientViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         patient = self.get_object()
-        audit.record(request.user, "patient.view", patient, patient_id=patient.pk)
+        audit.record_view(request, patient)
         return Response(self.get_serializer(patient).data)
 
     def perform_create(self, serializer):
@@ -154,7 +154,7 @@ class ReferralViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         referral = self.get_object()
-        audit.record(request.user, "referral.view", referral, patient_id=referral.patient_id)
+        audit.record_view(request, referral)
         return Response(self.get_serializer(referral).data)
 
     def perform_create(self, serializer):
@@ -177,6 +177,7 @@ class ReferralViewSet(
         """The referral's step history (GET), or a step change with its reason (POST)."""
         referral = self.get_object()
         if request.method == "GET":
+            audit.record_view(request, referral, action="referral.steps.view")
             return Response(StepSerializer(referral.steps.select_related("decided_by"), many=True).data)
         body = StepChangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -226,6 +227,7 @@ class ReferralViewSet(
     def outcome(self, request, pk=None):
         """First and last scores and the NHS Talking Therapies outcome of this referral."""
         referral = self.get_object()
+        audit.record_view(request, referral, action="referral.outcome.view")
         outcome = compute_outcome(referral)
         data = outcome.as_dict() | {"summary": outcome.summary}
         return Response(OutcomeSerializer(data).data)
@@ -265,7 +267,7 @@ class ContactViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         contact = self.get_object()
-        audit.record(request.user, "contact.view", contact, patient_id=contact.referral.patient_id)
+        audit.record_view(request, contact)
         return Response(self.get_serializer(contact).data)
 
     def perform_create(self, serializer):
