@@ -103,10 +103,10 @@ def rate_trend(title, x_labels, series, targets=(), *, width=720, height=260):
     step = (right - left) / max(n - 1, 1)
 
     def x_at(i):
-        return left + (step * i if n > 1 else (right - left) / 2)
+        return round(left + (step * i if n > 1 else (right - left) / 2), 1)
 
     def y_at(v):
-        return bottom - (bottom - top) * max(0.0, min(1.0, v))
+        return round(bottom - (bottom - top) * max(0.0, min(1.0, v)), 1)
 
     lines = []
     for key, name, values in series:
@@ -144,11 +144,14 @@ def grouped_bars(title, categories, series, *, as_rate=True, width=720, height=2
                 continue
             h = (bottom - top) * min(1.0, v / top_value)
             label = f"{categories[ci]}, {name}: " + (percent(v) if as_rate else f"{v:g}")
-            bars.append(Bar(left + ci * group + group * 0.1 + si * bar_width, bottom - h, bar_width, h, colour, label))
-    x_ticks = tuple(Tick(left + (ci + 0.5) * group, str(c)) for ci, c in enumerate(categories))
+            x = left + ci * group + group * 0.1 + si * bar_width
+            bars.append(Bar(round(x, 1), round(bottom - h, 1), round(bar_width, 1), round(h, 1), colour, label))
+    x_ticks = tuple(Tick(round(left + (ci + 0.5) * group, 1), str(c)) for ci, c in enumerate(categories))
     if as_rate:
-        y_ticks = tuple(Tick(bottom - (bottom - top) * v / 100, f"{v}%") for v in range(0, 101, 25))
+        y_ticks = tuple(Tick(round(bottom - (bottom - top) * v / 100, 1), f"{v}%") for v in range(0, 101, 25))
     else:
-        y_ticks = tuple(Tick(bottom - (bottom - top) * f, f"{top_value * f:.0f}") for f in (0, 0.25, 0.5, 0.75, 1.0))
+        y_ticks = tuple(
+            Tick(round(bottom - (bottom - top) * f, 1), f"{top_value * f:.0f}") for f in (0, 0.25, 0.5, 0.75, 1.0)
+        )
     legend = tuple((name, COLOURS.get(key, DEFAULT_COLOUR)) for key, name, _ in series)
     return Chart(title, width, height, left, top, right, bottom, y_ticks, x_ticks, (), (), tuple(bars), legend)

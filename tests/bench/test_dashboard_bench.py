@@ -25,7 +25,8 @@ from outcomes.queries import MetricFilter
 from referrals.codes import ACTIVE_STATUSES, WAITING_STATUSES
 from referrals.models import Patient, Referral
 from stepped_care.dashboard.queries import default_period, month_start
-from stepped_care.models import Staff, Team
+from stepped_care.models import ReviewFlag, Staff, Team
+from stepped_care.services import scan
 from stepped_care.standards import standards
 
 N = int(os.environ.get("DASHBOARD_BENCH_REFERRALS", "150000"))
@@ -50,7 +51,8 @@ def seeded_service(django_db_setup, django_db_blocker):
         pytest.skip("benchmarks need PostgreSQL (DATABASE_URL=postgres://...)")
     with django_db_blocker.unblock():
         have = Referral.objects.filter(team__code=TEAM_CODE).count()
-        if have < N:
+        changed = have < N
+        if changed:
             from stepped_care.management.commands import seed_demo
 
             # seed_demo draws NHS numbers at random; beyond ~30,000 patients two collide and the
@@ -71,9 +73,20 @@ def seeded_service(django_db_setup, django_db_blocker):
             finally:
                 seed_demo.nhs_number = draw
             print(f"\nseed_demo --referrals {N}: {time.perf_counter() - started:.0f} s (from {have})")
+        team = Team.objects.get(code=TEAM_CODE)
+        if not ReviewFlag.objects.filter(referral__team=team).exists():
+            # seed_demo skips the review scan above 5,000 referrals; a real service has its flags.
+            started = time.perf_counter()
+            outcome = scan(team_id=team.pk)
+            print(
+                f"\nreview scan: {outcome.reviewed} referrals, {len(outcome.raised)} flags raised "
+                f"in {time.perf_counter() - started:.0f} s"
+            )
+            changed = True
+        if changed:
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-        yield Team.objects.get(code=TEAM_CODE)
+                cursor.execute("ANALYZE")  # fresh planner statistics after bulk loading
+        yield team
 
 
 def floor_statements(team, today):
@@ -86,6 +99,11 @@ def floor_statements(team, today):
     active = tuple(str(s) for s in ACTIVE_STATUSES)
     waiting = tuple(str(s) for s in WAITING_STATUSES)
     now = timezone.now()
+    compliance = standards()["supervision"]["compliance"]
+    since = today - timezone.timedelta(days=compliance["weeks"] * 7 + 31)
+    hi_ids = list(
+        Staff.objects.filter(team=team, is_active=True, role__in=compliance["hi_roles"]).values_list("id", flat=True)
+    )
     outcome_counts = f"""
         count(*) AS finished,
         count(*) FILTER (WHERE s.caseness_at_start = false) AS not_caseness,
@@ -169,14 +187,29 @@ def floor_statements(team, today):
             {"now": now, "team": team.pk, "active": active},
         ),
         (
-            "supervision: relationships, sessions and HI cases the compliance rules read",
-            """SELECT (SELECT count(*) FROM supervision_supervisionrelationship WHERE supervisee_id = ANY(%(staff)s)),
+            "supervision: relationships and sessions of the team's staff",
+            """SELECT (SELECT count(*) FROM supervision_supervisionrelationship
+                        WHERE supervisee_id = ANY(%(staff)s) AND (ended_on IS NULL OR ended_on >= %(since)s)),
                       (SELECT count(*) FROM supervision_sessionattendance a
                          JOIN supervision_supervisionsession ss ON ss.id = a.session_id
-                        WHERE a.supervisee_id = ANY(%(staff)s) AND ss.date >= %(since)s),
-                      (SELECT count(*) FROM referrals_referral
-                        WHERE care_coordinator_id = ANY(%(staff)s) AND status = 'in_treatment')""",
-            {"staff": staff_ids, "since": today - timezone.timedelta(days=8 * 7 + 31)},
+                        WHERE a.supervisee_id = ANY(%(staff)s) AND NOT ss.entered_in_error
+                          AND ss.date BETWEEN %(since)s AND %(today)s)""",
+            {"staff": staff_ids, "since": since, "today": today},
+        ),
+        (
+            "supervision: high-intensity cases in treatment and overdue a review, per therapist",
+            """SELECT r.care_coordinator_id, count(*),
+                      count(*) FILTER (WHERE %(today)s - coalesce(
+                          (SELECT max(ss.date) FROM supervision_casedecision cd
+                             JOIN supervision_supervisionsession ss ON ss.id = cd.session_id
+                            WHERE cd.referral_id = r.id AND NOT cd.entered_in_error AND NOT ss.entered_in_error),
+                          greatest(r.received_on, s.first_treatment_on, st.started_on)) > %(days)s)
+               FROM referrals_referral r
+               LEFT JOIN outcomes_outcomesummary s ON s.referral_id = r.id
+               LEFT JOIN stepped_care_stepassignment st ON st.referral_id = r.id AND st.ended_on IS NULL
+               WHERE r.care_coordinator_id = ANY(%(hi)s) AND r.status = 'in_treatment'
+               GROUP BY 1""",
+            {"today": today, "hi": hi_ids, "days": compliance["hi_case_review_days"]},
         ),
     ]
 
@@ -225,8 +258,17 @@ def test_dashboard_server_time_and_ratio_to_the_sql_floor(seeded_service):
         render()
     queries = list(context.captured_queries)  # copy: the next request clears the query log
     sql_ms = sum(float(q["time"]) for q in queries) * 1000
-    dashboard_ms, dashboard_runs = timed(render)
-    floor_ms, floor_runs = timed(lambda: run_floor(statements))
+    # Interleaved, so that both see the same load on the machine.
+    run_floor(statements)
+    dashboard_runs, floor_runs = [], []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        render()
+        dashboard_runs.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        run_floor(statements)
+        floor_runs.append((time.perf_counter() - started) * 1000)
+    dashboard_ms, floor_ms = statistics.median(dashboard_runs), statistics.median(floor_runs)
     api_ms, _ = timed(lambda: client.get("/api/v1/dashboard/"))
     per_statement = {}
     for label, sql, params in statements:
@@ -254,5 +296,7 @@ def test_dashboard_server_time_and_ratio_to_the_sql_floor(seeded_service):
     for q in queries:
         print(f"  dashboard query {float(q['time']) * 1000:7.1f} ms  {q['sql'][:90]}")
     ratio = dashboard_ms / floor_ms
+    ratios = sorted(d / f for d, f in zip(dashboard_runs, floor_runs, strict=True))
+    print(f"run-by-run ratios: {', '.join(f'{r:.2f}' for r in ratios)}; load average {os.getloadavg()[0]:.1f}")
     print(f"RATIO dashboard / floor = {ratio:.2f} (target <= 1.5); dashboard {dashboard_ms:.0f} ms (target < 500 ms)")
     assert MetricFilter(team=team.pk).team == team.pk

@@ -1,0 +1,40 @@
+"""The dashboard's chart geometry (pure): rates on 0–100%, missing months left out, targets drawn."""
+
+from stepped_care.dashboard import charts
+
+
+def test_rate_trend_places_values_between_the_axes_and_skips_missing_months():
+    chart = charts.rate_trend(
+        "Trend", ["Jan", "Feb", "Mar"], [("recovery_rate", "Recovery", [0.0, None, 1.0])], [("recovery_rate", "R", 0.5)]
+    )
+    (line,) = chart.lines
+    assert [(x, y) for x, y, _ in line.points] == [(chart.left, chart.bottom), (chart.right, chart.top)]
+    assert [label for *_, label in line.points] == ["0.0%", "100.0%"]
+    (target,) = chart.targets
+    assert target.y == round((chart.top + chart.bottom) / 2, 1) and "50.0%" in target.label
+    assert [t.label for t in chart.y_ticks] == ["0%", "25%", "50%", "75%", "100%"]
+    assert chart.legend == (("Recovery", charts.COLOURS["recovery_rate"]),)
+
+
+def test_a_single_month_is_centred_and_long_periods_thin_their_labels():
+    one = charts.rate_trend("One", ["Jan"], [("x", "X", [0.5])])
+    assert one.lines[0].points[0][0] == round((one.left + one.right) / 2, 1)
+    many = charts.rate_trend("Many", [str(i) for i in range(36)], [("x", "X", [0.1] * 36)])
+    assert len(many.x_ticks) == 12
+
+
+def test_grouped_bars_for_rates_and_for_counts():
+    rates = charts.grouped_bars("Rates", ["Step 2", "Step 3"], [("a", "A", [0.5, None]), ("b", "B", [1.0, 0.25])])
+    assert len(rates.bars) == 3
+    full = rates.bottom - rates.top
+    assert sorted(b.height for b in rates.bars) == [round(full * 0.25, 1), round(full * 0.5, 1), round(full, 1)]
+    assert "Step 2, A: 50.0%" in [b.label for b in rates.bars]
+    counts = charts.grouped_bars("Counts", ["Up to 6 weeks"], [("w", "Waiting", [40])], as_rate=False)
+    assert counts.bars[0].height == round(counts.bottom - counts.top, 1)
+    assert counts.y_ticks[-1].label == "40" and counts.bars[0].label.endswith(": 40")
+    empty = charts.grouped_bars("None", ["x"], [("w", "W", [0])], as_rate=False)
+    assert empty.bars[0].height == 0
+
+
+def test_percent_formats_missing_values_as_a_dash():
+    assert charts.percent(None) == "–" and charts.percent(0.4567) == "45.7%"
