@@ -6,77 +6,143 @@ contacts with the PHQ-9 and GAD-7 of each contact joined in, one for their flags
 teams' parameters.
 """
 
-from django.db.models import FilteredRelation, OuterRef, Q, Subquery
+import uuid
+
+from django.db import connection
+from django.db.models import FilteredRelation, Max, Q
 
 from referrals.models import CareContact, Referral
 
-from .models import FlagStatus, ReviewFlag, StepAssignment, Team
+from .models import FlagStatus, ReviewFlag, Team
+
+UUID_OID = 2950
+
+
+def _uuid_as_text(value, cursor):
+    return value
+
+
+def fetch(queryset):
+    """The rows of a ``values_list`` queryset with every uuid as text.
+
+    The review scan reads about seven rows per referral; on PostgreSQL they come straight from the
+    cursor (no per-row ORM work, no uuid objects built and hashed), elsewhere through the ORM.
+    """
+    if connection.vendor == "postgresql":
+        from psycopg2.extensions import new_type, register_type
+
+        sql, params = queryset.query.sql_with_params()
+        with connection.cursor() as cursor:
+            register_type(new_type((UUID_OID,), "UUID_AS_TEXT", _uuid_as_text), cursor.cursor)
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    return [tuple(str(v) if isinstance(v, uuid.UUID) else v for v in row) for row in queryset]
+
+
+def sorted_ids(ids):
+    """Referral ids as sorted text: a uuid's text sorts as the database sorts uuids."""
+    return sorted({str(i).lower() for i in ids})
+
+
+DENSE = 64  # above this many ids, a chunk is read by its id range rather than by a list of ids
+
+
+def _within(field, ids):
+    """Rows of the referrals ``ids`` (sorted), as a condition on ``field``.
+
+    A chunk of the scan is a run of consecutive ids, so it is read by its id range: the database walks
+    its referral indexes with true row counts and joins by hashing (given a list of thousands of ids,
+    or the range and a join to active referrals, it under-estimates and probes row by row, several
+    times slower). The range also holds other referrals' rows (discharged ones): the caller drops them.
+    """
+    if len(ids) > DENSE:
+        return Q(**{f"{field}__gte": ids[0], f"{field}__lte": ids[-1]})
+    return Q(**{f"{field}__in": ids})
 
 
 def active_referral_ids(team_id=None):
-    """Ids of every active referral, sorted so that chunks are stable between runs."""
+    """Ids (text) of every active referral, sorted so that chunks are runs of neighbouring ids."""
     qs = Referral.objects.active()
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
-    return list(qs.order_by("pk").values_list("pk", flat=True))
+    return [row[0] for row in fetch(qs.order_by("pk").values_list("pk"))]
 
 
-def referral_rows(referral_ids, *, lock=False):
-    """(id, team_id, patient_id, status, received_on, current_step, step_started_on, last_supervision_on).
+def referral_rows(ids):
+    """(id, team_id, patient_id, status, received_on, current_step, step_started_on, version) of the
+    referrals ``ids`` (sorted, see ``sorted_ids``) and maybe of others in their id range."""
+    # At most one open step per referral (a database constraint): the join never multiplies rows.
+    open_step = FilteredRelation(
+        "steps", condition=Q(steps__ended_on__isnull=True) & _within("steps__referral_id", ids)
+    )
+    return fetch(
+        Referral.objects.filter(_within("pk", ids))
+        .annotate(open_step=open_step)
+        .order_by()
+        .values_list(
+            "pk", "team_id", "patient_id", "status", "received_on", "current_step", "open_step__started_on", "version"
+        )
+    )
 
-    ``lock=True`` takes the rows' locks first (in id order, so that two reviews never deadlock): a
-    contact logged meanwhile waits, and then its own review runs on the data it wrote.
-    """
+
+def lock_referrals(ids):
+    """Lock these referrals' rows for the transaction (in id order, so that two reviews never deadlock)
+    and return {id: version}: a contact logged meanwhile has changed the version, or waits for us."""
+    return dict(
+        fetch(Referral.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", "version"))
+    )
+
+
+def last_supervision_discussions(ids):
+    """{referral id: date of its latest valid supervision case discussion} for ``ids`` (and maybe others)."""
     from supervision.models import CaseDecision
 
-    if lock:
-        list(Referral.objects.select_for_update().filter(pk__in=referral_ids).order_by("pk").values_list("pk"))
-    step_start = StepAssignment.objects.filter(referral=OuterRef("pk"), ended_on__isnull=True).values("started_on")[:1]
-    discussed = (
-        CaseDecision.objects.valid()
-        .filter(referral=OuterRef("pk"))
-        .order_by("-session__date")
-        .values("session__date")[:1]
-    )
-    return list(
-        Referral.objects.filter(pk__in=referral_ids)
-        .annotate(step_started_on=Subquery(step_start), last_supervision_on=Subquery(discussed))
-        .values_list(
-            "pk",
-            "team_id",
-            "patient_id",
-            "status",
-            "received_on",
-            "current_step",
-            "step_started_on",
-            "last_supervision_on",
+    return dict(
+        fetch(
+            CaseDecision.objects.valid()
+            .filter(_within("referral_id", ids))
+            .order_by()
+            .values("referral_id")
+            .annotate(last=Max("session__date"))
+            .values_list("referral_id", "last")
         )
     )
 
 
-def contact_rows(referral_ids):
-    """Valid contacts in date order: (referral_id, date, appointment_type, attendance, PHQ-9 total,
-    PHQ-9 item 9, GAD-7 total). A contact holds at most one valid response per measure (a database
-    constraint), so the joins never multiply rows."""
-    valid = Q(questionnaires__entered_in_error=False)
-    return (
-        CareContact.objects.valid()
-        .filter(referral_id__in=referral_ids)
-        .annotate(
-            phq=FilteredRelation("questionnaires", condition=valid & Q(questionnaires__measure="PHQ9")),
-            gad=FilteredRelation("questionnaires", condition=valid & Q(questionnaires__measure="GAD7")),
+def contact_rows(ids):
+    """Valid contacts of the referrals ``ids`` (and maybe of others in their id range), by referral and
+    date: (date, appointment_type, attendance, PHQ-9 total, PHQ-9 item 9, GAD-7 total, referral_id),
+    the layout the review rules read (the referral id last, so that rows need no reshaping).
+
+    A contact holds at most one valid response per measure (a database constraint), so the joins
+    never multiply rows; the responses are found through their own referral index rather than by
+    scanning every response."""
+
+    def scores(measure):
+        return FilteredRelation(
+            "questionnaires",
+            condition=Q(questionnaires__measure=measure, questionnaires__entered_in_error=False)
+            & _within("questionnaires__referral_id", ids),
         )
+
+    return fetch(
+        CareContact.objects.filter(_within("referral_id", ids), entered_in_error=False)
+        .annotate(phq=scores("PHQ9"), gad=scores("GAD7"))
         .order_by("referral_id", "date", "time", "created_at")
-        .values_list("referral_id", "date", "appointment_type", "attendance", "phq__total", "phq__item_9", "gad__total")
+        .values_list("date", "appointment_type", "attendance", "phq__total", "phq__item_9", "gad__total", "referral_id")
     )
 
 
-def flag_rows(referral_ids):
-    """Open flags (id, referral_id, rule, status, episode, digest), and those a clinician resolved."""
-    return ReviewFlag.objects.filter(
-        referral_id__in=referral_ids,
-        status__in=(FlagStatus.OPEN, FlagStatus.ACCEPTED, FlagStatus.DISMISSED),
-    ).values_list("pk", "referral_id", "rule", "status", "episode", "digest")
+def flag_rows(ids):
+    """Open flags (id, referral_id, rule, status, episode, digest), and those a clinician resolved, of
+    the referrals ``ids`` (and maybe of others in their id range)."""
+    return fetch(
+        ReviewFlag.objects.filter(
+            _within("referral_id", ids), status__in=(FlagStatus.OPEN, FlagStatus.ACCEPTED, FlagStatus.DISMISSED)
+        )
+        .order_by()
+        .values_list("pk", "referral_id", "rule", "status", "episode", "digest")
+    )
 
 
 def team_parameters(team_ids):

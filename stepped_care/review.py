@@ -69,7 +69,8 @@ from __future__ import annotations
 
 import datetime as dt
 from copy import deepcopy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from outcomes.scoring import GAD7, PHQ9, instrument
 
@@ -110,7 +111,8 @@ DEFAULT_PARAMETERS = {
 }
 
 # Contact tuple layout, in date order: (date, appointment_type, attendance, phq9_total, phq9_item9,
-# gad7_total); the scores are None when that questionnaire was not completed at the contact.
+# gad7_total, ...); the scores are None when that questionnaire was not completed at the contact, and
+# anything after them (the query's referral id) is ignored.
 DATE, TYPE, ATTENDANCE, PHQ, ITEM9, GAD = range(6)
 
 
@@ -126,14 +128,43 @@ class History:
     last_supervision_on: dt.date | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Finding:
-    rule: str
-    recommendation: str
-    severity: str
-    explanation: str
-    evidence: dict = field(default_factory=dict)
-    episode: str = ""
+    """One rule's finding. ``data`` holds the facts it rests on (dates, scores), from which its words
+    and its JSON evidence are made when they are needed: a review that finds what the flag already
+    says compares ``data`` (through a digest) and builds no text."""
+
+    __slots__ = ("rule", "recommendation", "severity", "episode", "data", "__dict__")
+
+    def __init__(self, rule, recommendation, severity, episode, data):
+        self.rule = rule
+        self.recommendation = recommendation
+        self.severity = severity
+        self.episode = episode
+        self.data = data
+
+    @cached_property
+    def _rendered(self):
+        return RENDERERS[self.rule](self.data)
+
+    @property
+    def explanation(self) -> str:
+        return self._rendered[0]
+
+    @property
+    def evidence(self) -> dict:
+        return self._rendered[1]
+
+    def __eq__(self, other):
+        return isinstance(other, Finding) and self.key() == other.key()
+
+    def __hash__(self):
+        return hash(self.key())
+
+    def key(self):
+        return (self.rule, self.recommendation, self.severity, self.episode, self.data)
+
+    def __repr__(self):
+        return f"Finding({self.rule!r}, {self.recommendation!r}, {self.severity!r}, {self.episode!r})"
 
 
 class ParameterError(ValueError):
@@ -219,180 +250,215 @@ def iso(value: dt.date | None):
 PHQ_RC, GAD_RC = instrument(PHQ9).reliable_change, instrument(GAD7).reliable_change
 PHQ_CUT, GAD_CUT = instrument(PHQ9).caseness, instrument(GAD7).caseness
 NAMES = {PHQ9: "PHQ-9", GAD7: "GAD-7"}
+WORSE, BETTER, SAME = 1, -1, 0
 
 
-@dataclass(slots=True)
 class _Facts:
     """Everything the rules need, gathered in one pass over the contacts."""
 
-    phq_first: tuple | None = None  # (date, total)
-    phq_last: tuple | None = None
-    gad_first: tuple | None = None
-    gad_last: tuple | None = None
-    last_item9: tuple | None = None  # (date, item 9, total) of the latest PHQ-9
-    treatment_since_step: int = 0
-    last_attended_on: dt.date | None = None
-    last_contact_on: dt.date | None = None
+    __slots__ = (
+        "phq_first",
+        "phq_last",
+        "gad_first",
+        "gad_last",
+        "last_item9",
+        "treatment_since_step",
+        "last_attended_on",
+        "last_contact_on",
+    )
 
 
 def _gather(history: History) -> _Facts:
-    facts = _Facts()
+    phq_first = phq_last = gad_first = gad_last = last_item9 = last_attended = None
     since = history.step_started_on
     treatment = 0
     for c in history.contacts:
-        phq = c[PHQ]
+        phq = c[3]
         if phq is not None:
-            if facts.phq_first is None:
-                facts.phq_first = (c[DATE], phq)
-            facts.phq_last = (c[DATE], phq)
-            facts.last_item9 = (c[DATE], c[ITEM9], phq)
-        gad = c[GAD]
+            if phq_first is None:
+                phq_first = (c[0], phq)
+            phq_last = (c[0], phq)
+            last_item9 = (c[0], c[4], phq)
+        gad = c[5]
         if gad is not None:
-            if facts.gad_first is None:
-                facts.gad_first = (c[DATE], gad)
-            facts.gad_last = (c[DATE], gad)
-        if c[ATTENDANCE] in ATTENDED:
-            facts.last_attended_on = c[DATE]
-            if c[TYPE] in TREATMENT and (since is None or c[DATE] >= since):
+            if gad_first is None:
+                gad_first = (c[0], gad)
+            gad_last = (c[0], gad)
+        if c[2] in ATTENDED:
+            last_attended = c[0]
+            if c[1] in TREATMENT and (since is None or c[0] >= since):
                 treatment += 1
-    facts.treatment_since_step = treatment
-    if history.contacts:
-        facts.last_contact_on = history.contacts[-1][DATE]
+    facts = _Facts()
+    facts.phq_first, facts.phq_last, facts.gad_first, facts.gad_last = phq_first, phq_last, gad_first, gad_last
+    facts.last_item9, facts.treatment_since_step, facts.last_attended_on = last_item9, treatment, last_attended
+    facts.last_contact_on = history.contacts[-1][0] if history.contacts else None
     return facts
 
 
-def _changes(facts: _Facts) -> dict:
-    """Per measure scored at two sessions or more: first, latest, change and its direction."""
-    out = {}
-    for measure, first, last, rc in (
-        (PHQ9, facts.phq_first, facts.phq_last, PHQ_RC),
-        (GAD7, facts.gad_first, facts.gad_last, GAD_RC),
-    ):
-        if first is None or first[0] == last[0]:
-            continue
+def _changes(facts: _Facts) -> tuple:
+    """(measure, first, first_on, latest, latest_on, direction) for each measure scored on two dates."""
+    out = ()
+    first, last = facts.phq_first, facts.phq_last
+    if first is not None and first[0] != last[0]:
         change = last[1] - first[1]
+        direction = WORSE if change >= PHQ_RC else BETTER if change <= -PHQ_RC else SAME
+        out = ((PHQ9, first[1], first[0], last[1], last[0], direction),)
+    first, last = facts.gad_first, facts.gad_last
+    if first is not None and first[0] != last[0]:
+        change = last[1] - first[1]
+        direction = WORSE if change >= GAD_RC else BETTER if change <= -GAD_RC else SAME
+        out += ((GAD7, first[1], first[0], last[1], last[0], direction),)
+    return out
+
+
+def _deteriorated(changes: tuple, mixed_policy: str) -> bool:
+    worse = better = False
+    for change in changes:
+        worse = worse or change[5] == WORSE
+        better = better or change[5] == BETTER
+    return worse and (not better or mixed_policy != NO_RELIABLE_CHANGE)
+
+
+def _improved(changes: tuple) -> bool:
+    worse = better = False
+    for change in changes:
+        worse = worse or change[5] == WORSE
+        better = better or change[5] == BETTER
+    return better and not worse
+
+
+def _measures_evidence(changes: tuple) -> dict:
+    out = {}
+    for measure, first, first_on, latest, latest_on, direction in changes:
         out[measure] = {
-            "first": first[1],
-            "first_on": iso(first[0]),
-            "latest": last[1],
-            "latest_on": iso(last[0]),
-            "change": change,
-            "reliable_change": rc,
-            "direction": "worse" if change >= rc else "better" if change <= -rc else "no reliable change",
+            "first": first,
+            "first_on": iso(first_on),
+            "latest": latest,
+            "latest_on": iso(latest_on),
+            "change": latest - first,
+            "reliable_change": PHQ_RC if measure == PHQ9 else GAD_RC,
+            "direction": {WORSE: "worse", BETTER: "better", SAME: "no reliable change"}[direction],
         }
     return out
 
 
-def _describe(measures: dict) -> str:
+def _describe(changes: tuple) -> str:
     parts = []
-    for measure, m in measures.items():
-        first = f"{m['first']} ({day(dt.date.fromisoformat(m['first_on']))})"
-        latest = f"{m['latest']} ({day(dt.date.fromisoformat(m['latest_on']))})"
-        if m["change"]:
-            verb = "rose" if m["change"] > 0 else "fell"
-            parts.append(f"{NAMES[measure]} {verb} by {abs(m['change'])}, from {first} to {latest}")
+    for measure, first, first_on, latest, latest_on, _ in changes:
+        start, end = f"{first} ({day(first_on)})", f"{latest} ({day(latest_on)})"
+        change = latest - first
+        if change:
+            verb = "rose" if change > 0 else "fell"
+            parts.append(f"{NAMES[measure]} {verb} by {abs(change)}, from {start} to {end}")
         else:
-            parts.append(f"{NAMES[measure]} unchanged, {first} and {latest}")
+            parts.append(f"{NAMES[measure]} unchanged, {start} and {end}")
     return "; ".join(parts)
 
 
-def _deteriorated(measures: dict, mixed_policy: str) -> bool:
-    directions = {m["direction"] for m in measures.values()}
-    if "worse" not in directions:
-        return False
-    return "better" not in directions or mixed_policy != NO_RELIABLE_CHANGE
-
-
-def _improved(measures: dict) -> bool:
-    directions = {m["direction"] for m in measures.values()}
-    return "better" in directions and "worse" not in directions
-
-
 # ---------------------------------------------------------------------------------------------
-# The rules
+# The rules: each returns a Finding (or None) with the facts it rests on; the renderers below turn
+# those facts into words and JSON evidence.
 
 
 def risk(history, facts, today, params, mixed_policy):
     if facts.last_item9 is None:
         return None
     on, item9, total = facts.last_item9
-    if item9 is None or item9 <= params["risk_item9_above"]:
+    threshold = params["risk_item9_above"]
+    if item9 is None or item9 <= threshold:
         return None
-    return Finding(
-        RISK,
-        "risk",
-        RED,
+    return Finding(RISK, "risk", RED, on.isoformat(), (on, item9, total, threshold))
+
+
+def _render_risk(data):
+    on, item9, total, threshold = data
+    return (
         f"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) was {item9} on {day(on)}: "
         "carry out a structured risk review.",
-        {"phq9_item9": item9, "phq9_total": total, "scored_on": iso(on), "threshold": params["risk_item9_above"]},
-        iso(on),
+        {"phq9_item9": item9, "phq9_total": total, "scored_on": iso(on), "threshold": threshold},
     )
 
 
 def deterioration(history, facts, today, params, mixed_policy):
     if facts.phq_first is None and facts.gad_first is None:
         return None
-    measures = _changes(facts)
-    if not measures or not _deteriorated(measures, mixed_policy):
+    changes = _changes(facts)
+    if not changes or not _deteriorated(changes, mixed_policy):
         return None
-    latest = max(m["latest_on"] for m in measures.values())
-    return Finding(
-        DETERIORATION,
-        STEP_UP,
-        RED,
-        f"Reliable deterioration from the first scores: {_describe(measures)}. Urgent review; consider stepping up.",
-        {"measures": measures, "mixed_policy": mixed_policy},
-        latest,
+    latest = max(c[4] for c in changes)
+    return Finding(DETERIORATION, STEP_UP, RED, latest.isoformat(), (changes, mixed_policy))
+
+
+def _render_deterioration(data):
+    changes, mixed_policy = data
+    return (
+        f"Reliable deterioration from the first scores: {_describe(changes)}. Urgent review; consider stepping up.",
+        {"measures": _measures_evidence(changes), "mixed_policy": mixed_policy},
     )
 
 
 def not_improving(history, facts, today, params, mixed_policy):
     threshold = params["not_improving_contacts"].get(str(history.step)) if history.step else None
-    if not threshold or facts.treatment_since_step < threshold:
+    count = facts.treatment_since_step
+    if not threshold or count < threshold:
         return None
-    measures = _changes(facts)
-    if _improved(measures):
+    changes = _changes(facts)
+    if _improved(changes):
         return None
     since = history.step_started_on
-    where = f"since step {history.step} began on {day(since)}" if since else f"at step {history.step}"
-    if measures:
-        scores = f"{_describe(measures)}: no reliable improvement"
+    episode = f"step {history.step} from {iso(since)}, review {count // threshold}"
+    return Finding(NOT_IMPROVING, STEP_UP, AMBER, episode, (history.step, since, count, threshold, changes))
+
+
+def _render_not_improving(data):
+    step, since, count, threshold, changes = data
+    where = f"since step {step} began on {day(since)}" if since else f"at step {step}"
+    if changes:
+        scores = f"{_describe(changes)}: no reliable improvement"
     else:
         scores = "no PHQ-9 or GAD-7 scored twice to show improvement"
-    return Finding(
-        NOT_IMPROVING,
-        STEP_UP,
-        AMBER,
-        f"{facts.treatment_since_step} attended treatment contacts {where} (review point: {threshold}) and "
-        f"{scores}. Consider stepping up.",
+    return (
+        f"{count} attended treatment contacts {where} (review point: {threshold}) and {scores}. Consider stepping up.",
         {
-            "step": history.step,
+            "step": step,
             "step_started_on": iso(since),
-            "attended_treatment_contacts": facts.treatment_since_step,
+            "attended_treatment_contacts": count,
             "review_point": threshold,
-            "measures": measures,
+            "measures": _measures_evidence(changes),
         },
-        f"step {history.step} from {iso(since)}, review {facts.treatment_since_step // threshold}",
     )
 
 
 def recovered(history, facts, today, params, mixed_policy):
     wanted = params["recovered_scores"]
-    sessions = [(c[DATE], c[PHQ], c[GAD]) for c in history.contacts if c[PHQ] is not None and c[GAD] is not None]
-    if len(sessions) < wanted:
+    latest = []  # the latest scored sessions, newest first, while they stay below caseness
+    start = None
+    for c in reversed(history.contacts):
+        p, g = c[3], c[5]
+        if p is None or g is None:
+            continue
+        if p >= PHQ_CUT or g >= GAD_CUT:
+            break
+        if len(latest) < wanted:
+            latest.append((c[0], p, g))
+        start = c[0]  # the episode starts at the first session of the run below caseness
+    if len(latest) < wanted:
         return None
-    latest = sessions[-wanted:]
-    if any(p >= PHQ_CUT or g >= GAD_CUT for _, p, g in latest):
-        return None
-    start = len(sessions) - wanted  # the episode starts at the first session of the run below caseness
-    while start > 0 and sessions[start - 1][1] < PHQ_CUT and sessions[start - 1][2] < GAD_CUT:
-        start -= 1
     step_down = bool(history.step and history.step >= 3)
-    listed = "; ".join(f"PHQ-9 {p} and GAD-7 {g} on {day(on)}" for on, p, g in latest)
     return Finding(
         RECOVERED,
         STEP_DOWN if step_down else STEP_OUT,
         GREEN,
+        f"below caseness from {start.isoformat()}",
+        (tuple(reversed(latest)), step_down, history.step),
+    )
+
+
+def _render_recovered(data):
+    latest, step_down, step = data
+    listed = "; ".join(f"PHQ-9 {p} and GAD-7 {g} on {day(on)}" for on, p, g in latest)
+    wanted = len(latest)
+    return (
         f"The last {wanted} scored sessions were {'both' if wanted == 2 else 'all'} below caseness "
         f"(PHQ-9 under {PHQ_CUT}, GAD-7 under {GAD_CUT}): {listed}. "
         f"Consider stepping {'down or out' if step_down else 'out (discharge) or down'}.",
@@ -400,9 +466,8 @@ def recovered(history, facts, today, params, mixed_policy):
             "sessions": [{"on": iso(on), "phq9": p, "gad7": g} for on, p, g in latest],
             "phq9_caseness": PHQ_CUT,
             "gad7_caseness": GAD_CUT,
-            "step": history.step,
+            "step": step,
         },
-        f"below caseness from {iso(sessions[start][0])}",
     )
 
 
@@ -410,72 +475,79 @@ def _dna_run(contacts):
     """Dates of the did-not-attend at the end of the history, skipping cancellations."""
     run = []
     for c in reversed(contacts):
-        if c[ATTENDANCE] == DNA:
-            run.append(c[DATE])
-        elif c[ATTENDANCE] in ATTENDED:
+        if c[2] == DNA:
+            run.append(c[0])
+        elif c[2] in ATTENDED:
             break
     run.reverse()
-    return run
+    return tuple(run)
 
 
 def disengaging(history, facts, today, params, mixed_policy):
-    reasons, evidence = [], {}
-    dnas = _dna_run(history.contacts) if history.contacts else []
-    if len(dnas) >= params["disengaging_dnas"]:
-        reasons.append(f"did not attend {len(dnas)} appointments in a row ({', '.join(day(d) for d in dnas)})")
-        evidence["did_not_attend"] = [iso(d) for d in dnas]
+    dnas = _dna_run(history.contacts) if history.contacts else ()
+    if len(dnas) < params["disengaging_dnas"]:
+        dnas = ()
     limit = params["disengaging_days"]
     last = facts.last_attended_on
-    if history.status == IN_TREATMENT and last is not None and (today - last).days >= limit:
+    quiet = history.status == IN_TREATMENT and last is not None and (today - last).days >= limit
+    if not dnas and not quiet:
+        return None
+    episode = f"not attended since {(last or history.received_on).isoformat()}"
+    return Finding(DISENGAGING, STEP_OUT, AMBER, episode, (dnas, limit if quiet else None, last))
+
+
+def _render_disengaging(data):
+    dnas, limit, last = data
+    reasons, evidence = [], {}
+    if dnas:
+        reasons.append(f"did not attend {len(dnas)} appointments in a row ({', '.join(day(d) for d in dnas)})")
+        evidence["did_not_attend"] = [iso(d) for d in dnas]
+    if limit is not None:
         due = last + dt.timedelta(days=limit)
         reasons.append(f"no attended contact since {day(last)} ({limit} days passed on {day(due)})")
         evidence["days_without_attended_contact"] = limit
         evidence["no_attended_contact_since"] = iso(last)
-    if not reasons:
-        return None
     evidence["last_attended_on"] = iso(last)
     text = "; ".join(reasons)
-    return Finding(
-        DISENGAGING,
-        STEP_OUT,
-        AMBER,
-        f"{text[0].upper()}{text[1:]}. Review engagement; consider stepping out.",
-        evidence,
-        f"not attended since {iso(last or history.received_on)}",
-    )
+    return f"{text[0].upper()}{text[1:]}. Review engagement; consider stepping out.", evidence
 
 
 def review_overdue(history, facts, today, params, mixed_policy):
     if history.status not in params["review_overdue_statuses"]:
         return None
     limit = params["review_overdue_days"]
-    candidates = [d for d in (facts.last_contact_on, history.last_supervision_on) if d is not None]
-    since = max(candidates) if candidates else history.received_on
+    contact_on, supervised_on = facts.last_contact_on, history.last_supervision_on
+    if contact_on is not None and supervised_on is not None:
+        since = max(contact_on, supervised_on)
+    else:
+        since = contact_on or supervised_on or history.received_on
     if (today - since).days < limit:
         return None
+    data = (contact_on, supervised_on, since, limit, history.received_on)
+    return Finding(REVIEW_OVERDUE, REVIEW, AMBER, f"since {since.isoformat()}", data)
+
+
+def _render_review_overdue(data):
+    contact_on, supervised_on, since, limit, received_on = data
     due = since + dt.timedelta(days=limit)
-    if candidates:
+    if contact_on or supervised_on:
         what = []
-        if facts.last_contact_on:
-            what.append(f"last contact {day(facts.last_contact_on)}")
-        if history.last_supervision_on:
-            what.append(f"last supervision discussion {day(history.last_supervision_on)}")
+        if contact_on:
+            what.append(f"last contact {day(contact_on)}")
+        if supervised_on:
+            what.append(f"last supervision discussion {day(supervised_on)}")
         basis = ", ".join(what)
     else:
-        basis = f"no contact or supervision discussion since the referral was received on {day(history.received_on)}"
-    return Finding(
-        REVIEW_OVERDUE,
-        REVIEW,
-        AMBER,
+        basis = f"no contact or supervision discussion since the referral was received on {day(received_on)}"
+    return (
         f"Review overdue: {basis}; a review was due by {day(due)} ({limit} days).",
         {
-            "last_contact_on": iso(facts.last_contact_on),
-            "last_supervision_on": iso(history.last_supervision_on),
+            "last_contact_on": iso(contact_on),
+            "last_supervision_on": iso(supervised_on),
             "since": iso(since),
             "due_on": iso(due),
             "days": limit,
         },
-        f"since {iso(since)}",
     )
 
 
@@ -487,23 +559,25 @@ def long_wait(history, facts, today, params, mixed_policy):
     if waited <= amber:
         return None
     severity, limit = (RED, red) if waited > red else (AMBER, amber)
-    passed = history.received_on + dt.timedelta(days=limit + 1)
-    stage = "assessment" if history.status == AWAITING_ASSESSMENT else "treatment"
-    return Finding(
-        LONG_WAIT,
-        REVIEW,
-        severity,
-        f"Referral received on {day(history.received_on)} and still waiting for {stage}: the wait passed "
+    episode = f"{severity} wait from {history.received_on.isoformat()}"
+    return Finding(LONG_WAIT, REVIEW, severity, episode, (history.received_on, history.status, limit, amber, red))
+
+
+def _render_long_wait(data):
+    received_on, status, limit, amber, red = data
+    passed = received_on + dt.timedelta(days=limit + 1)
+    stage = "assessment" if status == AWAITING_ASSESSMENT else "treatment"
+    return (
+        f"Referral received on {day(received_on)} and still waiting for {stage}: the wait passed "
         f"{limit} days on {day(passed)} (standards: first treatment within {amber} and {red} days).",
         {
-            "received_on": iso(history.received_on),
-            "status": history.status,
+            "received_on": iso(received_on),
+            "status": status,
             "more_than_days": limit,
             "exceeded_on": iso(passed),
             "amber_days": amber,
             "red_days": red,
         },
-        f"{severity} wait from {iso(history.received_on)}",
     )
 
 
@@ -515,6 +589,15 @@ RULE_FUNCTIONS = {
     DISENGAGING: disengaging,
     REVIEW_OVERDUE: review_overdue,
     LONG_WAIT: long_wait,
+}
+RENDERERS = {
+    RISK: _render_risk,
+    DETERIORATION: _render_deterioration,
+    NOT_IMPROVING: _render_not_improving,
+    RECOVERED: _render_recovered,
+    DISENGAGING: _render_disengaging,
+    REVIEW_OVERDUE: _render_review_overdue,
+    LONG_WAIT: _render_long_wait,
 }
 
 
@@ -548,12 +631,12 @@ def clear_reason(rule: str, history: History, today: dt.date, params: dict | Non
         on, item9, _ = facts.last_item9
         return f"The latest PHQ-9 ({day(on)}) has item 9 at {item9}."
     if rule in (DETERIORATION, NOT_IMPROVING):
-        measures = _changes(facts)
-        if rule == NOT_IMPROVING and _improved(measures):
-            return f"Reliable improvement from the first scores: {_describe(measures)}."
+        changes = _changes(facts)
+        if rule == NOT_IMPROVING and _improved(changes):
+            return f"Reliable improvement from the first scores: {_describe(changes)}."
         if rule == NOT_IMPROVING:
             return f"Now at step {history.step or '-'}; its review point is not reached yet."
-        return f"No reliable deterioration from the first scores: {_describe(measures) or 'too few scores'}."
+        return f"No reliable deterioration from the first scores: {_describe(changes) or 'too few scores'}."
     if rule == RECOVERED:
         return "The latest scores are no longer all below caseness."
     if rule == DISENGAGING:

@@ -6,6 +6,8 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -93,10 +95,16 @@ class ReviewOutcome:
     updated: list = field(default_factory=list)  # (referral_id, flag_id, Finding)
     cleared: list = field(default_factory=list)  # (referral_id, flag_id, rule, reason)
     unchanged: int = 0
+    patients: dict = field(default_factory=dict)  # referral id → patient id, for the audit trail
+    seen: dict = field(default_factory=dict)  # referral id → (version, flags) the plan rests on
 
     @property
     def changes(self):
         return len(self.raised) + len(self.updated) + len(self.cleared)
+
+    def touched(self):
+        """Ids of the referrals whose flags change."""
+        return {r[0] for r in self.raised} | {r[0] for r in self.updated} | {r[0] for r in self.cleared}
 
     def add(self, other):
         self.reviewed += other.reviewed
@@ -104,12 +112,29 @@ class ReviewOutcome:
         self.updated += other.updated
         self.cleared += other.cleared
         self.unchanged += other.unchanged
+        self.patients.update(other.patients)
+        self.seen.update(other.seen)
         return self
+
+    def without(self, referral_ids):
+        """This outcome less the given referrals (to be planned again)."""
+        drop = set(referral_ids)
+        rest = ReviewOutcome(
+            reviewed=self.reviewed - len(drop),
+            raised=[r for r in self.raised if r[0] not in drop],
+            updated=[r for r in self.updated if r[0] not in drop],
+            cleared=[r for r in self.cleared if r[0] not in drop],
+            patients=self.patients,
+            seen={k: v for k, v in self.seen.items() if k not in drop},
+        )
+        rest.unchanged = rest.reviewed - len(rest.touched())
+        return rest
 
 
 def _digest(finding):
-    """A short fingerprint of everything a flag shows, so an unchanged finding costs no write."""
-    text = repr((finding.recommendation, finding.severity, finding.explanation, finding.evidence, finding.episode))
+    """A short fingerprint of what a flag rests on (its words and evidence are made from these), so
+    that an unchanged finding costs neither text nor a write."""
+    text = repr((finding.recommendation, finding.severity, finding.episode, finding.data))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
@@ -121,54 +146,67 @@ def team_review_parameters(overrides):
     return review.parameters(overrides, strict=False)
 
 
-def _plan(referral_ids, today, rules=None, lock=False):
+EMPTY_FLAGS = ({}, frozenset())
+
+
+def _flag_state(rows, wanted):
+    """{referral id: ({rule: (open flag id, digest)}, {(rule, episode) a clinician resolved})}."""
+    state = {}
+    for pk, rid, rule, status, episode, digest in rows:
+        if rid not in wanted:
+            continue
+        opened, resolved = state.setdefault(rid, ({}, set()))
+        if status == FlagStatus.OPEN:
+            opened[rule] = (pk, digest)
+        else:
+            resolved.add((rule, episode))
+    return state
+
+
+def _plan(referral_ids, today, rules=None):
     """Read the histories, evaluate the rules and compare with the flags: the differences to write."""
     from . import queries
 
+    outcome = ReviewOutcome()
+    referral_ids = queries.sorted_ids(referral_ids)
+    if not referral_ids:
+        return outcome
     mixed = standards()["mixed_reliable_change"]
-    referrals = queries.referral_rows(referral_ids, lock=lock)
+    wanted = set(referral_ids)
+    referrals = [r for r in queries.referral_rows(referral_ids) if r[0] in wanted]
     params = {tid: team_review_parameters(p) for tid, p in queries.team_parameters(r[1] for r in referrals).items()}
+    supervised = queries.last_supervision_discussions(referral_ids)
     contacts = {}
-    for row in queries.contact_rows(referral_ids):
-        contacts.setdefault(row[0], []).append(row[1:])
-    open_flags, resolved = {}, set()
-    for pk, rid, rule, status, episode, digest in queries.flag_rows(referral_ids):
-        if status == FlagStatus.OPEN:
-            open_flags.setdefault(rid, {})[rule] = (pk, digest)
-        else:
-            resolved.add((rid, rule, episode))
-    outcome, patients = ReviewOutcome(), {}
-    for rid, team_id, patient_id, status, received_on, step, step_on, supervised_on in referrals:
-        history = review.History(status, received_on, step, step_on, contacts.get(rid, ()), supervised_on)
+    for rid, rows in groupby(queries.contact_rows(referral_ids), key=itemgetter(6)):
+        if rid in wanted:
+            contacts[rid] = list(rows)
+    flags = _flag_state(queries.flag_rows(referral_ids), wanted)
+    for rid, team_id, patient_id, status, received_on, step, step_on, version in referrals:
+        history = review.History(status, received_on, step, step_on, contacts.get(rid, ()), supervised.get(rid))
         team_params = params.get(team_id) or review.DEFAULT_PARAMETERS
         findings = review.evaluate(history, today, team_params, mixed_policy=mixed)
-        current = open_flags.get(rid, {})
+        state = flags.get(rid, EMPTY_FLAGS)
+        opened, resolved = state
         outcome.reviewed += 1
-        changed = False
+        outcome.seen[rid] = (version, state)
+        outcome.patients[rid] = patient_id
         found_rules = set()
         for finding in findings:
             if rules is not None and finding.rule not in rules:
                 continue
-            if (rid, finding.rule, finding.episode) in resolved and finding.rule not in current:
+            if (finding.rule, finding.episode) in resolved and finding.rule not in opened:
                 continue  # a clinician already resolved this very episode
             found_rules.add(finding.rule)
-            flag = current.get(finding.rule)
+            flag = opened.get(finding.rule)
             if flag is None:
                 outcome.raised.append((rid, finding))
-                changed = True
             elif flag[1] != _digest(finding):
                 outcome.updated.append((rid, flag[0], finding))
-                changed = True
-        for rule, (flag_id, _) in current.items():
+        for rule, (flag_id, _) in opened.items():
             if rule in found_rules or (rules is not None and rule not in rules):
                 continue
-            reason = review.clear_reason(rule, history, today, team_params)
-            outcome.cleared.append((rid, flag_id, rule, reason))
-            changed = True
-        if not changed:
-            outcome.unchanged += 1
-        patients[rid] = patient_id
-    outcome.patients = patients
+            outcome.cleared.append((rid, flag_id, rule, review.clear_reason(rule, history, today, team_params)))
+    outcome.unchanged = outcome.reviewed - len(outcome.touched())
     return outcome
 
 
@@ -243,27 +281,31 @@ def _apply(outcome):
 def review_referrals(referral_ids, *, today=None, dry_run=False, rules=None):
     """Review these referrals: raise new flags, update changed ones, clear those that no longer hold.
 
-    Idempotent: a second run on the same data changes nothing. The first pass reads without locks; only
-    referrals whose flags must change are then locked, re-read and written, in one transaction, so a
-    contact logged meanwhile is never overwritten by a review of the older data.
+    Idempotent: a second run on the same data changes nothing. The review reads without locks; then
+    the referrals whose flags must change are locked (a contact being logged for one of them waits, or
+    is waited for) and checked: any whose version or flags moved since the read is read and evaluated
+    again under the lock, so a review of older data never overwrites a newer one.
     """
-    referral_ids = [str(r) for r in referral_ids]
+    from . import queries
+
     today = today or timezone.localdate()
     rules = set(rules) if rules is not None else None
     outcome = _plan(referral_ids, today, rules)
     if dry_run or not outcome.changes:
         return outcome
-    changed = sorted(
-        {str(r[0]) for r in outcome.raised}
-        | {str(r[0]) for r in outcome.updated}
-        | {str(r[0]) for r in outcome.cleared}
-    )
+    changed = queries.sorted_ids(outcome.touched())
     with transaction.atomic():
-        locked = _plan(changed, today, rules, lock=True)
-        _apply(locked)
-    touched = {r[0] for r in locked.raised} | {r[0] for r in locked.updated} | {r[0] for r in locked.cleared}
-    locked.reviewed, locked.unchanged = outcome.reviewed, outcome.reviewed - len(touched)
-    return locked
+        versions = queries.lock_referrals(changed)
+        now = _flag_state(queries.flag_rows(changed), set(changed))
+        stale = [
+            rid
+            for rid in changed
+            if versions.get(rid) != outcome.seen[rid][0] or now.get(rid, EMPTY_FLAGS) != outcome.seen[rid][1]
+        ]
+        if stale:
+            outcome = outcome.without(stale).add(_plan(stale, today, rules))
+        _apply(outcome)
+    return outcome
 
 
 def review_referral(referral_id, *, today=None, dry_run=False):

@@ -215,18 +215,19 @@ def _findings(referral):
 def test_a_review_reads_with_a_fixed_number_of_queries(pwp, django_assert_num_queries):
     one = population(pwp)[:1]
     services.scan()
-    with django_assert_num_queries(4):  # referrals, contacts + scores, flags, team parameters
+    # referrals with their open step, supervision discussions, contacts with scores, flags, team parameters
+    with django_assert_num_queries(5):
         assert services.review_referrals([r.pk for r in one]).changes == 0
     many = [str(pk) for pk in ReviewFlag.objects.values_list("referral_id", flat=True)]
     assert len(set(many)) > 5
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert services.review_referrals(many).changes == 0
 
 
 def test_writing_the_differences_is_a_fixed_number_of_queries_per_kind(pwp, django_assert_num_queries):
     referrals = population(pwp)
-    # lock-free read (4), lock (1), locked re-read (4), insert flags (1), insert audit (1), savepoint (2)
-    with django_assert_num_queries(13):
+    # read (5), lock with versions (1), flags again (1), insert flags (1), insert audit events (1), savepoint (2)
+    with django_assert_num_queries(11):
         outcome = services.review_referrals([r.pk for r in referrals])
     assert len(outcome.raised) >= 8
 
@@ -254,3 +255,37 @@ def test_the_command_names_a_bad_referral(db):
 
 def test_service_parameters_come_from_review_defaults(db):
     assert services.team_review_parameters({}) == review.DEFAULT_PARAMETERS
+
+
+def test_a_contact_logged_during_a_review_is_never_overwritten(pwp, monkeypatch):
+    """The review read the history, then a contact arrived before it wrote: it reads again, locked."""
+    from stepped_care import queries
+
+    referral = not_improving(pwp)
+    real_lock = queries.lock_referrals
+
+    def contact_arrives_first(ids):
+        monkeypatch.setattr(queries, "lock_referrals", real_lock)
+        session(referral, pwp, 1, 8, 6)  # reliable improvement: not improving no longer holds
+        return real_lock(ids)
+
+    monkeypatch.setattr(queries, "lock_referrals", contact_arrives_first)
+    outcome = services.review_referral(referral.pk)
+    assert outcome.raised == [] and outcome.changes == 0
+    assert ReviewFlag.objects.filter(referral=referral).count() == 0
+
+
+def test_a_supervision_discussion_counts_as_a_review(pwp, supervisor):
+    from supervision.models import CaseDecision, SupervisionSession
+
+    referral = referral_at_step(pwp, step=None, received_days_ago=35)
+    services.review_referral(referral.pk)
+    assert "review_overdue" in flags(referral)
+    session_ = SupervisionSession.objects.create(
+        team=pwp.team, kind="case_management", date=today(), minutes=60, supervisor=supervisor, recorded_by=supervisor
+    )
+    CaseDecision.objects.create(session=session_, referral=referral, decision="continue", recorded_by=supervisor)
+    services.review_referral(referral.pk)
+    flag = ReviewFlag.objects.get(referral=referral, rule="review_overdue")
+    assert flag.status == FlagStatus.CLEARED
+    assert "supervision discussion" in flag.resolution_note
