@@ -1,5 +1,7 @@
 """Questionnaire responses (every item stored) and the per-referral outcome summary."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -41,6 +43,7 @@ def _item_constraints():
 class QuestionnaireResponse(models.Model):
     """One completed questionnaire at one contact. Corrections mark it entered in error."""
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # in URLs: reveals no count
     contact = models.ForeignKey("referrals.CareContact", on_delete=models.PROTECT, related_name="questionnaires")
     referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="questionnaires")
     measure = models.CharField(max_length=10, choices=Measure.choices)

@@ -23,13 +23,15 @@ from .serializers import (
     ContactSerializer,
     DischargeSerializer,
     OutcomeSerializer,
+    PatientSearchSerializer,
     PatientSerializer,
     PatientUpdateSerializer,
     ReferralSerializer,
     StepChangeSerializer,
     StepSerializer,
 )
-from .validators import normalise_nhs_number
+
+SEARCH_LIMIT = 25  # matches a patient search returns: enough to pick from, few enough to narrow down
 
 
 def _team_staff(request):
@@ -37,19 +39,6 @@ def _team_staff(request):
     if request is None or not request.user.is_authenticated:
         return Staff.objects.none()
     return Staff.objects.filter(team_id=request.user.team_id)
-
-
-class PatientFilter(django_filters.FilterSet):
-    nhs_number = django_filters.CharFilter(method="filter_nhs_number", help_text="Spaces and dashes are ignored")
-    family_name = django_filters.CharFilter(lookup_expr="istartswith")
-    date_of_birth = django_filters.DateFilter()
-
-    class Meta:
-        model = Patient
-        fields = ["nhs_number", "family_name", "date_of_birth"]
-
-    def filter_nhs_number(self, queryset, name, value):
-        return queryset.filter(nhs_number=normalise_nhs_number(value))
 
 
 class PatientViewSet(
@@ -62,7 +51,6 @@ class PatientViewSet(
     """Patients of referrals you may see (and patients your team registered who have no referral yet)."""
 
     serializer_class = PatientSerializer
-    filterset_class = PatientFilter
     ordering_fields = ["family_name", "given_name", "date_of_birth", "created_at"]
     ordering = ["family_name", "given_name", "id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -80,6 +68,36 @@ class PatientViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = services.create_patient(by=self.request.user, **serializer.validated_data)
+
+    @extend_schema(
+        request=PatientSearchSerializer,
+        responses={200: PatientSerializer(many=True)},
+        description=f"Patients you may see who match every detail given, at most {SEARCH_LIMIT}. The details "
+        "go in the body, not the URL, so NHS numbers and names stay out of logs; each match shown is audited.",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        serializer_class=PatientSearchSerializer,
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def search(self, request):
+        """Find patients by NHS number, family name or date of birth."""
+        body = PatientSearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        criteria = body.validated_data
+        found = self.get_queryset()
+        if "nhs_number" in criteria:
+            found = found.filter(nhs_number=criteria["nhs_number"])
+        if "family_name" in criteria:
+            found = found.filter(family_name__istartswith=criteria["family_name"])
+        if "date_of_birth" in criteria:
+            found = found.filter(date_of_birth=criteria["date_of_birth"])
+        patients = list(found[:SEARCH_LIMIT])
+        for patient in patients:
+            audit.record_view(request, patient)
+        return Response(PatientSerializer(patients, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(request=PatientUpdateSerializer, responses={200: PatientSerializer})
     def partial_update(self, request, *args, **kwargs):

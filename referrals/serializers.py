@@ -74,6 +74,32 @@ class PatientSerializer(serializers.ModelSerializer):
         return value
 
 
+class PatientSearchSerializer(serializers.Serializer):
+    """Identifying details to look a patient up by. They travel in a POST body, never in a URL, so that
+    NHS numbers and names stay out of browser histories, proxies and access logs."""
+
+    nhs_number = serializers.CharField(
+        required=False, max_length=14, help_text="Ten digits with a valid check digit; spaces and dashes are ignored"
+    )
+    family_name = serializers.CharField(required=False, max_length=100, help_text="The start of the family name")
+    date_of_birth = serializers.DateField(required=False)
+
+    def validate_nhs_number(self, value):
+        validate_nhs_number(value)
+        return normalise_nhs_number(value)
+
+    def validate_family_name(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("Type at least one letter of the family name.")
+        return value
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give an NHS number, a family name or a date of birth to search by.")
+        return attrs
+
+
 class PatientUpdateSerializer(PatientSerializer):
     """A change of a patient's details. ``version`` is required: a stale one gets 409, never an overwrite."""
 

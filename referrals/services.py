@@ -3,7 +3,7 @@ transaction, each audited. The HTML views and the API both call these."""
 
 import logging
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -119,6 +119,10 @@ def create_referral(*, by, patient, received_on, source, presenting_problem, car
         care_coordinator.team_id != patient.team_id or not care_coordinator.is_clinician
     ):
         errors["care_coordinator"] = "The care coordinator must be a clinician of the patient's team."
+    elif care_coordinator is not None and not can_allocate(by):
+        errors["care_coordinator"] = (
+            "Only clinicians and managers allocate: leave the care coordinator empty for the waiting list."
+        )
     if errors:
         raise ValidationError(errors)
     referral.full_clean()
@@ -135,9 +139,36 @@ def create_referral(*, by, patient, received_on, source, presenting_problem, car
     return referral
 
 
+# --- who may do what: the one place both doors (pages and API) ask ----------------------------------
+
+
+def can_allocate(user):
+    """Clinicians (taking a case or handing one over) and managers allocate. Administrators are not
+    clinicians: they book and register, but do not decide who treats."""
+    return bool(user.is_clinician or user.is_manager)
+
+
+def can_discharge(user):
+    """Discharge is a clinical decision (its end code says how care ended): clinicians only, and only on a
+    case they may see (the views' scoped lookups; ``discharge`` checks again)."""
+    return bool(user.is_clinician)
+
+
+def _require_allocator(by, referral):
+    if not can_allocate(by) or by.team_id != referral.team_id:
+        raise PermissionDenied("Only clinicians and managers of the referral's team allocate referrals.")
+
+
+def _require_discharger(by, referral):
+    on_the_case = Referral.objects.visible_to(by).filter(pk=referral.pk).exists()
+    if not can_discharge(by) or by.team_id != referral.team_id or not on_the_case:
+        raise PermissionDenied("Only clinicians on the case discharge a referral.")
+
+
 @transaction.atomic
 def allocate(*, referral, clinician, by, expected_version=None):
     """Make a clinician the referral's care coordinator (from the waiting list or a hand-over)."""
+    _require_allocator(by, referral)
     referral = lock_referral(referral, expected_version)
     if referral.status == ReferralStatus.DISCHARGED:
         raise ValidationError({"care_coordinator": "A discharged referral cannot be allocated."})
@@ -315,6 +346,7 @@ def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_v
     """End the referral with an end code: close its step and its open flags, finish its outcome."""
     from stepped_care.models import FlagStatus, StepAssignment
 
+    _require_discharger(by, referral)
     referral = lock_referral(referral, expected_version)
     discharged_on = discharged_on or timezone.localdate()
     errors = {}

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from referrals.codes import EndCode
 
-from . import queries, review, services
+from . import audit, queries, review, services
 from .api_fields import LabelField
 from .flag_views import can_resolve
 from .models import FlagRule, FlagStatus, ReviewFlag, Severity, Staff
@@ -126,6 +126,12 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self):
         return queries.flags_visible_to(self.request.user).order_by("-raised_at", "id")
+
+    def retrieve(self, request, *args, **kwargs):
+        """One flag with its evidence: a view of the patient's record, so it is audited."""
+        flag = self.get_object()
+        audit.record_view(request, flag)
+        return Response(self.get_serializer(flag).data)
 
     @extend_schema(
         request=FlagResolveSerializer,

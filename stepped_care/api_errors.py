@@ -5,6 +5,7 @@ unknown URL under /api/ answers JSON rather than an HTML page, and the schema do
 an operation can give, so that clients (and the fuzzer) can rely on it.
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views.defaults import page_not_found
@@ -29,6 +30,8 @@ def exception_handler(exc, context):
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message, "code": "conflict"}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoPermissionDenied) and exc.args:  # a service's role rule, with its reason
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)
 
 

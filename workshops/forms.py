@@ -67,6 +67,14 @@ class ReferralSearchForm(forms.Form):
     )
 
 
+class EnrolForm(forms.Form):
+    """The enrol button's form: which referral (a hidden field, so a bad one is a crafted or stale page)."""
+
+    referral = forms.UUIDField(
+        error_messages={"required": "Choose a referral to enrol.", "invalid": "Choose a referral to enrol."}
+    )
+
+
 class WithdrawForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "Choose…"), *WithdrawalReason.choices])
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -130,7 +138,7 @@ class AnswersField(forms.CharField):
 class RegisterRowForm(forms.Form):
     """One patient's row of the register."""
 
-    enrolment = forms.IntegerField(widget=forms.HiddenInput)
+    enrolment = forms.UUIDField(widget=forms.HiddenInput)
     attendance = forms.ChoiceField(
         choices=[("", "—"), *Attendance.choices],
         widget=forms.Select(attrs={"class": "form-select form-select-sm", "data-attendance": ""}),

@@ -1,6 +1,8 @@
 """Group workshops at steps 2 and 3 (seed 002): courses, their sessions, who is enrolled, and the
 register that turns each session's attendance into care contacts of therapy mode "group"."""
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -81,6 +83,7 @@ class CourseSession(models.Model):
 class Enrolment(models.Model):
     """A referral's place on a course. Withdrawal keeps the row, with the date and reason."""
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # in URLs: reveals no count
     course = models.ForeignKey(GroupCourse, on_delete=models.PROTECT, related_name="enrolments")
     referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="enrolments")
     enrolled_on = models.DateField()
@@ -125,6 +128,7 @@ class Enrolment(models.Model):
 class RegisterEntry(models.Model):
     """Links one patient's row of a session register to the care contact it created."""
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # in URLs: reveals no count
     session = models.ForeignKey(CourseSession, on_delete=models.PROTECT, related_name="entries")
     enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="entries")
     contact = models.OneToOneField("referrals.CareContact", on_delete=models.PROTECT, related_name="register_entry")

@@ -1,6 +1,7 @@
 """Shape course and register data for templates (so templates stay simple). Reads only; the few
 queries here are fixed in number whatever the size of the group."""
 
+import uuid
 from dataclasses import dataclass, field
 
 from outcomes.models import QuestionnaireResponse
@@ -36,7 +37,7 @@ class Score:
 
 @dataclass
 class Cell:
-    entry_id: int
+    entry_id: uuid.UUID
     attendance: str
     phq9: Score | None = None
     gad7: Score | None = None

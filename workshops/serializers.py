@@ -152,7 +152,7 @@ class EnrolmentWithdrawSerializer(serializers.Serializer):
 
 
 class RegisterRowSerializer(serializers.Serializer):
-    enrolment = serializers.IntegerField(min_value=1, help_text="An enrolment due on this session's register")
+    enrolment = serializers.UUIDField(help_text="An enrolment due on this session's register")
     attendance = serializers.ChoiceField(choices=Attendance.choices)
     phq9 = answers_field(9, 3, "PHQ-9 answers, items 1 to 9, each 0 to 3; only when attended")
     gad7 = answers_field(7, 3, "GAD-7 answers, items 1 to 7, each 0 to 3; only when attended")
@@ -167,7 +167,7 @@ class TakeRegisterSerializer(serializers.Serializer):
 
 
 class RegisterEntrySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField()
     contact = serializers.UUIDField()
     attendance = serializers.CharField()
     attendance_display = serializers.CharField()
@@ -178,7 +178,7 @@ class RegisterEntrySerializer(serializers.Serializer):
 
 
 class RegisterLineSerializer(serializers.Serializer):
-    enrolment = serializers.IntegerField()
+    enrolment = serializers.UUIDField()
     referral = serializers.UUIDField()
     patient_name = serializers.CharField()
     entry = RegisterEntrySerializer(allow_null=True, help_text="null while the row is still to be registered")
@@ -203,5 +203,5 @@ class RegisterSummarySerializer(serializers.ModelSerializer):
 
 
 class RegisterCorrectionSerializer(serializers.Serializer):
-    entry = serializers.IntegerField(min_value=1, help_text="The register entry (row) to mark entered in error")
+    entry = serializers.UUIDField(help_text="The register entry (row) to mark entered in error")
     reason = serializers.CharField(max_length=2000)

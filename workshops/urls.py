@@ -12,7 +12,7 @@ urlpatterns = [
     path("<int:pk>/status/", views.course_status, name="status"),
     path("<int:pk>/enrol/", views.enrol, name="enrol"),
     path("sessions/<int:pk>/register/", views.register, name="register"),
-    path("entries/<int:pk>/correct/", views.correct_entry, name="correct"),
-    path("enrolments/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("entries/<uuid:pk>/correct/", views.correct_entry, name="correct"),
+    path("enrolments/<uuid:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("offer/<uuid:referral_id>/", views.offer, name="offer"),
 ]

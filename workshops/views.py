@@ -1,5 +1,7 @@
 """Group workshop pages: thin views over workshops.queries, presenters and services."""
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -20,6 +22,7 @@ from .forms import (
     CorrectEntryForm,
     CourseForm,
     CourseStatusForm,
+    EnrolForm,
     ReferralSearchForm,
     RegisterFormSet,
     WithdrawForm,
@@ -226,13 +229,14 @@ def _enrolment_id(form):
     if value is None:
         value = form.data.get(form.add_prefix("enrolment")) if form.is_bound else form.initial.get("enrolment")
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
         return None
 
 
 def _same_rows(formset, by_id):
-    return sorted(_enrolment_id(f) or 0 for f in formset) == sorted(by_id)
+    ids = [_enrolment_id(f) for f in formset]
+    return None not in ids and sorted(ids) == sorted(by_id)
 
 
 def _carry(formset, due):
@@ -291,7 +295,16 @@ def enrol(request, pk):
     """GET (facilitators, managers): find referrals to enrol. POST (anyone offering the course): enrol one."""
     if request.method == "POST":
         course = get_object_or_404(GroupCourse.objects.offerable_to(request.user), pk=pk)
-        referral = get_object_or_404(Referral.objects.visible_to(request.user), pk=request.POST.get("referral"))
+        enrol_form = EnrolForm(request.POST)
+        if not enrol_form.is_valid():
+            back = _next_url(request, reverse("workshops:waiting"))
+            return render(
+                request,
+                "workshops/enrol_invalid.html",
+                {"course": course, "form": enrol_form, "back": back},
+                status=400,
+            )
+        referral = get_object_or_404(Referral.objects.visible_to(request.user), pk=enrol_form.cleaned_data["referral"])
         default = reverse("workshops:offer", args=[referral.pk])
         if GroupCourse.objects.visible_to(request.user).filter(pk=course.pk).exists():
             default = reverse("workshops:course", args=[course.pk])

@@ -19,12 +19,6 @@ from .urlmap import endpoints
 
 IDENTIFYING = re.compile(r"nhs|name|surname|dob|birth|postcode|email|phone|address", re.I)
 KIND_MODELS = {kind: label for label, kind in matrix.MODEL_KINDS.items()}
-# Patient records still addressed by sequential ids in some URL (whose model must move to UUIDs).
-SEQUENTIAL_PENDING = {
-    "questionnaire": "outcomes.QuestionnaireResponse (questionnaire-detail)",
-    "enrolment": "workshops.Enrolment (workshops:withdraw, enrolment-*)",
-    "register_entry": "workshops.RegisterEntry (workshops:correct)",
-}
 
 
 def test_no_url_takes_a_name_or_nhs_number():
@@ -52,17 +46,21 @@ def test_patient_records_in_urls_have_random_ids(kind):
         pytest.skip(f"no URL addresses a {kind}")
     model = apps.get_model(KIND_MODELS[kind])
     random_ids = isinstance(model._meta.pk, models.UUIDField)
-    if kind in SEQUENTIAL_PENDING:
-        if random_ids:
-            pytest.fail(f"{model.__name__} has UUIDs now: remove {kind} from SEQUENTIAL_PENDING")
-        pytest.xfail(f"known gap: {SEQUENTIAL_PENDING[kind]} uses sequential ids in URLs")
     assert random_ids, (
         f"{model.__name__} is addressed in URLs ({', '.join(sorted(set(used)))}) but its id is sequential"
     )
 
 
 def test_the_core_patient_records_have_random_ids():
-    for label in ("referrals.Patient", "referrals.Referral", "referrals.CareContact", "stepped_care.ReviewFlag"):
+    for label in (
+        "referrals.Patient",
+        "referrals.Referral",
+        "referrals.CareContact",
+        "stepped_care.ReviewFlag",
+        "outcomes.QuestionnaireResponse",
+        "workshops.Enrolment",
+        "workshops.RegisterEntry",
+    ):
         assert isinstance(apps.get_model(label)._meta.pk, models.UUIDField), label
 
 

@@ -82,6 +82,16 @@ def test_an_outsider_cannot_enrol_into_or_withdraw_from_another_teams_course(cli
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("data", [{}, {"referral": ""}, {"referral": "not-an-id"}])
+def test_an_enrol_form_naming_no_referral_is_a_form_error(client, course, pwp, data):
+    client.force_login(pwp)
+    response = client.post(reverse("workshops:enrol", args=[course.pk]), data)
+    assert response.status_code == 400
+    assert "Choose a referral to enrol." in response.content.decode()
+    assert not Enrolment.objects.filter(course=course).exists()
+
+
+@pytest.mark.django_db
 def test_only_visible_referrals_can_be_enrolled(client, course, colleague, pwp):
     """A colleague's patient (not the facilitator's, not on the waiting list) cannot be enrolled by pwp."""
     hidden = ReferralFactory(patient__team=pwp.team, care_coordinator=colleague)
