@@ -176,7 +176,12 @@ class CareContact(models.Model):
         ordering = ["date", "time", "created_at"]
         indexes = [
             models.Index(fields=["referral", "date"]),
-            models.Index(fields=["clinician", "date"]),
+            # Covers caseload membership and "sessions this month" without touching the table (PostgreSQL).
+            models.Index(
+                fields=["clinician", "date"],
+                include=["referral", "attendance", "entered_in_error"],
+                name="contact_clinician_date_cover",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

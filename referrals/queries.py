@@ -19,6 +19,11 @@ def _management_role(user):
     return getattr(user, "role", None) in ("manager", "administrator")
 
 
+def _treated_by(user):
+    """Ids of the referrals this clinician has held a contact for."""
+    return apps.get_model("referrals", "CareContact").objects.filter(clinician=user).values("referral_id")
+
+
 class ReferralQuerySet(models.QuerySet):
     def visible_to(self, user):
         if not user or not user.is_authenticated:
@@ -29,29 +34,24 @@ class ReferralQuerySet(models.QuerySet):
             return self.none()
         if _management_role(user):
             return self.filter(team_id=user.team_id)
-        CareContact = apps.get_model("referrals", "CareContact")
         Relationship = apps.get_model("supervision", "SupervisionRelationship")
-        treated = CareContact.objects.filter(referral=OuterRef("pk"), clinician=user)
-        supervised = Relationship.objects.filter(
-            supervisor=user, supervisee=OuterRef("care_coordinator"), ended_on__isnull=True
-        )
         Enrolment = apps.get_model("workshops", "Enrolment")
-        facilitated = Enrolment.objects.filter(
-            referral=OuterRef("pk"), course__facilitators=user, withdrawn_on__isnull=True
+        # Uncorrelated IN-subqueries: the database hashes each id list once instead of probing per row.
+        supervisees = Relationship.objects.filter(supervisor=user, ended_on__isnull=True).values("supervisee_id")
+        facilitated = Enrolment.objects.filter(course__facilitators=user, withdrawn_on__isnull=True).values(
+            "referral_id"
         )
         return self.filter(
             Q(care_coordinator=user)
             | Q(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING)
-            | Exists(treated)
-            | Exists(supervised)
-            | Exists(facilitated)
+            | Q(pk__in=_treated_by(user))
+            | Q(care_coordinator__in=supervisees)
+            | Q(pk__in=facilitated)
         )
 
     def caseload_of(self, user):
         """Active referrals this clinician coordinates or treats."""
-        CareContact = apps.get_model("referrals", "CareContact")
-        treated = CareContact.objects.filter(referral=OuterRef("pk"), clinician=user)
-        return self.exclude(status="discharged").filter(Q(care_coordinator=user) | Exists(treated))
+        return self.exclude(status="discharged").filter(Q(care_coordinator=user) | Q(pk__in=_treated_by(user)))
 
     def active(self):
         return self.exclude(status="discharged")

@@ -12,6 +12,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -130,12 +131,15 @@ def spread(total, count, item_max, rng, keep_last_zero=False):
     return items
 
 
-def nhs_number(rng):
+def nhs_number(rng, used):
+    """A valid NHS number not yet in ``used`` (which it joins): re-runs and large seeds never collide."""
     while True:
         candidate = f"{rng.randrange(400000000, 999999999):09d}"
         for check in range(10):
-            if nhs_number_is_valid(candidate + str(check)):
-                return candidate + str(check)
+            number = candidate + str(check)
+            if nhs_number_is_valid(number) and number not in used:
+                used.add(number)
+                return number
 
 
 class Command(BaseCommand):
@@ -224,18 +228,16 @@ class Command(BaseCommand):
                 )
                 if username == "admin":
                     user.is_staff = user.is_superuser = True
-                if password:
-                    user.set_password(password)
                 new_users.append(user)
             elif password and not user.check_password(password):
                 user.set_password(password)
                 user.save(update_fields=["password"])
             people[username] = user
         if new_users:
-            hashed = {}
-            for user in new_users:  # one hash for the bulk of generated clinicians
-                if password and user.username.startswith(("pwp", "hit")) and user.first_name == "Demo":
-                    user.password = hashed.setdefault("x", new_users[0].password)
+            # One hash for every new account: hundreds of argon2 hashes would take minutes at scale.
+            hashed = make_password(password) if password else make_password(None)
+            for user in new_users:
+                user.password = hashed
             Staff.objects.bulk_create(new_users)
             people = {u.username: u for u in Staff.objects.filter(username__in=people)}
         today = timezone.localdate()
@@ -267,15 +269,16 @@ class Command(BaseCommand):
         low = [c for c in clinicians if c.role in (Role.PWP, Role.PWP_TRAINEE)]
         high = [c for c in clinicians if c.role in (Role.HI_THERAPIST, Role.HI_TRAINEE, Role.STEP4)] or low
         made = 0
+        used = set(Patient.objects.exclude(nhs_number=None).values_list("nhs_number", flat=True))
         while made < count:
             batch = min(2000, count - made)
             with transaction.atomic():
-                self._batch(team, low, high, batch, today, span, rng)
+                self._batch(team, low, high, batch, today, span, rng, used)
             made += batch
             if count > 2000:
                 self.stdout.write(f"  {made}/{count} referrals")
 
-    def _batch(self, team, low, high, count, today, span, rng):
+    def _batch(self, team, low, high, count, today, span, rng, used):
         patients, referrals, steps, contacts, scores, events, summaries = [], [], [], [], [], [], []
         now = timezone.now()
         for _ in range(count):
@@ -284,7 +287,7 @@ class Command(BaseCommand):
                 team=team,
                 given_name=rng.choice(GIVEN),
                 family_name=rng.choice(FAMILY),
-                nhs_number=nhs_number(rng) if rng.random() < 0.9 else None,
+                nhs_number=nhs_number(rng, used) if rng.random() < 0.9 else None,
                 date_of_birth=today - dt.timedelta(days=rng.randint(18 * 365, 80 * 365)),
                 gp_practice=rng.choice(PRACTICES),
                 postcode=f"L{rng.randint(10, 39)} {rng.randint(1, 9)}AB",
