@@ -11,12 +11,10 @@ from django.db import models
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
+from stepped_care.scoping import team_scope
+
 WAITING = ("awaiting_assessment", "awaiting_treatment")
 TREND_MEASURES = ("PHQ9", "GAD7")
-
-
-def _management_role(user):
-    return getattr(user, "role", None) in ("manager", "administrator")
 
 
 def _treated_by(user):
@@ -26,14 +24,9 @@ def _treated_by(user):
 
 class ReferralQuerySet(models.QuerySet):
     def visible_to(self, user):
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        if user.team_id is None:
-            return self.none()
-        if _management_role(user):
-            return self.filter(team_id=user.team_id)
+        scoped = team_scope(self, user)
+        if scoped is not None:
+            return scoped
         Relationship = apps.get_model("supervision", "SupervisionRelationship")
         Enrolment = apps.get_model("workshops", "Enrolment")
         # Uncorrelated IN-subqueries: the database hashes each id list once instead of probing per row.
@@ -109,12 +102,9 @@ def open_flags_risk_first():
 
 class PatientQuerySet(models.QuerySet):
     def visible_to(self, user):
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        if _management_role(user):
-            return self.filter(team_id=user.team_id)
+        scoped = team_scope(self, user)
+        if scoped is not None:
+            return scoped
         Referral = apps.get_model("referrals", "Referral")
         visible = Referral.objects.visible_to(user).filter(patient=OuterRef("pk"))
         # A patient just registered by this clinician, before any referral, stays visible to the team.

@@ -12,12 +12,9 @@ from django.db.models import Count, Exists, IntegerField, Max, Min, OuterRef, Q,
 from django.db.models.functions import Coalesce
 
 from referrals.codes import ATTENDED_CODES, Attendance
+from stepped_care.scoping import team_scope
 
 from .codes import OPEN_STATUSES
-
-
-def _management_role(user):
-    return getattr(user, "role", None) in ("manager", "administrator")
 
 
 def _count(queryset, group_by):
@@ -28,14 +25,9 @@ def _count(queryset, group_by):
 
 class CourseQuerySet(models.QuerySet):
     def visible_to(self, user):
-        if not user or not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        if user.team_id is None:
-            return self.none()
-        if _management_role(user):
-            return self.filter(team_id=user.team_id)
+        scoped = team_scope(self, user)
+        if scoped is not None:
+            return scoped
         through = self.model.facilitators.through
         return self.filter(team_id=user.team_id).filter(
             Exists(through.objects.filter(groupcourse_id=OuterRef("pk"), staff_id=user.pk))
