@@ -22,6 +22,13 @@ def _uuid_as_text(value, cursor):
     return value
 
 
+def uuids_as_text(cursor):
+    """Make this PostgreSQL cursor (only) return uuid columns as text."""
+    from psycopg2.extensions import new_type, register_type
+
+    register_type(new_type((UUID_OID,), "UUID_AS_TEXT", _uuid_as_text), cursor.cursor)
+
+
 def fetch(queryset):
     """The rows of a ``values_list`` queryset with every uuid as text.
 
@@ -29,11 +36,9 @@ def fetch(queryset):
     cursor (no per-row ORM work, no uuid objects built and hashed), elsewhere through the ORM.
     """
     if connection.vendor == "postgresql":
-        from psycopg2.extensions import new_type, register_type
-
         sql, params = queryset.query.sql_with_params()
         with connection.cursor() as cursor:
-            register_type(new_type((UUID_OID,), "UUID_AS_TEXT", _uuid_as_text), cursor.cursor)
+            uuids_as_text(cursor)
             cursor.execute(sql, params)
             return cursor.fetchall()
     return [tuple(str(v) if isinstance(v, uuid.UUID) else v for v in row) for row in queryset]

@@ -2,9 +2,11 @@
 One function per use case, each in a transaction, each audited."""
 
 import datetime as dt
+import gc
 import hashlib
 import logging
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -278,6 +280,20 @@ def _apply(outcome):
     AuditEvent.objects.bulk_create(rows, batch_size=1000)
 
 
+@contextmanager
+def gc_paused():
+    """Hold Python's cycle collector while a chunk is read and evaluated: the rows are hundreds of
+    thousands of short-lived tuples, and collections that walk them all cost a third of a scan.
+    Nothing here makes reference cycles; the collector resumes (and catches up) afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def review_referrals(referral_ids, *, today=None, dry_run=False, rules=None):
     """Review these referrals: raise new flags, update changed ones, clear those that no longer hold.
 
@@ -290,7 +306,8 @@ def review_referrals(referral_ids, *, today=None, dry_run=False, rules=None):
 
     today = today or timezone.localdate()
     rules = set(rules) if rules is not None else None
-    outcome = _plan(referral_ids, today, rules)
+    with gc_paused():
+        outcome = _plan(referral_ids, today, rules)
     if dry_run or not outcome.changes:
         return outcome
     changed = queries.sorted_ids(outcome.touched())
