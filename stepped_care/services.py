@@ -79,7 +79,14 @@ def change_step(*, referral, step, reason, by, source=StepSource.CLINICIAN, flag
         patient_id=referral.patient_id,
         changes={"from": previous, "to": step, "reason": assignment.reason, "source": source},
     )
+    _queue_review(referral.pk)  # the step is one of the review rules' inputs
     return assignment
+
+
+def _queue_review(referral_id):
+    from referrals.services import queue_review
+
+    queue_review(referral_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,7 +366,7 @@ def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None):
     """A clinician accepts or dismisses an open flag. Accepting a step-up or step-down changes the step
     (the step form's service, with this flag as its source); accepting a step-out discharges with an
     end code; dismissing needs a reason. Audited."""
-    from referrals.services import discharge, queue_review
+    from referrals.services import discharge
 
     reason = (reason or "").strip()
     referral = lock_referral(flag.referral)
@@ -401,5 +408,6 @@ def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None):
         discharge(referral=referral, end_code=end_code, by=by, note=reason or flag.explanation)
         changes["end_code"] = end_code
     audit.record(by, f"flag.{action}", flag, patient_id=referral.patient_id, changes=changes)
-    queue_review(referral.pk)
+    if "to_step" not in changes and "end_code" not in changes:
+        _queue_review(referral.pk)  # a step change queues its own review; a discharge ends them
     return flag

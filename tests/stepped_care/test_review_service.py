@@ -289,3 +289,32 @@ def test_a_supervision_discussion_counts_as_a_review(pwp, supervisor):
     flag = ReviewFlag.objects.get(referral=referral, rule="review_overdue")
     assert flag.status == FlagStatus.CLEARED
     assert "supervision discussion" in flag.resolution_note
+
+
+@pytest.fixture
+def eager():
+    """Queued tasks run in-process here even when a broker is configured (CI's second pass)."""
+    from stepped_care.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
+def test_a_step_change_queues_a_review(pwp, eager, django_capture_on_commit_callbacks):
+    referral = not_improving(pwp)
+    services.review_referral(referral.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_step(referral=referral, step=3, reason="Stepped up in supervision", by=pwp)
+    flag = ReviewFlag.objects.get(referral=referral, rule="not_improving")
+    assert flag.status == FlagStatus.CLEARED
+    assert flag.resolution_note == "Now at step 3; its review point is not reached yet."
+
+
+def test_a_logged_contact_queues_a_full_review(pwp, eager, django_capture_on_commit_callbacks):
+    referral = referral_at_step(pwp)
+    session(referral, pwp, 20, 10, 8, kind="01")
+    with django_capture_on_commit_callbacks(execute=True):
+        session(referral, pwp, 2, 18, 14)
+    assert set(flags(referral)) == {"deterioration"}
