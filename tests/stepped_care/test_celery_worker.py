@@ -82,7 +82,11 @@ def worker(django_db_setup, django_db_blocker, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
         with app.connection_for_write() as conn:  # leave no queue behind in Redis
-            conn.default_channel.queue_delete(queue)
+            channel = conn.default_channel
+            channel.queue_delete(queue)
+            client = getattr(channel, "client", None)
+            if client is not None:
+                client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def _wait_until_ready(process, log: Path):
