@@ -52,7 +52,8 @@ The rules, in the order they are shown:
 
 - **risk** (red, urgent risk review): the latest PHQ-9 has item 9 above ``risk_item9_above``.
 - **deterioration** (red, consider step up): reliable deterioration from the first to the latest
-  scores: at least one of PHQ-9 / GAD-7 rose by its reliable change value and neither fell by it.
+  scores: at least one of PHQ-9 / GAD-7 rose by its reliable change value and neither fell by it (a
+  measure counts once it has been scored on two dates; one such measure is enough).
 - **not_improving** (amber, consider step up): at step 2 after 4 attended treatment contacts (step 3:
   8) without reliable improvement from the first scores (no measure fell reliably, or one rose).
 - **recovered** (green, consider step down at step 3 and above, step out below): the latest two
