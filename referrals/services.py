@@ -337,6 +337,7 @@ def mark_contact_in_error(*, contact, reason, by):
     audit.record(
         by, "contact.entered_in_error", contact, patient_id=referral.patient_id, changes={"reason": reason.strip()}
     )
+    raise_risk_flag(referral)  # the risk flag follows the corrected data now, not when the broker delivers
     queue_review(referral.pk)
     return contact
 
