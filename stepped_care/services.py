@@ -172,24 +172,28 @@ def _flag_state(rows, wanted):
     return state
 
 
-def _plan(referral_ids, today, rules=None):
-    """Read the histories, evaluate the rules and compare with the flags: the differences to write."""
+def _read(referral_ids):
+    """Everything the rules need about these referrals (sorted ids), in a fixed number of queries."""
     from . import queries
 
-    outcome = ReviewOutcome()
-    referral_ids = queries.sorted_ids(referral_ids)
-    if not referral_ids:
-        return outcome
-    mixed = standards()["mixed_reliable_change"]
     wanted = set(referral_ids)
     referrals = [r for r in queries.referral_rows(referral_ids) if r[0] in wanted]
-    params = {tid: team_review_parameters(p) for tid, p in queries.team_parameters(r[1] for r in referrals).items()}
+    params = queries.team_parameters(r[1] for r in referrals)
     supervised = queries.last_supervision_discussions(referral_ids)
     contacts = {}
     for rid, rows in groupby(queries.contact_rows(referral_ids), key=itemgetter(6)):
         if rid in wanted:
             contacts[rid] = list(rows)
     flags = _flag_state(queries.flag_rows(referral_ids), wanted)
+    return referrals, params, supervised, contacts, flags
+
+
+def _evaluate(read, today, rules=None):
+    """Evaluate the rules on what ``_read`` returned and compare with the flags: the differences."""
+    referrals, params, supervised, contacts, flags = read
+    outcome = ReviewOutcome()
+    mixed = standards()["mixed_reliable_change"]
+    params = {tid: team_review_parameters(p) for tid, p in params.items()}
     for rid, team_id, patient_id, status, received_on, step, step_on, version in referrals:
         history = review.History(status, received_on, step, step_on, contacts.get(rid, ()), supervised.get(rid))
         team_params = params.get(team_id) or review.DEFAULT_PARAMETERS
@@ -217,6 +221,16 @@ def _plan(referral_ids, today, rules=None):
             outcome.cleared.append((rid, flag_id, rule, review.clear_reason(rule, history, today, team_params)))
     outcome.unchanged = outcome.reviewed - len(outcome.touched())
     return outcome
+
+
+def _plan(referral_ids, today, rules=None):
+    """Read the histories, evaluate the rules and compare with the flags: the differences to write."""
+    from . import queries
+
+    referral_ids = queries.sorted_ids(referral_ids)
+    if not referral_ids:
+        return ReviewOutcome()
+    return _evaluate(_read(referral_ids), today, rules)
 
 
 def _audit_rows(outcome, now):
