@@ -24,11 +24,12 @@ class Command(BaseCommand):
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1.")
         if referral:
-            found = {str(pk) for pk in Referral.objects.filter(pk__in=_uuids(referral)).values_list("pk", flat=True)}
-            missing = [r for r in referral if r not in found]
+            wanted = _uuids(referral)
+            found = set(Referral.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+            missing = [str(r) for r in wanted if r not in found]
             if missing:
                 raise CommandError(f"No referral with id {', '.join(missing)}.")
-            outcome = services.review_referrals(referral, dry_run=dry_run)
+            outcome = services.review_referrals(wanted, dry_run=dry_run)
         else:
             team_id = None
             if team:
