@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 
 from stepped_care.standards import standards
 
@@ -295,7 +296,61 @@ def session_decisions(user, session):
 # ---- Compliance ---------------------------------------------------------------------------------
 
 
-def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None) -> list[dict]:
+def high_intensity_cases(coordinator_ids, *, today: dt.date, days: int, detail: bool = True) -> dict:
+    """Per high-intensity therapist: cases in treatment, how many are overdue a review, and which.
+
+    A case is overdue when more than ``days`` have passed since it was last discussed in supervision
+    or, never discussed, since it became active (the latest of referral, first treatment and current
+    step; ``rules.hi_case_overdue``). Counted in the database: one aggregate query, plus one listing
+    only the overdue cases when ``detail``. Returns ``{coordinator id: {"active", "overdue_count",
+    "overdue": [{"referral_id", "days_since_review", "last_discussed_on"}, ...] longest first}}``.
+    """
+    from stepped_care.models import StepAssignment
+
+    if not coordinator_ids:
+        return {}
+    last_discussed = (
+        CaseDecision.objects.valid().filter(referral=OuterRef("pk")).order_by("-session__date").values("session__date")
+    )
+    step_since = StepAssignment.objects.filter(referral=OuterRef("pk"), ended_on__isnull=True).values("started_on")
+    step_since = step_since.order_by()  # one open step per referral (a constraint)
+    received = F("received_on")
+    cases = (
+        _referral_model()
+        .objects.filter(care_coordinator_id__in=coordinator_ids, status="in_treatment")
+        .annotate(
+            last_discussed=Subquery(last_discussed[:1]),
+            # the date the review clock runs from: the last discussion, else when the case became active
+            reference=Coalesce(
+                "last_discussed",
+                Greatest(
+                    received,
+                    Coalesce("summary__first_treatment_on", received),
+                    Coalesce(Subquery(step_since[:1]), received),
+                ),
+            ),
+        )
+    )
+    overdue = Q(reference__lt=today - dt.timedelta(days=days))
+    out = {}
+    counts = cases.order_by().values("care_coordinator_id").annotate(n=Count("pk"), late=Count("pk", filter=overdue))
+    for row in counts:
+        out[row["care_coordinator_id"]] = {"active": row["n"], "overdue_count": row["late"], "overdue": []}
+    if detail:
+        rows = (
+            cases.filter(overdue)
+            .order_by("reference")
+            .values_list("id", "care_coordinator_id", "reference", "last_discussed")
+        )
+        for rid, coordinator, reference, discussed in rows:
+            gap = rules.hi_case_overdue(active_since=reference, last_discussed_on=discussed, today=today, days=days)
+            out[coordinator]["overdue"].append(
+                {"referral_id": rid, "days_since_review": gap, "last_discussed_on": discussed}
+            )
+    return out
+
+
+def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, detail: bool = True) -> list[dict]:
     """Whether each of these staff got the supervision the guidance asks for over the last ``weeks``.
 
     Requirements come by role from ``parameters(team)["compliance"]`` (PWPs: case management weekly,
@@ -303,16 +358,17 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None) ->
     supervision weekly and every case in treatment reviewed within 28 days). Periods run back from
     ``today``; periods before the supervisee's relationship of that kind began are not due.
 
-    Four queries whatever the number of staff. Returns one dict per staff member (see README /
-    the engineer's report for the shape): ``staff``, ``staff_id``, ``name``, ``role``,
+    Four queries whatever the number of staff (three with ``detail=False``, which leaves out the list
+    of overdue high-intensity cases and keeps their count: the dashboard needs only that). Returns
+    one dict per staff member: ``staff``, ``staff_id``, ``name``, ``role``,
     ``role_display``, ``met`` (None when no requirement applies), ``requirements`` (list of dicts:
     ``kind``, ``label``, ``every_days``, ``min_minutes``, ``supervisor_assigned``, ``periods_due``,
     ``periods_met``, ``met``, ``last_session_on``, ``periods`` [``start``, ``end``, ``sessions``,
     ``minutes``, ``applicable``, ``met``]), ``hi_cases`` (None, or ``active``, ``reviewed``, ``met``,
-    ``overdue`` [``referral_id``, ``days_since_review``, ``last_discussed_on``]) and
+    ``overdue_count``, ``overdue`` [``referral_id``, ``days_since_review``, ``last_discussed_on``]) and
     ``unsigned_sessions``.
     """
-    from stepped_care.models import Role, StepAssignment
+    from stepped_care.models import Role
 
     staff = list(staff)
     if team is None and staff:
@@ -346,36 +402,7 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None) ->
 
     hi_roles = set(params["hi_roles"])
     hi_ids = [s.pk for s in staff if s.role in hi_roles]
-    hi_cases = {}
-    if hi_ids:
-        last_discussed = (
-            CaseDecision.objects.valid()
-            .filter(referral=OuterRef("pk"))
-            .order_by("-session__date")
-            .values("session__date")
-        )
-        step_since = StepAssignment.objects.filter(referral=OuterRef("pk"), ended_on__isnull=True).values("started_on")
-        for rid, coordinator, received_on, first_treatment_on, step_on, discussed in (
-            _referral_model()
-            .objects.filter(care_coordinator_id__in=hi_ids, status="in_treatment")
-            .annotate(last_discussed=Subquery(last_discussed[:1]), step_since=Subquery(step_since[:1]))
-            .values_list(
-                "id",
-                "care_coordinator_id",
-                "received_on",
-                "summary__first_treatment_on",
-                "step_since",
-                "last_discussed",
-            )
-        ):
-            active_since = max(d for d in (received_on, first_treatment_on, step_on) if d is not None)
-            gap = rules.hi_case_overdue(
-                active_since=active_since, last_discussed_on=discussed, today=today, days=params["hi_case_review_days"]
-            )
-            entry = hi_cases.setdefault(coordinator, {"active": 0, "overdue": []})
-            entry["active"] += 1
-            if gap is not None:
-                entry["overdue"].append({"referral_id": rid, "days_since_review": gap, "last_discussed_on": discussed})
+    hi_cases = high_intensity_cases(hi_ids, today=today, days=params["hi_case_review_days"], detail=detail)
 
     out = []
     for person in staff:
@@ -417,14 +444,14 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None) ->
             )
         hi = None
         if person.role in hi_roles:
-            entry = hi_cases.get(person.pk, {"active": 0, "overdue": []})
-            entry["overdue"].sort(key=lambda o: -o["days_since_review"])
+            entry = hi_cases.get(person.pk, {"active": 0, "overdue_count": 0, "overdue": []})
             hi = {
                 "active": entry["active"],
-                "reviewed": entry["active"] - len(entry["overdue"]),
+                "reviewed": entry["active"] - entry["overdue_count"],
+                "overdue_count": entry["overdue_count"],
                 "overdue": entry["overdue"],
                 "review_days": params["hi_case_review_days"],
-                "met": not entry["overdue"],
+                "met": not entry["overdue_count"],
             }
         checks = [r["met"] for r in results] + ([hi["met"]] if hi else [])
         out.append(
@@ -443,7 +470,7 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None) ->
     return out
 
 
-def team_compliance(team, *, today: dt.date, weeks: int | None = None) -> list[dict]:
+def team_compliance(team, *, today: dt.date, weeks: int | None = None, detail: bool = True) -> list[dict]:
     """Compliance of every active clinician of ``team`` that the guidance covers (for the dashboard)."""
     from stepped_care.models import CLINICAL_ROLES
 
@@ -452,7 +479,7 @@ def team_compliance(team, *, today: dt.date, weeks: int | None = None) -> list[d
         .objects.filter(team=team, is_active=True, role__in=[str(r) for r in CLINICAL_ROLES])
         .order_by("last_name", "first_name", "username")
     )
-    return compliance(staff, today=today, weeks=weeks, team=team)
+    return compliance(staff, today=today, weeks=weeks, team=team, detail=detail)
 
 
 def compliance_summary(rows: list[dict]) -> dict:

@@ -230,7 +230,7 @@ def supervision_compliance(team, today):
     summarise = getattr(supervision_queries, "compliance_summary", None)
     if team_compliance is None or summarise is None:
         return {"available": False, "rows": [], "note": "Supervision compliance is not available yet."}
-    rows = team_compliance(team, today=today)
+    rows = team_compliance(team, today=today, detail=False)
     weeks = supervision_queries.parameters(team)["compliance"]["weeks"]
     return {"available": True, "rows": rows, "summary": summarise(rows), "weeks": weeks}
 

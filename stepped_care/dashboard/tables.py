@@ -466,7 +466,7 @@ def supervision_table(data, links):
                 plain(person["role_display"]),
                 plain({True: "Met", False: "Not met", None: "Not applicable"}[person["met"]]),
                 plain(reqs or "–"),
-                plain("–" if not hi else f"{len(hi['overdue'])} of {hi['active']}", "text-end"),
+                plain("–" if not hi else f"{hi['overdue_count']} of {hi['active']}", "text-end"),
                 plain(person.get("unsigned_sessions", 0), "text-end"),
             ]
         )

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from outcomes.queries import MetricFilter
 from referrals.codes import ACTIVE_STATUSES, WAITING_STATUSES
-from referrals.models import Patient, Referral
+from referrals.models import Referral
 from stepped_care.dashboard.queries import default_period, month_start
 from stepped_care.models import ReviewFlag, Staff, Team
 from stepped_care.services import scan
@@ -53,25 +53,8 @@ def seeded_service(django_db_setup, django_db_blocker):
         have = Referral.objects.filter(team__code=TEAM_CODE).count()
         changed = have < N
         if changed:
-            from stepped_care.management.commands import seed_demo
-
-            # seed_demo draws NHS numbers at random; beyond ~30,000 patients two collide and the
-            # unique constraint stops the run. Keep them unique here (reported to the lead).
-            used = set(Patient.objects.exclude(nhs_number=None).values_list("nhs_number", flat=True))
-            draw = seed_demo.nhs_number
-
-            def unique(rng):
-                while (number := draw(rng)) in used:
-                    pass
-                used.add(number)
-                return number
-
-            seed_demo.nhs_number = unique
             started = time.perf_counter()
-            try:
-                call_command("seed_demo", "--force", "--referrals", str(N), "--password", "bench-demo-password")
-            finally:
-                seed_demo.nhs_number = draw
+            call_command("seed_demo", "--force", "--referrals", str(N), "--password", "bench-demo-password")
             print(f"\nseed_demo --referrals {N}: {time.perf_counter() - started:.0f} s (from {have})")
         team = Team.objects.get(code=TEAM_CODE)
         if not ReviewFlag.objects.filter(referral__team=team).exists():

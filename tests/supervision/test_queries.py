@@ -267,3 +267,55 @@ def test_window_is_configurable(team, supervisor, pwp):
     [row] = queries.compliance([pwp], today=today(), team=team)
     assert len(row["requirements"][0]["periods"]) == 4
     assert isinstance(row["requirements"][0]["periods"][0]["start"], dt.date)
+
+
+# (received days ago, first treatment days ago, step changed days ago, last discussed days ago) -> overdue?
+# The review window is 28 days: a reference date 28 days ago is in time, 29 days ago is overdue.
+HI_REVIEW_CASES = [
+    ((60, 50, None, None), True),  # never discussed, active for 50 days
+    ((29, 29, None, None), True),
+    ((28, 28, None, None), False),
+    ((60, 50, 28, None), False),  # stepped up 28 days ago: the clock restarted
+    ((60, 50, 29, None), True),
+    ((60, 40, None, 28), False),  # discussed 28 days ago
+    ((60, 40, None, 29), True),
+    ((60, 40, 5, 29), True),  # a discussion, once held, is the reference (not the later step change)
+]
+
+
+def test_high_intensity_review_clock_in_sql_matches_the_rule(supervisor, hit):
+    """The database's overdue count and list agree, case by case, with ``rules.hi_case_overdue``."""
+    from stepped_care.services import change_step
+    from supervision import rules
+
+    expected = {}
+    for n, ((received, treated, stepped, discussed), overdue) in enumerate(HI_REVIEW_CASES):
+        referral = make_referral(hit, received_days_ago=received, step=2, family=f"Case{n}")
+        log(referral, hit, treated, phq9=PHQ_MODERATE)
+        if stepped is not None:
+            change_step(referral=referral, step=3, reason="Stepped up", by=hit, source="clinician", on=ago(stepped))
+        if discussed is not None:
+            services.record_session(
+                by=supervisor,
+                kind=SupervisionType.HIGH_INTENSITY,
+                date=ago(discussed),
+                minutes=60,
+                supervisor=supervisor,
+                supervisees=[hit],
+                decisions=[{"referral": referral, "decision": "continue"}],
+            )
+        active_since = max(d for d in (ago(received), ago(treated), ago(stepped) if stepped else None) if d)
+        gap = rules.hi_case_overdue(
+            active_since=active_since, last_discussed_on=ago(discussed) if discussed else None, today=today(), days=28
+        )
+        assert (gap is not None) is overdue, HI_REVIEW_CASES[n]
+        expected[referral.pk] = gap
+    for detail in (True, False):
+        cases = queries.high_intensity_cases([hit.pk], today=today(), days=28, detail=detail)[hit.pk]
+        assert cases["active"] == len(HI_REVIEW_CASES)
+        assert cases["overdue_count"] == sum(1 for _, overdue in HI_REVIEW_CASES if overdue)
+        if detail:
+            listed = {o["referral_id"]: o["days_since_review"] for o in cases["overdue"]}
+            assert listed == {pk: gap for pk, gap in expected.items() if gap is not None}
+        else:
+            assert cases["overdue"] == []
