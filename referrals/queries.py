@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from stepped_care.scoping import team_scope
+from stepped_care.scoping import InIds, team_scope
 
 WAITING = ("awaiting_assessment", "awaiting_treatment")
 TREND_MEASURES = ("PHQ9", "GAD7")
@@ -19,7 +19,13 @@ TREND_MEASURES = ("PHQ9", "GAD7")
 
 def _treated_by(user):
     """Ids of the referrals this clinician has held a contact for."""
-    return apps.get_model("referrals", "CareContact").objects.filter(clinician=user).values("referral_id")
+    return apps.get_model("referrals", "CareContact").objects.filter(clinician=user).order_by().values("referral_id")
+
+
+def _ids(*querysets):
+    """The union of these referral querysets' ids (unordered: a compound query's parts may not be)."""
+    first, *rest = (qs.order_by().values("pk") for qs in querysets)
+    return first.union(*rest) if rest else first
 
 
 class ReferralQuerySet(models.QuerySet):
@@ -29,22 +35,20 @@ class ReferralQuerySet(models.QuerySet):
             return scoped
         Relationship = apps.get_model("supervision", "SupervisionRelationship")
         Enrolment = apps.get_model("workshops", "Enrolment")
-        # Uncorrelated IN-subqueries: the database hashes each id list once instead of probing per row.
         supervisees = Relationship.objects.filter(supervisor=user, ended_on__isnull=True).values("supervisee_id")
-        facilitated = Enrolment.objects.filter(course__facilitators=user, withdrawn_on__isnull=True).values(
-            "referral_id"
-        )
-        return self.filter(
-            Q(care_coordinator=user)
-            | Q(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING)
-            | Q(pk__in=_treated_by(user))
-            | Q(care_coordinator__in=supervisees)
-            | Q(pk__in=facilitated)
-        )
+        enrolments = Enrolment.objects.filter(course__facilitators=user, withdrawn_on__isnull=True)
+        # One id list, each part found by its own index (see InIds), rather than an OR across the table.
+        ids = _ids(
+            self.model.objects.filter(care_coordinator=user),
+            self.model.objects.filter(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING),
+            self.model.objects.filter(care_coordinator__in=supervisees),
+        ).union(_treated_by(user), enrolments.order_by().values("referral_id"))
+        return self.filter(InIds("pk", ids))
 
     def caseload_of(self, user):
         """Active referrals this clinician coordinates or treats."""
-        return self.exclude(status="discharged").filter(Q(care_coordinator=user) | Q(pk__in=_treated_by(user)))
+        ids = _ids(self.model.objects.filter(care_coordinator=user)).union(_treated_by(user))
+        return self.exclude(status="discharged").filter(InIds("pk", ids))
 
     def active(self):
         return self.exclude(status="discharged")
