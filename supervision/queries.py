@@ -358,8 +358,9 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, de
     supervision weekly and every case in treatment reviewed within 28 days). Periods run back from
     ``today``; periods before the supervisee's relationship of that kind began are not due.
 
-    Four queries whatever the number of staff (three with ``detail=False``, which leaves out the list
-    of overdue high-intensity cases and keeps their count: the dashboard needs only that). Returns
+    Four queries whatever the number of staff (three with ``detail=False``, which leaves out the
+    periods one by one and the list of overdue high-intensity cases, keeping their counts: the
+    dashboard needs only those). Returns
     one dict per staff member: ``staff``, ``staff_id``, ``name``, ``role``,
     ``role_display``, ``met`` (None when no requirement applies), ``requirements`` (list of dicts:
     ``kind``, ``label``, ``every_days``, ``min_minutes``, ``supervisor_assigned``, ``periods_due``,
@@ -429,17 +430,7 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, de
                     "periods_met": result.periods_met,
                     "met": result.met,
                     "last_session_on": last_session.get(key),
-                    "periods": [
-                        {
-                            "start": p.start,
-                            "end": p.end,
-                            "sessions": p.sessions,
-                            "minutes": p.minutes,
-                            "applicable": p.applicable,
-                            "met": p.met,
-                        }
-                        for p in result.periods
-                    ],
+                    "periods": [p._asdict() for p in result.periods] if detail else [],
                 }
             )
         hi = None

@@ -28,8 +28,10 @@ kind                      a case is listed when
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from outcomes.scoring import GAD7, PHQ9, instrument, severity
 
@@ -308,8 +310,9 @@ def group_size_error(kind: str, count: int, params: dict, label: str = "") -> st
 # ---- Compliance ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
+    """One period of a requirement (a named tuple: a team's dashboard builds thousands)."""
+
     start: dt.date
     end: dt.date
     sessions: int = 0
@@ -339,14 +342,18 @@ class RequirementResult:
         return self.supervisor_assigned and all(p.met for p in self.due)
 
 
-def periods(today: dt.date, *, weeks: int, every_days: int) -> list[tuple[dt.date, dt.date]]:
-    """Back-to-back periods of ``every_days`` ending today and covering ``weeks``, oldest first."""
+@functools.lru_cache(maxsize=64)
+def periods(today: dt.date, *, weeks: int, every_days: int) -> tuple[tuple[dt.date, dt.date], ...]:
+    """Back-to-back periods of ``every_days`` ending today and covering ``weeks``, oldest first.
+
+    Cached: every supervisee of a team shares the same few sets of periods on a given day.
+    """
     count = max(1, math.ceil(weeks * 7 / every_days))
     out = []
     for n in range(count):
         end = today - dt.timedelta(days=n * every_days)
         out.append((end - dt.timedelta(days=every_days - 1), end))
-    return out[::-1]
+    return tuple(out[::-1])
 
 
 def requirement(
