@@ -1,5 +1,6 @@
 """Foundation: constraints enforced by the database, migrations clean, settings refuse unsafe starts."""
 
+import json
 import os
 import subprocess
 import sys
@@ -110,3 +111,36 @@ def test_deploy_check_is_clean_in_production_shape():
     env["ALLOWED_HOSTS"] = "talking-therapies.example.nhs.uk"
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def database_options(**env):
+    code = "import json, stepped_care.settings as s; print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DB_JIT")}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**base, "SECRET_KEY": "s" * 60, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_postgresql_connections_run_without_the_jit_compiler_unless_asked():
+    url = "postgres://app@db.example:5432/stepped_care"
+    assert database_options(DATABASE_URL=url) == {"options": "-c jit=off"}
+    assert database_options(DATABASE_URL=url, DB_JIT="1") == {}
+    assert database_options() == {}  # SQLite: nothing to turn off
+
+
+@pytest.mark.django_db
+def test_the_live_postgresql_connection_has_jit_off():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no JIT compiler (the PostgreSQL pass of CI runs this)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
