@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from outcomes.scoring import INSTRUMENTS
 from outcomes.services import compute_outcome
-from stepped_care import audit
+from stepped_care import audit, search
 from stepped_care.exceptions import Conflict
 from stepped_care.models import Step, StepSource
 from stepped_care.services import change_step
@@ -128,13 +128,18 @@ CASELOAD_SORTS = {
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 def caseload(request):
-    """My caseload: referrals I coordinate or treat, with scores, trend, flags and last contact."""
+    """My caseload: referrals I coordinate or treat, with scores, trend, flags and last contact.
+
+    The patient search is POSTed and kept in the session (``stepped_care.search``), never in the URL.
+    """
+    if request.method == "POST":
+        return search.remember(request, "caseload", keep=("status", "step", "flagged", "sort"))
     user = request.user
     qs = Referral.objects.caseload_of(user).with_list_facts().with_trends_and_flags()
     filters = {
-        "q": request.GET.get("q", ""),
+        "q": search.current(request, "caseload"),
         "status": request.GET.get("status", ""),
         "step": request.GET.get("step", ""),
         "flagged": request.GET.get("flagged", ""),
@@ -176,13 +181,18 @@ WAITING_SORTS = {
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 def waiting_list(request):
-    """The team's referrals awaiting assessment or treatment, oldest wait first, with allocation."""
+    """The team's referrals awaiting assessment or treatment, oldest wait first, with allocation.
+
+    The patient search is POSTed and kept in the session (``stepped_care.search``), never in the URL.
+    """
+    if request.method == "POST":
+        return search.remember(request, "waiting_list", keep=("status", "problem", "allocation", "sort"))
     user = request.user
     qs = Referral.objects.visible_to(user).filter(team_id=user.team_id, status__in=WAITING_STATUSES)
     filters = {
-        "q": request.GET.get("q", ""),
+        "q": search.current(request, "waiting_list"),
         "status": request.GET.get("status", ""),
         "problem": request.GET.get("problem", ""),
         "allocation": request.GET.get("allocation", ""),

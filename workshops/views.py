@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from referrals.models import Referral
-from stepped_care import audit
+from stepped_care import audit, search
 from stepped_care.models import Staff
 
 from . import presenters, rules, services
@@ -292,7 +292,15 @@ def correct_entry(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def enrol(request, pk):
-    """GET (facilitators, managers): find referrals to enrol. POST (anyone offering the course): enrol one."""
+    """GET (facilitators, managers): find referrals to enrol. POST (anyone offering the course): enrol one.
+
+    The search itself is POSTed too and kept in the session (``stepped_care.search``): a patient's
+    name or NHS number never goes into the URL.
+    """
+    search_key = f"enrol:{pk}"
+    if request.method == "POST" and ("q" in request.POST or "clear" in request.POST):
+        get_object_or_404(GroupCourse.objects.visible_to(request.user), pk=pk)
+        return search.remember(request, search_key)
     if request.method == "POST":
         course = get_object_or_404(GroupCourse.objects.offerable_to(request.user), pk=pk)
         enrol_form = EnrolForm(request.POST)
@@ -316,7 +324,8 @@ def enrol(request, pk):
             messages.success(request, f"{referral.patient} is enrolled on {course}.")
         return redirect(_next_url(request, default))
     course = get_object_or_404(GroupCourse.objects.visible_to(request.user).with_stats(timezone.localdate()), pk=pk)
-    form = ReferralSearchForm(request.GET or None)
+    text = search.current(request, search_key)
+    form = ReferralSearchForm({"q": text} if text else None)
     results = []
     if form.is_valid() and form.cleaned_data["q"].strip():
         q = form.cleaned_data["q"].strip()

@@ -147,6 +147,15 @@ def test_a_pwp_allocates_assesses_and_steps_up_a_referral(page, sign_in, screens
     expect(table.locator("svg.sparkline")).to_have_count(4)
     screenshot("caseload")
 
+    # Search by NHS number: the list narrows, and the number never appears in the address.
+    page.get_by_label("Patient name or NHS number").fill("943 476 5919")
+    page.get_by_role("button", name="Filter").click()
+    expect(table.get_by_role("row")).to_have_count(2)  # the header and Amelia Hughes
+    expect(table).to_contain_text("HUGHES, Amelia")
+    assert "943" not in page.url and "q=" not in page.url
+    page.get_by_role("button", name="Clear").click()
+    expect(table.locator("svg.sparkline")).to_have_count(4)
+
     # Referral page: allocation in the history; then log the assessment.
     page.get_by_role("link", name="HUGHES, Amelia").click()
     expect(page.get_by_role("heading", name="HUGHES, Amelia")).to_be_visible()

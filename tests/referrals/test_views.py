@@ -188,8 +188,9 @@ def test_caseload_sorts_and_filters(client, pwp):
     assert [r.referral.pk for r in rows] == [high.pk, low.pk]
     rows = client.get(url, {"sort": "days"}).context["rows"]
     assert rows[0].referral.pk == high.pk  # seen yesterday: fewest days since contact
-    rows = client.get(url, {"q": low.patient.family_name}).context["rows"]
+    rows = client.post(url, {"q": low.patient.family_name}, follow=True).context["rows"]
     assert [r.referral.pk for r in rows] == [low.pk]
+    client.post(url, {"clear": "1"})
     ReviewFlag.objects.create(referral=low, rule="risk", recommendation="risk", severity="red")
     rows = client.get(url, {"flagged": "1"}).context["rows"]
     assert [r.referral.pk for r in rows] == [low.pk]
@@ -509,3 +510,42 @@ def test_the_referral_page_does_not_run_a_query_per_contact(client, pwp):
     many, response = queries_for(client, reverse("referrals:detail", kwargs={"pk": long_.pk}))
     assert len(response.context["score_rows"]) == 8
     assert one == many
+
+
+@pytest.mark.parametrize(
+    ("name", "filters"),
+    [
+        ("referrals:caseload", {"status": "in_treatment", "sort": "patient"}),
+        ("referrals:waiting_list", {"sort": "patient"}),
+    ],
+)
+def test_a_patient_search_never_puts_the_name_or_nhs_number_in_the_url(client, pwp, name, filters):
+    """Names and NHS numbers in URLs end up in logs and browser history: the search is POSTed,
+    kept in the session for that list, and the browser is sent back to a URL without it."""
+    client.force_login(pwp)
+    url = reverse(name)
+    for text in ("Okonkwo-Smith", "943 476 5919"):
+        response = client.post(url, {"q": text, **filters})
+        assert response.status_code == 303
+        assert response.url.startswith(url) and "q=" not in response.url
+        assert "Okonkwo" not in response.url and "943" not in response.url
+        page = client.get(response.url)
+        assert page.context["filters"]["q"] == text
+        html = page.content.decode()
+        assert f'value="{text}"' in html  # shown back in the box
+        assert "q=" not in "".join(link["href"] for link in page.context["sort_links"].values())
+    assert client.get(url, {"q": "Ignored"}).context["filters"]["q"] == "943 476 5919"  # a URL's q is not read
+    cleared = client.post(url, {"clear": "1", "q": "943 476 5919", **filters})
+    assert cleared.url == url
+    assert client.get(url).context["filters"]["q"] == ""
+    other = reverse("referrals:waiting_list" if name == "referrals:caseload" else "referrals:caseload")
+    client.post(url, {"q": "Okonkwo"})
+    assert client.get(other).context["filters"]["q"] == ""  # each list keeps its own search
+
+
+def test_the_list_filter_form_needs_its_csrf_token(pwp):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(pwp)
+    assert client.post(reverse("referrals:caseload"), {"q": "Smith"}).status_code == 403

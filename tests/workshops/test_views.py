@@ -98,7 +98,7 @@ def test_only_visible_referrals_can_be_enrolled(client, course, colleague, pwp):
     client.force_login(pwp)
     response = client.post(reverse("workshops:enrol", args=[course.pk]), {"referral": hidden.pk})
     assert response.status_code == 404
-    response = client.get(reverse("workshops:enrol", args=[course.pk]), {"q": hidden.patient.family_name})
+    response = client.post(reverse("workshops:enrol", args=[course.pk]), {"q": hidden.patient.family_name}, follow=True)
     assert response.context["results"] == []
     assert not Enrolment.objects.exists()
 
@@ -109,8 +109,12 @@ def test_only_visible_referrals_can_be_enrolled(client, course, colleague, pwp):
 @pytest.mark.django_db
 def test_a_facilitator_finds_and_enrols_a_referral(client, course, referral, pwp):
     client.force_login(pwp)
-    page = client.get(reverse("workshops:enrol", args=[course.pk]), {"q": referral.patient.family_name})
+    url = reverse("workshops:enrol", args=[course.pk])
+    searched = client.post(url, {"q": referral.patient.family_name})
+    assert searched.status_code == 303 and searched.url == url  # the name stays out of the URL
+    page = client.get(url)
     assert referral.patient.family_name in page.content.decode()
+    assert page.context["results"] == [referral]
     response = client.post(reverse("workshops:enrol", args=[course.pk]), {"referral": referral.pk})
     assert response.status_code == 302 and response.url == reverse("workshops:course", args=[course.pk])
     assert Enrolment.objects.active().filter(course=course, referral=referral).exists()
