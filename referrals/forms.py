@@ -147,8 +147,16 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
     )
 
     def __init__(self, *args, user, patient, **kwargs):
+        from .services import can_allocate
+
         super().__init__(*args, **kwargs)
-        self.fields["care_coordinator"].queryset = team_clinicians(patient.team_id)
+        allocating = can_allocate(user)
+        if allocating:
+            self.fields["care_coordinator"].queryset = team_clinicians(patient.team_id)
+        else:  # administrators book referrals onto the waiting list; clinicians and managers allocate
+            del self.fields["care_coordinator"]
+        if not user.is_clinician:  # an assessment is a clinical contact
+            del self.fields["assess_now"]
         if not self.is_bound:
             if user.is_clinician and user.team_id == patient.team_id:
                 self.initial.setdefault("care_coordinator", user.pk)
@@ -161,9 +169,9 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
                 Div("presenting_problem", css_class="col-md-4"),
                 css_class="row",
             ),
-            Div(Div("care_coordinator", css_class="col-md-6"), css_class="row"),
+            *([Div(Div("care_coordinator", css_class="col-md-6"), css_class="row")] if allocating else []),
             "ltc_pathway",
-            "assess_now",
+            *(["assess_now"] if "assess_now" in self.fields else []),
         )
 
 

@@ -287,7 +287,7 @@ def new_referral(request, pk):
     form = ReferralForm(request.POST or None, user=request.user, patient=patient)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        assess_now = data.pop("assess_now")
+        assess_now = data.pop("assess_now", False)
         try:
             referral = services.create_referral(by=request.user, patient=patient, **data)
         except ValidationError as exc:

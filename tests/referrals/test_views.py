@@ -314,14 +314,24 @@ def test_new_referral_then_straight_to_the_assessment(client, pwp):
     assert form.initial["appointment_type"] == "01" and "first_step" in form.fields
 
 
-def test_a_referral_left_unallocated_goes_to_the_waiting_list(client, administrator):
+def test_a_referral_left_unallocated_goes_to_the_waiting_list(client, administrator, pwp):
     patient = PatientFactory(team=administrator.team)
     client.force_login(administrator)
+    url = reverse("referrals:new_referral", kwargs={"pk": patient.pk})
+    form = client.get(url).content.decode()
+    # Administrators book referrals; clinicians and managers decide who treats, and assess.
+    assert 'name="care_coordinator"' not in form and 'name="assess_now"' not in form
     response = client.post(
-        reverse("referrals:new_referral", kwargs={"pk": patient.pk}),
-        {"received_on": TODAY.isoformat(), "source": "self", "presenting_problem": "depression"},
+        url,
+        {
+            "received_on": TODAY.isoformat(),
+            "source": "self",
+            "presenting_problem": "depression",
+            "care_coordinator": pwp.pk,  # not on their form: ignored
+        },
     )
-    assert Referral.objects.get().status == "awaiting_assessment"
+    referral = Referral.objects.get()
+    assert referral.status == "awaiting_assessment" and referral.care_coordinator is None
     assert response.status_code == 302
 
 
