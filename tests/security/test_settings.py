@@ -1,37 +1,31 @@
 """Authentication hardening as configured: argon2, password rules, 30-minute idle expiry, CSP, lockout."""
 
 import importlib
-import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from django.urls import reverse
 
-from tests.paths import REPO
+from tests.settings_probe import loaded_settings
 
 
 def production_settings(**env):
     """The settings module as production loads it (DEBUG off, no overrides from the test run)."""
-    code = (
-        "import json, stepped_care.settings as s; print(json.dumps({k: getattr(s, k) for k in "
-        "['PASSWORD_HASHERS', 'AUTH_PASSWORD_VALIDATORS', 'SESSION_COOKIE_AGE', 'SESSION_SAVE_EVERY_REQUEST', "
-        "'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS', 'SECURE_SSL_REDIRECT', "
-        "'AXES_FAILURE_LIMIT', 'AXES_ENABLED', 'MIDDLEWARE']}, default=str))"
-    )
-    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_SSL_REDIRECT", "AXES_ENABLED")}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env={**base, "SECRET_KEY": "s" * 60, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    names = [
+        "PASSWORD_HASHERS",
+        "AUTH_PASSWORD_VALIDATORS",
+        "SESSION_COOKIE_AGE",
+        "SESSION_SAVE_EVERY_REQUEST",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_SSL_REDIRECT",
+        "AXES_FAILURE_LIMIT",
+        "AXES_ENABLED",
+        "MIDDLEWARE",
+    ]
+    expression = "{k: getattr(s, k) for k in %r}" % names  # noqa: UP031 - a literal list in generated code
+    return loaded_settings(expression, env=env, drop=("DEBUG", "SECURE_SSL_REDIRECT", "AXES_ENABLED"))
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Foundation: constraints enforced by the database, migrations clean, settings refuse unsafe starts."""
 
-import json
 import os
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from outcomes.models import QuestionnaireResponse
 from referrals.models import CareContact
 from stepped_care.models import StepAssignment
 from tests.paths import REPO
+from tests.settings_probe import loaded_settings
 
 
 def make_contact(referral, pwp):
@@ -114,18 +114,8 @@ def test_deploy_check_is_clean_in_production_shape():
 
 
 def database_options(**env):
-    code = "import json, stepped_care.settings as s; print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DB_JIT")}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env={**base, "SECRET_KEY": "s" * 60, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    expression = "s.DATABASES['default'].get('OPTIONS', {})"
+    return loaded_settings(expression, env=env, drop=("DATABASE_URL", "DB_JIT"))
 
 
 def test_postgresql_connections_run_without_the_jit_compiler_unless_asked():
