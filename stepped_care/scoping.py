@@ -22,8 +22,8 @@ class InIds(Func):
 
     With IN, PostgreSQL guesses how many ids the subquery yields from column statistics (thousands
     for a clinician's contacts) and may read the whole table to join them; the array form runs the
-    subquery once, first, and looks each id up by index. A caseload query: 71 ms as IN, 5 ms as an
-    array, on 250,000 referrals.
+    subquery once, first, and looks each id up by index. A clinician's caseload page query: 71 ms
+    as IN, 11 ms as an array, on 250,000 referrals.
     """
 
     output_field = BooleanField()

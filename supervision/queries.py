@@ -360,13 +360,13 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, de
 
     Four queries whatever the number of staff (three with ``detail=False``, which leaves out the
     periods one by one and the list of overdue high-intensity cases, keeping their counts: the
-    dashboard needs only those). Returns
-    one dict per staff member: ``staff``, ``staff_id``, ``name``, ``role``,
-    ``role_display``, ``met`` (None when no requirement applies), ``requirements`` (list of dicts:
-    ``kind``, ``label``, ``every_days``, ``min_minutes``, ``supervisor_assigned``, ``periods_due``,
-    ``periods_met``, ``met``, ``last_session_on``, ``periods`` [``start``, ``end``, ``sessions``,
-    ``minutes``, ``applicable``, ``met``]), ``hi_cases`` (None, or ``active``, ``reviewed``, ``met``,
-    ``overdue_count``, ``overdue`` [``referral_id``, ``days_since_review``, ``last_discussed_on``]) and
+    dashboard needs only those). Returns one dict per staff member: ``staff``, ``staff_id``,
+    ``name``, ``role``, ``role_display``, ``met`` (None when no requirement applies),
+    ``requirements`` (list of dicts: ``kind``, ``label``, ``every_days``, ``min_minutes``,
+    ``supervisor_assigned``, ``periods_due``, ``periods_met``, ``met``, ``last_session_on``,
+    ``periods`` [``start``, ``end``, ``sessions``, ``minutes``, ``applicable``, ``met``]),
+    ``hi_cases`` (None, or ``active``, ``reviewed``, ``met``, ``overdue_count``, ``overdue``
+    [``referral_id``, ``days_since_review``, ``last_discussed_on``]) and
     ``unsigned_sessions``.
     """
     from stepped_care.models import Role
