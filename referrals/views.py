@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F, Q
 from django.http import JsonResponse
@@ -90,7 +91,7 @@ def _sorting(request, sorts, default):
     for field, reverse_ in sorts[key]:
         expr = F(field)
         order.append(expr.desc(nulls_last=True) if descending != reverse_ else expr.asc(nulls_last=True))
-    params = {k: v for k, v in request.GET.items() if k != "sort" and v}
+    params = {k: v for k, v in request.GET.items() if k not in ("sort", "page") and v}  # a new order starts at page 1
     links = {}
     for name in sorts:
         next_sort = f"-{name}" if (name == key and not descending) else name
@@ -170,6 +171,7 @@ def caseload(request):
     )
 
 
+WAITING_PAGE_SIZE = 50
 WAITING_SORTS = {
     "waited": [("received_on", False)],
     "patient": [("patient__family_name", False), ("patient__given_name", False)],
@@ -209,12 +211,16 @@ def waiting_list(request):
     order, links, current = _sorting(request, WAITING_SORTS, "waited")
     qs = qs.with_list_facts().order_by(*order, "patient__family_name", "pk")
     can_allocate = services.can_allocate(user)
-    rows = presenters.waiting_rows(qs, timezone.localdate(), standards()["waits"])
+    # A county service waits in thousands: a page at a time (one count query more).
+    page = Paginator(qs, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = presenters.waiting_rows(page.object_list, timezone.localdate(), standards()["waits"])
     return render(
         request,
         "referrals/waiting_list.html",
         {
             "rows": rows,
+            "page": page,
+            "page_query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v}),
             "filters": filters,
             "filtered": any(filters.values()),
             "sort_links": links,
@@ -233,7 +239,10 @@ def allocate(request, pk):
     """Make a clinician the care coordinator (audited; shown in the referral's history)."""
     _require_allocator(request.user)
     referral = _visible_referral(request, pk)
-    form = AllocateForm(request.POST, team_id=referral.team_id)
+    data = request.POST.copy()
+    if f"version-{pk}" in data:  # the waiting list: one form for the page, a version per row
+        data["version"] = data[f"version-{pk}"]
+    form = AllocateForm(data, team_id=referral.team_id)
     back = request.POST.get("next") or reverse("referrals:waiting_list")
     if not back.startswith("/") or back.startswith("//"):
         back = reverse("referrals:waiting_list")

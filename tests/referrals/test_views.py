@@ -270,6 +270,43 @@ def test_a_manager_allocates_to_a_clinician_and_a_stale_version_is_refused(clien
     assert "changed by someone else" in response.content.decode()
 
 
+def test_a_long_waiting_list_comes_a_page_at_a_time_with_one_list_of_clinicians(client, manager, pwp, colleague, team):
+    """A county service has thousands waiting: 50 rows a page, and the clinicians to allocate to are
+    listed once for the page (a list per row made the page grow with staff x rows)."""
+    from referrals.views import WAITING_PAGE_SIZE
+
+    waiting = [waiting_referral(team, days=10 + n) for n in range(WAITING_PAGE_SIZE + 5)]
+    client.force_login(manager)
+    url = reverse("referrals:waiting_list")
+    first = client.get(url, {"sort": "patient"})
+    html = first.content.decode()
+    assert len(first.context["rows"]) == WAITING_PAGE_SIZE and first.context["page"].paginator.count == 55
+    assert f"{WAITING_PAGE_SIZE + 5} referrals awaiting" in html and "Page 1 of 2" in html
+    assert html.count('name="clinician"') == 1 and html.count(f'<option value="{pwp.pk}"') == 1
+    assert "sort=patient&amp;page=2" in html  # the pager keeps the order
+    second = client.get(url, {"sort": "patient", "page": "2"})
+    assert len(second.context["rows"]) == 5
+    assert "page=" not in "".join(link["href"] for link in second.context["sort_links"].values())  # re-sorting: page 1
+    assert {r.referral.pk for r in first.context["rows"]} | {r.referral.pk for r in second.context["rows"]} == {
+        r.pk for r in waiting
+    }
+    # A row's button posts the page's form to its referral with that row's version.
+    target = second.context["rows"][0].referral
+    client.post(
+        reverse("referrals:allocate", kwargs={"pk": target.pk}),
+        {"clinician": colleague.pk, f"version-{target.pk}": target.version, "next": f"{url}?page=2"},
+    )
+    target.refresh_from_db()
+    assert target.care_coordinator == colleague
+    stale = client.post(
+        reverse("referrals:allocate", kwargs={"pk": target.pk}),
+        {"clinician": pwp.pk, f"version-{target.pk}": target.version - 1},
+        follow=True,
+    )
+    target.refresh_from_db()
+    assert target.care_coordinator == colleague and "changed by someone else" in stale.content.decode()
+
+
 def test_allocation_to_someone_outside_the_team_is_refused(client, pwp, team, outsider):
     waiting = waiting_referral(team)
     client.force_login(pwp)
