@@ -109,3 +109,16 @@ def test_supervision_list_of_a_supervisee_with_about_60_cases(seeded_service):
     client.force_login(supervisor)
     label = f"supervision list of {supervisee.username} seen by {supervisor.username}"
     measure(label, client, url, f"{cases} active referrals coordinated")
+
+
+@pytest.mark.django_db
+def test_waiting_list_of_the_whole_service(seeded_service):
+    """The team's waiting list (thousands waiting at this size), first page, for the service manager
+    and for a clinician (who sees the unallocated list and their own)."""
+    url = url_or_skip("referrals:waiting_list")
+    clinician, _ = nearest_caseload(seeded_service)
+    for user in (Staff.objects.get(username="manager1"), clinician):
+        client = Client()
+        client.force_login(user)
+        waiting = client.get(url).context["page"].paginator.count
+        measure(f"waiting list seen by {user.username}", client, url, f"{waiting} referrals waiting")
