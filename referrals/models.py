@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from .codes import (
+    WAITING_STATUSES,
     AppointmentType,
     Attendance,
     EndCode,
@@ -112,6 +113,12 @@ class Referral(models.Model):
             models.Index(fields=["care_coordinator", "status"]),
             models.Index(fields=["team", "discharged_on"]),
             models.Index(fields=["team", "received_on"]),
+            # The waiting list, longest wait first: a few thousand rows of a team's hundreds of thousands.
+            models.Index(
+                fields=["team", "received_on"],
+                condition=Q(status__in=WAITING_STATUSES),
+                name="referral_waiting_by_team",
+            ),
         ]
 
     def __str__(self):
