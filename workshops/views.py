@@ -1,6 +1,7 @@
 """Group workshop pages: thin views over workshops.queries, presenters and services."""
 
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -78,6 +79,7 @@ def course_list(request):
             "page": page,
             "rows": rows,
             "show": show,
+            "show_query": urlencode({"show": show}),
             "filters": [(key, label) for key, (label, _) in LIST_FILTERS.items()],
             "waiting_count": Enrolment.objects.visible_to(request.user).waiting(today).count(),
             "can_plan": _can_plan(request.user),
