@@ -8,7 +8,7 @@ their team; superusers see everything.
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from stepped_care.scoping import InIds, team_scope
@@ -110,10 +110,15 @@ class PatientQuerySet(models.QuerySet):
         if scoped is not None:
             return scoped
         Referral = apps.get_model("referrals", "Referral")
-        visible = Referral.objects.visible_to(user).filter(patient=OuterRef("pk"))
+        with_referral = Referral.objects.visible_to(user).order_by().values("patient_id")
         # A patient just registered by this clinician, before any referral, stays visible to the team.
-        no_referral = ~Exists(Referral.objects.filter(patient=OuterRef("pk")))
-        return self.filter(Exists(visible) | (Q(team_id=user.team_id) & no_referral))
+        no_referral = (
+            self.model.objects.filter(team_id=user.team_id)
+            .filter(~Exists(Referral.objects.filter(patient=OuterRef("pk"))))
+            .order_by()
+            .values("pk")
+        )
+        return self.filter(InIds("pk", with_referral.union(no_referral)))  # one id list, as for referrals
 
 
 class CareContactQuerySet(models.QuerySet):
