@@ -19,14 +19,14 @@ def current(request, key):
     return request.session.get(SESSION_KEY, {}).get(key, "")
 
 
-def remember(request, key, *, keep=(), clear=False):
+def remember(request, key, *, keep=()):
     """Take a POSTed search for list ``key`` and redirect to the list.
 
     ``keep`` names the form's other, non-identifying fields, which go into the redirect's query
-    string. A POST with ``clear`` (or ``clear=True``) forgets the search and every filter.
+    string. A POST with ``clear`` forgets the search and every filter.
     """
     searches = dict(request.session.get(SESSION_KEY, {}))
-    clear = clear or "clear" in request.POST
+    clear = "clear" in request.POST
     text = "" if clear else request.POST.get("q", "").strip()[:MAX_LENGTH]
     if text:
         searches[key] = text
