@@ -9,6 +9,7 @@ from stepped_care.models import Staff, Step, StepAssignment
 
 from .codes import EndCode, LongTermCondition
 from .models import CareContact, Patient, Referral
+from .services import PATIENT_EDITABLE_FIELDS
 from .validators import normalise_nhs_number, validate_nhs_number
 
 
@@ -43,22 +44,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = [
-            "id",
-            "nhs_number",
-            "given_name",
-            "family_name",
-            "date_of_birth",
-            "phone",
-            "email",
-            "address",
-            "postcode",
-            "gp_practice",
-            "long_term_conditions",
-            "long_term_conditions_display",
-            "version",
-            "created_at",
-        ]
+        fields = ["id", *PATIENT_EDITABLE_FIELDS, "long_term_conditions_display", "version", "created_at"]
         read_only_fields = ["id", "version", "created_at"]
 
     def validate_nhs_number(self, value):
