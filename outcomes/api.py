@@ -4,8 +4,8 @@ import django_filters
 from rest_framework import viewsets
 from rest_framework.response import Response
 
+from common import audit
 from referrals.models import Referral
-from stepped_care import audit
 
 from .models import Measure, QuestionnaireResponse
 from .serializers import QuestionnaireSerializer

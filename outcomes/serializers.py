@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from stepped_care.api_fields import LabelField
+from common.api_fields import LabelField
 
 from .models import QuestionnaireResponse
 from .scoring import INSTRUMENTS, PHQ9, RISK_ITEM, is_case, severity

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from stepped_care.standards import standards
+from common.standards import standards
 
 from .metrics import referral_facts
 from .models import ITEM_FIELDS, OutcomeSummary, QuestionnaireResponse

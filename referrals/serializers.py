@@ -3,8 +3,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from outcomes.serializers import QuestionnaireSerializer
-from stepped_care.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from stepped_care.models import Staff, Step, StepAssignment
 
 from .codes import EndCode, LongTermCondition

@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from common import audit
+from common.exceptions import Conflict
 from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, WSAS, ScoringError
 from outcomes.services import record_questionnaire, refresh_summary
-from stepped_care import audit
-from stepped_care.exceptions import Conflict
 from stepped_care.services import bump_version, lock_referral, raise_risk_flag
 
 from .codes import (
