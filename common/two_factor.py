@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.dispatch import receiver
-from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -77,9 +76,10 @@ class TwoFactorMiddleware:
         step = session.get(SESSION_KEY) if session is not None else None
         if step and not _allowed_while_pending(request.path, step):
             if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {"detail": "Finish two-factor sign-in in the browser first.", "code": "two_factor_required"},
-                    status=403,
+                from .api_errors import problem_response
+
+                return problem_response(
+                    403, "Finish two-factor sign-in in the browser first.", code="two_factor_required"
                 )
             target = reverse("two_factor_setup" if step == SETUP else "two_factor_verify")
             return redirect(f"{target}?next={request.get_full_path()}" if request.method == "GET" else target)

@@ -16,7 +16,7 @@ def health(request):
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", two_factor.setup, name="two_factor_setup"),
     path("accounts/two-factor/verify/", two_factor.verify, name="two_factor_verify"),
@@ -34,4 +34,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+# The API answers JSON problems even for what happens outside a view; people get the usual pages.
+handler400 = "common.api_errors.bad_request"
+handler403 = "common.api_errors.permission_denied"
 handler404 = "common.api_errors.not_found"
+handler500 = "common.api_errors.server_error"

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from common import audit
+from common.idempotency import IdempotentCreateMixin
 from outcomes.models import QuestionnaireResponse
 from outcomes.services import compute_outcome
 from stepped_care.models import Staff, Step
@@ -42,6 +43,7 @@ def _team_staff(request):
 
 
 class PatientViewSet(
+    IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -153,7 +155,11 @@ class ReferralFilter(django_filters.FilterSet):
 
 
 class ReferralViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Referrals you may see: the ones you coordinate or treat, your team's unallocated waiting list, your
     supervisees' (supervisors) or your team's (managers and administrators)."""
@@ -265,7 +271,11 @@ class ContactFilter(django_filters.FilterSet):
 
 
 class ContactViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Care contacts (sessions) with their questionnaires. Logging one moves the referral on and refreshes
     its outcome; a mistake is corrected by marking the contact entered in error, never by editing it."""

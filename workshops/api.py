@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from common.idempotency import IdempotentCreateMixin
 from stepped_care.models import Staff
 
 from . import presenters, services
@@ -36,7 +37,13 @@ def _courses(user):
     )
 
 
-class CourseViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class CourseViewSet(
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
     """Courses you facilitate (managers: the team's), with fill and attendance rates."""
 
     serializer_class = CourseSerializer
@@ -71,7 +78,11 @@ class CourseViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
 
 
 class EnrolmentViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Places on courses: enrol a referral you can see on an open course of your team; withdraw with a reason."""
 
@@ -144,7 +155,7 @@ def register_data(session):
     return data, patients
 
 
-class RegisterViewSet(viewsets.GenericViewSet):
+class RegisterViewSet(IdempotentCreateMixin, viewsets.GenericViewSet):
     """Session registers. GET a session's register (ids are session ids); POST one to record every row
     as a group care contact: all rows or none (400 lists the errors row by row, aligned with ``rows``)."""
 
