@@ -29,7 +29,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import audit, two_factor
-from .authentication import ExpiringTokenAuthentication
 from .security import address_limit
 
 
@@ -109,20 +108,22 @@ class ObtainTokenView(APIView):
 class SignOutView(APIView):
     """Revoke the token this request was made with (the client signs out)."""
 
-    authentication_classes = [ExpiringTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
+        if not isinstance(request.auth, AuthToken):
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["This request carries no API token; logout-all revokes all of yours."]}
+            )
         request.auth.delete()
         audit.record(request.user, "auth.api_token.revoked", request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SignOutEverywhereView(APIView):
-    """Revoke every token of the signed-in person (all their clients sign out)."""
+    """Revoke every token of the signed-in person (all their clients sign out); from a browser session too."""
 
-    authentication_classes = [ExpiringTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})

@@ -2,9 +2,10 @@
 
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
@@ -189,7 +190,7 @@ class RegisterViewSet(IdempotentCreateMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=TakeRegisterSerializer,
-        responses={201: RegisterSerializer, 400: OpenApiResponse(description="Errors by row, nothing saved")},
+        responses={201: RegisterSerializer},
     )
     def create(self, request):
         body = TakeRegisterSerializer(data=request.data, context={"request": request})
@@ -201,7 +202,7 @@ class RegisterViewSet(IdempotentCreateMixin, viewsets.GenericViewSet):
             detail = {"rows": exc.rows}
             if exc.errors:
                 detail["non_field_errors"] = exc.errors
-            return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError(detail) from None
         data, _ = register_data(session)
         return Response(RegisterSerializer(data).data, status=status.HTTP_201_CREATED)
 

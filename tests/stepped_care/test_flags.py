@@ -153,8 +153,8 @@ def test_api_resolve(api, pwp, step_up_flag, manager):
 
     api.force_authenticate(pwp)
     bad = api.post(url, {"action": "dismiss", "reason": ""}, format="json")
-    assert bad.status_code == 400 and "reason" in bad.json()
-    assert api.post(url, {"action": "later"}, format="json").json().keys() == {"action"}
+    assert bad.status_code == 400 and "reason" in bad.json()["errors"]
+    assert api.post(url, {"action": "later"}, format="json").json()["errors"].keys() == {"action"}
     ok = api.post(url, {"action": "accept", "reason": "Agreed"}, format="json")
     assert ok.status_code == 200
     assert ok.json()["status"] == "accepted" and ok.json()["resolved_by"] == pwp.pk
