@@ -23,6 +23,7 @@ from referrals.models import Patient
 from referrals.validators import normalise_nhs_number
 
 from . import audit
+from .plausibility import digits_only
 
 Staff = get_user_model()
 
@@ -79,7 +80,7 @@ def _find_patients(user, query):
     """Patients of the user's service by NHS number (ten digits, spaces allowed) or by name words."""
     digits = normalise_nhs_number(query)
     patients = _visible_patients(user)
-    if digits.isdigit():
+    if digits_only(digits):
         patients = patients.filter(nhs_number=digits)
     else:
         for word in query.split():

@@ -4,9 +4,20 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.renderers import JSONRenderer
 
 from common import audit_views, two_factor, views
 from stepped_care import flag_views
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """The Swagger UI page of the API."""
+
+    # OPTIONS answers JSON: the page's HTML renderer has no template for it (it was a 500).
+    def get_renderers(self):
+        if self.request.method == "OPTIONS":
+            return [JSONRenderer()]
+        return super().get_renderers()
 
 
 @login_not_required
@@ -31,7 +42,7 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 # The API answers JSON problems even for what happens outside a view; people get the usual pages.

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common import audit, search
 from common.exceptions import Conflict
+from common.plausibility import digits_only
 from common.standards import standards
 from outcomes.scoring import INSTRUMENTS
 from outcomes.services import compute_outcome
@@ -108,7 +109,7 @@ def _filter_patients(qs, text):
         return qs
     digits = text.replace(" ", "")
     q = Q(patient__family_name__icontains=text) | Q(patient__given_name__icontains=text)
-    if digits.isdigit():
+    if digits_only(digits):
         q |= Q(patient__nhs_number__startswith=digits)
     return qs.filter(q)
 
@@ -150,7 +151,7 @@ def caseload(request):
         qs = qs.filter(status=filters["status"])
     if filters["step"] == "none":
         qs = qs.filter(current_step__isnull=True)
-    elif filters["step"].isdigit():
+    elif digits_only(filters["step"]):
         qs = qs.filter(current_step=int(filters["step"]))
     if filters["flagged"]:
         qs = qs.filter(open_flag_count__gt=0)

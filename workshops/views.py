@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common import audit, search
+from common.plausibility import digits_only
 from referrals.models import Referral
 from stepped_care.models import Staff
 
@@ -334,7 +335,7 @@ def enrol(request, pk):
         enrolled = Enrolment.objects.filter(course=course, withdrawn_on__isnull=True).values("referral_id")
         digits = q.replace(" ", "")
         match = Q(patient__family_name__icontains=q) | Q(patient__given_name__icontains=q)
-        if digits.isdigit():
+        if digits_only(digits):
             match |= Q(patient__nhs_number=digits)
         results = list(
             Referral.objects.visible_to(request.user)
