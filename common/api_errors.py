@@ -238,7 +238,9 @@ class ErrorDocumentingAutoSchema(AutoSchema):
     def _takes_idempotency_key(self):
         from .idempotency import IdempotentCreateMixin
 
-        return self.method == "POST" and isinstance(self.view, IdempotentCreateMixin)
+        return (
+            self.method == "POST" and isinstance(self.view, IdempotentCreateMixin) and self.view.takes_idempotency_key()
+        )
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

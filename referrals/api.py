@@ -53,6 +53,7 @@ class PatientViewSet(
     """Patients of referrals you may see (and patients your team registered who have no referral yet)."""
 
     serializer_class = PatientSerializer
+    not_idempotent = ("search",)  # a POSTed read: nothing to make twice
     ordering_fields = ["family_name", "given_name", "date_of_birth", "created_at"]
     ordering = ["family_name", "given_name", "id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
