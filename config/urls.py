@@ -10,14 +10,22 @@ from common import audit_views, two_factor, views
 from stepped_care import flag_views
 
 
-class ApiDocsView(SpectacularSwaggerView):
-    """The Swagger UI page of the API."""
+class OptionsAsJSON:
+    """OPTIONS answers JSON like the rest of the API: the Swagger page's HTML renderer has no template
+    for it (it was a 500) and the schema's would answer YAML."""
 
-    # OPTIONS answers JSON: the page's HTML renderer has no template for it (it was a 500).
     def get_renderers(self):
         if self.request.method == "OPTIONS":
             return [JSONRenderer()]
         return super().get_renderers()
+
+
+class ApiSchemaView(OptionsAsJSON, SpectacularAPIView):
+    """The OpenAPI schema of the API."""
+
+
+class ApiDocsView(OptionsAsJSON, SpectacularSwaggerView):
+    """The Swagger UI page of the API."""
 
 
 @login_not_required
@@ -41,7 +49,7 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("supervision/", include("supervision.urls")),
     path("dashboard/", include("dashboard.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", ApiSchemaView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
