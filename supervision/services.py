@@ -2,7 +2,7 @@
 
 One function per use case, each in one transaction and audited. A case decision acts through the
 same services as every other door: ``stepped_care.services.change_step`` (source: supervision),
-``referrals.services.discharge`` and the review flags' resolution. Any error leaves nothing saved.
+``stepped_care.services.discharge`` and the review flags' resolution. Any error leaves nothing saved.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common import audit
-from stepped_care.services import change_step, lock_referral
+from stepped_care.services import change_step, discharge, lock_referral
 
 try:  # the review engine's flag service (issue 5)
     from stepped_care.services import resolve_flag
@@ -323,7 +323,6 @@ def _decide_all(session, decisions, by, *, supervisee_ids):
 def _decide(session, entry, by, *, corrects=None) -> CaseDecision:
     """Carry out one decision: the step change or discharge, then the flags it answers."""
     from referrals.codes import EndCode, ReferralStatus
-    from referrals.services import discharge
     from stepped_care.models import FlagStatus, ReviewFlag, Severity, StepSource
 
     referral = lock_referral(entry["referral"], entry.get("version"))
