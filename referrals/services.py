@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from common import audit
 from common.exceptions import Conflict
-from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, WSAS, ScoringError
+from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, WSAS, ScoringError, score
 from outcomes.services import record_questionnaire, refresh_summary
 from stepped_care.services import bump_version, lock_referral, queue_review, raise_risk_flag
 
@@ -217,8 +217,6 @@ def log_contact(
             errors[field] = "Questionnaires can only be recorded at a contact the patient attended."
             continue
         try:
-            from outcomes.scoring import score
-
             scored[field] = score(measure, answers[field])
         except ScoringError as exc:
             errors[field] = exc.message

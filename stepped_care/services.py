@@ -23,7 +23,7 @@ from outcomes.services import refresh_summary
 from referrals.codes import EndCode, ReferralStatus
 from referrals.models import Referral, ReferralEvent
 
-from . import review
+from . import queries, review
 from .models import FlagStatus, Recommendation, ReviewFlag, Step, StepAssignment, StepSource
 
 
@@ -242,8 +242,6 @@ def _flag_state(rows, wanted):
 
 def _read(referral_ids):
     """Everything the rules need about these referrals (sorted ids), in a fixed number of queries."""
-    from . import queries
-
     wanted = set(referral_ids)
     referrals = [r for r in queries.referral_rows(referral_ids) if r[0] in wanted]
     params = queries.team_parameters(r[1] for r in referrals)
@@ -293,8 +291,6 @@ def _evaluate(read, today, rules=None):
 
 def _plan(referral_ids, today, rules=None):
     """Read the histories, evaluate the rules and compare with the flags: the differences to write."""
-    from . import queries
-
     referral_ids = queries.sorted_ids(referral_ids)
     if not referral_ids:
         return ReviewOutcome()
@@ -391,8 +387,6 @@ def review_referrals(referral_ids, *, today=None, dry_run=False, rules=None):
     is waited for) and checked: any whose version or flags moved since the read is read and evaluated
     again under the lock, so a review of older data never overwrites a newer one.
     """
-    from . import queries
-
     today = today or timezone.localdate()
     rules = set(rules) if rules is not None else None
     with gc_paused():
@@ -427,8 +421,6 @@ def raise_risk_flag(referral):
 
 def scan(*, team_id=None, chunk_size=2000, today=None, dry_run=False):
     """Review every active referral in chunks, in this process (the command and the benchmark)."""
-    from . import queries
-
     ids = queries.active_referral_ids(team_id)
     total = ReviewOutcome()
     for start in range(0, len(ids), chunk_size):
