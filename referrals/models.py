@@ -144,13 +144,15 @@ class Referral(models.Model):
 
 
 class ReferralEvent(models.Model):
-    """Append-only history of a referral: status changes, allocation, discharge."""
+    """Append-only history of a referral: status changes, allocation, discharge, review flags raised and closed."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Referral received"
         STATUS = "status", "Status changed"
         ALLOCATED = "allocated", "Allocated"
         DISCHARGED = "discharged", "Discharged"
+        FLAG_RAISED = "flag_raised", "Review flag raised"
+        FLAG_CLOSED = "flag_closed", "Review flag closed"
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
