@@ -230,17 +230,13 @@ class ErrorDocumentingAutoSchema(AutoSchema):
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         if self._takes_idempotency_key():
-            from .idempotency import schema_parameter
-
-            parameters.append(schema_parameter())
+            parameters.append(self.view.idempotency_key_parameter())
         return parameters
 
     def _takes_idempotency_key(self):
-        from .idempotency import IdempotentCreateMixin
-
-        return (
-            self.method == "POST" and isinstance(self.view, IdempotentCreateMixin) and self.view.takes_idempotency_key()
-        )
+        """Views with common.idempotency.IdempotentCreateMixin say so (asked, not imported: no cycle)."""
+        takes = getattr(self.view, "takes_idempotency_key", None)
+        return self.method == "POST" and takes is not None and takes()
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

@@ -30,6 +30,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from .api_errors import PROBLEM_CONTENT_TYPE, problem
+from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 # Visible ASCII, 1 to 255 characters: a UUID is the usual choice.
@@ -99,8 +100,6 @@ def _replay_or_refuse(stored, fingerprint):
 
 def run_once(request, key, call):
     """Run ``call`` (the view's handler) at most once for this user and key; see the module docstring."""
-    from .models import IdempotencyKey
-
     user = request.user
     fingerprint = _fingerprint(request)
     now = timezone.now()
@@ -141,6 +140,9 @@ class IdempotentCreateMixin:
 
     def takes_idempotency_key(self):
         return getattr(self, "action", None) not in self.not_idempotent
+
+    def idempotency_key_parameter(self):
+        return schema_parameter()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttles first

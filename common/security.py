@@ -66,6 +66,7 @@ ADDRESS_GROUP = "sign-in-failures-by-address"
 
 
 def _refused(request, message, code, retry_after=None):
+    # Imported here: the logging configuration loads this module before Django's apps are ready.
     from .api_errors import is_api, problem_response
 
     headers = {"Retry-After": str(retry_after)} if retry_after else None

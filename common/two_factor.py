@@ -23,6 +23,7 @@ from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import audit
+from .api_errors import problem_response
 
 SESSION_KEY = "two_factor"
 VERIFY, SETUP = "verify", "setup"
@@ -76,8 +77,6 @@ class TwoFactorMiddleware:
         step = session.get(SESSION_KEY) if session is not None else None
         if step and not _allowed_while_pending(request.path, step):
             if request.path.startswith("/api/"):
-                from .api_errors import problem_response
-
                 return problem_response(
                     403, "Finish two-factor sign-in in the browser first.", code="two_factor_required"
                 )

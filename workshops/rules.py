@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from common.plausibility import digits_only
 from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, ScoringError, instrument, score
 
 ATTENDED = ("5", "6")
@@ -27,7 +26,7 @@ def parse_answers(measure: str, text: str | None) -> list[int] | None:
     raw = SEPARATORS.sub("", str(text).strip())
     answers = []
     for position, char in enumerate(raw, start=1):
-        if not digits_only(char):
+        if not (char.isascii() and char.isdigit()):  # not '²': isdigit() alone accepts it
             raise ScoringError(
                 measure,
                 f"{inst.name} item {position}: type each answer as a digit from 0 to {inst.item_max} (got {char!r}).",

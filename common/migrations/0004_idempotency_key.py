@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('common', '0001_initial'),
+        ('common', '0003_audit_system_actor'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
