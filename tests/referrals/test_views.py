@@ -468,7 +468,7 @@ def test_questionnaires_are_optional_and_wsas_is_saved_when_given(client, referr
 
 
 def test_no_sessions_on_a_discharged_referral(client, referral, pwp):
-    stepped_care_services.discharge(referral=referral, end_code="46", by=pwp)
+    stepped_care_services.discharge(referral=referral, end_code="50", by=pwp)  # never seen
     client.force_login(pwp)
     response = client.get(reverse("referrals:log_session", kwargs={"pk": referral.pk}))
     assert response.status_code == 302

@@ -45,7 +45,7 @@ def test_every_clinical_write_leaves_an_event_naming_actor_patient_record_and_ch
     )
     change_step(referral=referral, step=2, reason="Assessed: low intensity", by=colleague)
     services.mark_contact_in_error(contact=contact, reason="Logged on the wrong day", by=colleague)
-    stepped_care_services.discharge(referral=referral, end_code="14", by=colleague)
+    stepped_care_services.discharge(referral=referral, end_code="50", by=colleague)  # its one contact was in error
 
     events = events_since(mark)
     actions = [e.action for e in events]
@@ -67,7 +67,7 @@ def test_every_clinical_write_leaves_an_event_naming_actor_patient_record_and_ch
     by_action = {e.action: e for e in events}
     assert by_action["referral.allocate"].changes == {"from": None, "to": colleague.pk}
     assert by_action["step.change"].changes["to"] == 2
-    assert by_action["referral.discharge"].changes["end_code"] == "14"
+    assert by_action["referral.discharge"].changes["end_code"] == "50"
 
 
 def test_writes_through_the_api_record_the_client_address(api, pwp, referral):
