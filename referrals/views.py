@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common import audit, search
 from common.exceptions import Conflict
+from common.redirects import safe_next
 from common.standards import standards
 from outcomes.scoring import INSTRUMENTS
 from outcomes.services import compute_outcome
@@ -243,9 +244,7 @@ def allocate(request, pk):
     if f"version-{pk}" in data:  # the waiting list: one form for the page, a version per row
         data["version"] = data[f"version-{pk}"]
     form = AllocateForm(data, team_id=referral.team_id)
-    back = request.POST.get("next") or reverse("referrals:waiting_list")
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("referrals:waiting_list")
+    back = safe_next(request, "referrals:waiting_list")
     if not form.is_valid():
         messages.error(request, "Choose a clinician of the team to allocate to.")
         return redirect(back)
