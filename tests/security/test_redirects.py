@@ -4,8 +4,8 @@ the shapes a hand-written prefix check lets through."""
 
 import datetime as dt
 import re
-from urllib.parse import urlencode
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.test import RequestFactory
