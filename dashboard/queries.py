@@ -27,7 +27,7 @@ from outcomes.queries import (
     service_metrics_overview,
 )
 from referrals.codes import ACTIVE_STATUSES, ATTENDED_CODES, WAITING_STATUSES, Attendance, ReferralStatus
-from stepped_care.models import CLINICAL_ROLES, FlagRule, FlagStatus, Staff, Step
+from stepped_care.models import CLINICAL_ROLES, FlagRule, FlagStatus, Staff, Step, rule_rank
 
 # How old an open flag is, for the "open flags by rule and age" table: (key, label, from days, to days).
 # A display grouping, not a clinical threshold.
@@ -210,7 +210,7 @@ def open_flags(flt, now):
     out = []
     for rule, counts in by_rule.items():
         out.append({"rule": rule, "label": labels.get(rule, rule), **counts})
-    out.sort(key=lambda r: list(labels).index(r["rule"]) if r["rule"] in labels else 99)
+    out.sort(key=lambda r: rule_rank(r["rule"]))
     return out
 
 

@@ -8,7 +8,7 @@ their team; superusers see everything.
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 
 from common.scoping import InIds, team_scope
@@ -73,8 +73,9 @@ class ReferralQuerySet(models.QuerySet):
 
     def with_trends_and_flags(self):
         """Prefetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores``
-        and the open flags, risk first, as ``open_flags``."""
+        and the open flags, most urgent first (``ReviewFlag.objects.risk_first``), as ``open_flags``."""
         Response = apps.get_model("outcomes", "QuestionnaireResponse")
+        ReviewFlag = apps.get_model("stepped_care", "ReviewFlag")
         scores = (
             Response.objects.filter(measure__in=TREND_MEASURES, entered_in_error=False, contact__entered_in_error=False)
             .order_by("completed_on", "created_at")
@@ -82,26 +83,8 @@ class ReferralQuerySet(models.QuerySet):
         )
         return self.prefetch_related(
             Prefetch("questionnaires", queryset=scores, to_attr="trend_scores"),
-            Prefetch("flags", queryset=open_flags_risk_first(), to_attr="open_flags"),
+            Prefetch("flags", queryset=ReviewFlag.objects.open().risk_first(), to_attr="open_flags"),
         )
-
-
-def open_flags_risk_first():
-    """Open review flags in the order a clinician should read them: risk, then red, amber, green."""
-    ReviewFlag = apps.get_model("stepped_care", "ReviewFlag")
-    return (
-        ReviewFlag.objects.filter(status="open")
-        .annotate(
-            risk_order=Case(When(rule="risk", then=Value(0)), default=Value(1), output_field=IntegerField()),
-            severity_order=Case(
-                When(severity="red", then=Value(0)),
-                When(severity="amber", then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            ),
-        )
-        .order_by("risk_order", "severity_order", "-raised_at")
-    )
 
 
 class PatientQuerySet(models.QuerySet):

@@ -47,7 +47,6 @@ from .forms import (
     team_clinicians,
 )
 from .models import CareContact, Patient, Referral
-from .queries import open_flags_risk_first
 
 INVALID = 400  # a form with errors is re-rendered with this status, everything typed kept
 
@@ -331,7 +330,7 @@ def referral_detail(request, pk):
     )
     steps = list(referral.steps.select_related("decided_by").order_by("-started_on", "-created_at"))
     events = list(referral.events.select_related("by"))
-    open_flags = list(open_flags_risk_first().filter(referral=referral))
+    open_flags = list(referral.flags.open().risk_first())
     rows = presenters.score_rows(contacts)
     chart, description = presenters.trajectory(rows)
     outcome = compute_outcome(referral)

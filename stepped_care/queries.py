@@ -157,11 +157,3 @@ def team_parameters(team_ids):
 def flags_visible_to(user):
     """Flags of the referrals this user may see (others get 404)."""
     return ReviewFlag.objects.filter(referral__in=Referral.objects.visible_to(user).values("pk"))
-
-
-def open_flags(referral):
-    """A referral's open flags, most urgent first (risk, then red, amber, green), for its page."""
-    order = {"red": 0, "amber": 1, "green": 2}
-    flags = list(referral.flags.filter(status=FlagStatus.OPEN))
-    flags.sort(key=lambda f: (f.rule != "risk", order.get(f.severity, 3), f.raised_at))
-    return flags

@@ -139,7 +139,7 @@ def case_list(viewer, supervisee, *, today: dt.date, include_all: bool = False) 
     decisions, and the supervisee's last case-review session.
     """
     from referrals.models import CareContact
-    from stepped_care.models import FlagRule, FlagStatus, Recommendation, ReviewFlag, Step
+    from stepped_care.models import FlagRule, Recommendation, ReviewFlag, Step
 
     params = parameters(supervisee.team)
     referrals = list(
@@ -162,8 +162,9 @@ def case_list(viewer, supervisee, *, today: dt.date, include_all: bool = False) 
     flags = {}
     rule_labels, rec_labels = dict(FlagRule.choices), dict(Recommendation.choices)
     for flag in (
-        ReviewFlag.objects.filter(referral_id__in=ids, status=FlagStatus.OPEN)
-        .order_by("raised_at")
+        ReviewFlag.objects.filter(referral_id__in=ids)
+        .open()
+        .risk_first()
         .values("id", "referral_id", "rule", "recommendation", "severity", "explanation")
     ):
         flags.setdefault(flag["referral_id"], []).append(
