@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from referrals.models import Patient
 from referrals.validators import normalise_nhs_number
+from stepped_care.queries import ALL_TEAMS, staff_of_team
 
 from . import audit
 
@@ -44,10 +45,8 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        staff = Staff.objects.order_by("last_name", "first_name", "username")
-        if not user.is_superuser:
-            staff = staff.filter(team_id=user.team_id)
-        self.fields["actor"].queryset = staff
+        team = ALL_TEAMS if user.is_superuser else user.team_id
+        self.fields["actor"].queryset = staff_of_team(team, active=None)  # people who left acted too
 
     def clean(self):
         data = super().clean()

@@ -28,6 +28,7 @@ from outcomes.queries import (
 )
 from referrals.codes import ACTIVE_STATUSES, ATTENDED_CODES, WAITING_STATUSES, Attendance, ReferralStatus
 from stepped_care.models import CLINICAL_ROLES, FlagRule, FlagStatus, Staff, Step, rule_rank
+from stepped_care.queries import staff_of_team
 
 # How old an open flag is, for the "open flags by rule and age" table: (key, label, from days, to days).
 # A display grouping, not a clinical threshold.
@@ -256,7 +257,7 @@ class DashboardData:
 
 def team_staff(team_id):
     """The team's staff, id -> (name, role label, clinical?). One query."""
-    rows = Staff.objects.filter(team_id=team_id).order_by("last_name", "first_name", "username")
+    rows = staff_of_team(team_id, active=None)
     labels = dict(Staff._meta.get_field("role").choices)
     return {
         s.pk: {

@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from common import audit
 from outcomes.models import QuestionnaireResponse
 from outcomes.services import compute_outcome
-from stepped_care.models import Staff, Step
+from stepped_care.models import Step
+from stepped_care.queries import staff_of_users_team
 from stepped_care.services import change_step
 
 from . import services
@@ -36,9 +37,7 @@ SEARCH_LIMIT = 25  # matches a patient search returns: enough to pick from, few 
 
 def _team_staff(request):
     """Staff a filter may name: the caller's team only, so ids of other services' staff reveal nothing."""
-    if request is None or not request.user.is_authenticated:
-        return Staff.objects.none()
-    return Staff.objects.filter(team_id=request.user.team_id)
+    return staff_of_users_team(request.user if request is not None else None, active=None)
 
 
 class PatientViewSet(

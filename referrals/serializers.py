@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from common.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from outcomes.serializers import QuestionnaireSerializer
-from stepped_care.models import Staff, Step, StepAssignment
+from stepped_care.models import Step, StepAssignment
+from stepped_care.queries import staff_of_users_team
 
 from .codes import EndCode, LongTermCondition
 from .models import CareContact, Patient, Referral
@@ -22,9 +23,7 @@ def _visible_referrals(user):
 
 
 def _team_clinicians(user):
-    if user is None or not user.is_authenticated:
-        return Staff.objects.none()
-    return Staff.objects.filter(team_id=user.team_id, is_active=True)
+    return staff_of_users_team(user)
 
 
 class PatientSerializer(serializers.ModelSerializer):

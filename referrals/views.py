@@ -32,6 +32,7 @@ from common.standards import standards
 from outcomes.scoring import INSTRUMENTS
 from outcomes.services import compute_outcome
 from stepped_care.models import Step, StepSource
+from stepped_care.queries import staff_of_team
 from stepped_care.services import change_step
 
 from . import presenters, services
@@ -44,7 +45,6 @@ from .forms import (
     ReferralForm,
     SessionForm,
     StepForm,
-    team_clinicians,
 )
 from .models import CareContact, Patient, Referral
 
@@ -226,7 +226,7 @@ def waiting_list(request):
             "sort_links": links,
             "sort": current,
             "can_allocate": can_allocate,
-            "clinicians": list(team_clinicians(user.team_id)) if can_allocate else [],
+            "clinicians": list(staff_of_team(user.team_id, clinical=True)) if can_allocate else [],
             "status_choices": [(s.value, s.label) for s in WAITING_STATUSES],
             "problem_choices": PresentingProblem.choices,
             "waits": standards()["waits"],

@@ -14,6 +14,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subqu
 from django.db.models.functions import Coalesce, Greatest
 
 from common.standards import standards
+from stepped_care.queries import ALL_TEAMS, staff_of_team
 
 from . import rules
 from .models import CaseDecision, SessionAttendance, SupervisionRelationship, SupervisionSession, SupervisionType
@@ -40,15 +41,14 @@ def _referral_model():
 def staff_visible_to(user):
     """Staff whose case lists and compliance ``user`` may see: themselves, whom they supervise now,
     and (managers, administrators) their whole team. Anyone else reads as not found."""
-    Staff = _staff_model()
     if not user or not user.is_authenticated:
-        return Staff.objects.none()
+        return staff_of_team(None)
     if user.is_superuser:
-        return Staff.objects.all()
+        return staff_of_team(ALL_TEAMS, active=None)
     if user.team_id and getattr(user, "role", None) in MANAGEMENT_ROLES:
-        return Staff.objects.filter(team_id=user.team_id)
+        return staff_of_team(user.team_id, active=None)
     supervised = SupervisionRelationship.objects.filter(supervisor=user, ended_on__isnull=True).values("supervisee")
-    return Staff.objects.filter(Q(pk=user.pk) | Q(pk__in=supervised))
+    return staff_of_team(ALL_TEAMS, active=None).filter(Q(pk=user.pk) | Q(pk__in=supervised))
 
 
 def supervisees_of(user):
@@ -464,13 +464,7 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, de
 
 def team_compliance(team, *, today: dt.date, weeks: int | None = None, detail: bool = True) -> list[dict]:
     """Compliance of every active clinician of ``team`` that the guidance covers (for the dashboard)."""
-    from stepped_care.models import CLINICAL_ROLES
-
-    staff = (
-        _staff_model()
-        .objects.filter(team=team, is_active=True, role__in=[str(r) for r in CLINICAL_ROLES])
-        .order_by("last_name", "first_name", "username")
-    )
+    staff = staff_of_team(team, clinical=True)
     return compliance(staff, today=today, weeks=weeks, team=team, detail=detail)
 
 

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 from common import audit
 from common.exceptions import Conflict
 from referrals.models import Referral
-from stepped_care.models import CLINICAL_ROLES, LOW_INTENSITY_ROLES, Staff
+from stepped_care.models import LOW_INTENSITY_ROLES
+from stepped_care.queries import staff_of_users_team
 
 from . import queries, services
 from .forms import (
@@ -180,7 +181,7 @@ def case_list_csv(request, staff_id):
 
 def _session_choices(user, supervisee, kind):
     """Who may be named supervisor and supervisees on this form (the service checks again)."""
-    team_staff = Staff.objects.filter(team_id=user.team_id, is_active=True).order_by("last_name", "first_name")
+    team_staff = staff_of_users_team(user)
     active = SupervisionRelationship.objects.filter(ended_on__isnull=True)
     target = supervisee or user
     supervisor_ids = set(active.filter(supervisee=target, kind=kind).values_list("supervisor_id", flat=True))
@@ -190,7 +191,7 @@ def _session_choices(user, supervisee, kind):
     if supervisee is not None and kind in queries.CASE_REVIEW_KINDS:
         supervisees = team_staff.filter(pk=supervisee.pk)
     else:
-        supervisees = team_staff.filter(role__in=[str(r) for r in CLINICAL_ROLES])
+        supervisees = staff_of_users_team(user, clinical=True)
     return team_staff.filter(pk__in=supervisor_ids), supervisees, user.pk in supervisor_ids
 
 
@@ -448,7 +449,7 @@ def compliance(request):
     if _is_management(user) and user.team_id:
         rows = queries.team_compliance(user.team, today=today, weeks=weeks)
     else:
-        staff = queries.staff_visible_to(user).filter(is_active=True).order_by("last_name", "first_name")
+        staff = queries.staff_visible_to(user).filter(is_active=True)
         rows = queries.compliance(staff, today=today, weeks=weeks, team=user.team)
     weeks = weeks or queries.parameters(user.team)["compliance"]["weeks"]
     return render(
@@ -461,7 +462,7 @@ def compliance(request):
 def relationships(request):
     user = request.user
     manage = _is_management(user) and user.team_id is not None
-    staff = Staff.objects.filter(team_id=user.team_id, is_active=True).order_by("last_name", "first_name")
+    staff = staff_of_users_team(user)
     form = RelationshipForm(request.POST or None, staff=staff) if manage else None
     if request.method == "POST":
         if not manage:
