@@ -11,7 +11,6 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +19,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
 from referrals.models import Patient
-from referrals.validators import normalise_nhs_number
+from referrals.queries import patient_search
 from stepped_care.queries import ALL_TEAMS, staff_of_team
 
 from . import audit
@@ -75,14 +74,8 @@ def _visible_patients(user):
 
 
 def _find_patients(user, query):
-    """Patients of the user's service by NHS number (ten digits, spaces allowed) or by name words."""
-    digits = normalise_nhs_number(query)
-    patients = _visible_patients(user)
-    if digits.isdigit():
-        patients = patients.filter(nhs_number=digits)
-    else:
-        for word in query.split():
-            patients = patients.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
+    """Patients of the user's service by NHS number or name (``referrals.queries.patient_search``)."""
+    patients = _visible_patients(user).filter(patient_search(query))
     return list(patients.order_by("family_name", "given_name", "id")[:MAX_PATIENT_MATCHES])
 
 

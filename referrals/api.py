@@ -18,6 +18,7 @@ from stepped_care.services import change_step
 from . import services
 from .codes import AppointmentType, Attendance, Mechanism, PresentingProblem, ReferralSource, ReferralStatus
 from .models import CareContact, Patient, Referral
+from .queries import patient_search
 from .serializers import (
     AllocateSerializer,
     ContactErrorSerializer,
@@ -82,17 +83,18 @@ class PatientViewSet(
         filter_backends=[],
     )
     def search(self, request):
-        """Find patients by NHS number, family name or date of birth."""
+        """Find patients by NHS number, name (as typed in the app's search box), family name or date of birth."""
         body = PatientSearchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         criteria = body.validated_data
-        found = self.get_queryset()
-        if "nhs_number" in criteria:
-            found = found.filter(nhs_number=criteria["nhs_number"])
-        if "family_name" in criteria:
-            found = found.filter(family_name__istartswith=criteria["family_name"])
-        if "date_of_birth" in criteria:
-            found = found.filter(date_of_birth=criteria["date_of_birth"])
+        found = self.get_queryset().filter(
+            patient_search(criteria.get("nhs_number", "")),
+            patient_search(
+                criteria.get("q", ""),
+                family_name=criteria.get("family_name", ""),
+                date_of_birth=criteria.get("date_of_birth"),
+            ),
+        )
         patients = list(found[:SEARCH_LIMIT])
         for patient in patients:
             audit.record_view(request, patient)

@@ -8,12 +8,14 @@ their team; superusers see everything.
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from common.scoping import InIds, team_scope
 
 WAITING = ("awaiting_assessment", "awaiting_treatment")
+NHS_NUMBER_LENGTH = 10
+SEPARATORS = str.maketrans("", "", " -")
 TREND_MEASURES = ("PHQ9", "GAD7")
 
 
@@ -85,6 +87,42 @@ class ReferralQuerySet(models.QuerySet):
             Prefetch("questionnaires", queryset=scores, to_attr="trend_scores"),
             Prefetch("flags", queryset=ReviewFlag.objects.open().risk_first(), to_attr="open_flags"),
         )
+
+
+def patient_search(text="", *, family_name="", date_of_birth=None, prefix=""):
+    """The one patient search, as a condition on patients (``prefix="patient__"`` on referrals).
+
+    ``text`` is what a person types in a search box:
+
+    - an NHS number, with or without spaces or dashes ("943 476 5919"): ten digits find that number,
+      fewer find numbers that start with them;
+    - "SURNAME, Given", the way the app itself shows names ("QUILL, Jo" or "Quill,"): the part before
+      the comma is in the family name, the part after in the given name;
+    - words in any order ("Jo Quill", "Quill Jo", "quill"): every word is in the given or family name.
+
+    The API's structured search adds ``family_name`` (the start of it) and ``date_of_birth``; every
+    part given must match. Nothing given matches everybody.
+    """
+    condition = Q()
+    text = " ".join((text or "").split())
+    digits = text.translate(SEPARATORS)
+    if text and digits.isdigit():
+        lookup = "exact" if len(digits) == NHS_NUMBER_LENGTH else "startswith"
+        condition &= Q(**{f"{prefix}nhs_number__{lookup}": digits})
+    elif "," in text:
+        family, given = (part.strip() for part in text.split(",", 1))
+        if family:
+            condition &= Q(**{f"{prefix}family_name__icontains": family})
+        if given:
+            condition &= Q(**{f"{prefix}given_name__icontains": given})
+    else:
+        for word in text.split():
+            condition &= Q(**{f"{prefix}given_name__icontains": word}) | Q(**{f"{prefix}family_name__icontains": word})
+    if family_name:
+        condition &= Q(**{f"{prefix}family_name__istartswith": family_name.strip()})
+    if date_of_birth is not None:
+        condition &= Q(**{f"{prefix}date_of_birth": date_of_birth})
+    return condition
 
 
 class PatientQuerySet(models.QuerySet):

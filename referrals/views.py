@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -47,6 +47,7 @@ from .forms import (
     StepForm,
 )
 from .models import CareContact, Patient, Referral
+from .queries import patient_search
 
 INVALID = 400  # a form with errors is re-rendered with this status, everything typed kept
 
@@ -102,17 +103,6 @@ def _sorting(request, sorts, default):
     return order, links, raw
 
 
-def _filter_patients(qs, text):
-    text = (text or "").strip()
-    if not text:
-        return qs
-    digits = text.replace(" ", "")
-    q = Q(patient__family_name__icontains=text) | Q(patient__given_name__icontains=text)
-    if digits.isdigit():
-        q |= Q(patient__nhs_number__startswith=digits)
-    return qs.filter(q)
-
-
 # --- caseload and waiting list -------------------------------------------------------------------
 
 CASELOAD_SORTS = {
@@ -145,7 +135,7 @@ def caseload(request):
         "step": request.GET.get("step", ""),
         "flagged": request.GET.get("flagged", ""),
     }
-    qs = _filter_patients(qs, filters["q"])
+    qs = qs.filter(patient_search(filters["q"], prefix="patient__"))
     if filters["status"] in ACTIVE_STATUSES:
         qs = qs.filter(status=filters["status"])
     if filters["step"] == "none":
@@ -199,7 +189,7 @@ def waiting_list(request):
         "problem": request.GET.get("problem", ""),
         "allocation": request.GET.get("allocation", ""),
     }
-    qs = _filter_patients(qs, filters["q"])
+    qs = qs.filter(patient_search(filters["q"], prefix="patient__"))
     if filters["status"] in WAITING_STATUSES:
         qs = qs.filter(status=filters["status"])
     if filters["problem"] in PresentingProblem.values:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from common import audit, search
 from common.redirects import safe_next
 from referrals.models import Referral
+from referrals.queries import patient_search
 from stepped_care.models import Staff
 
 from . import presenters, rules, services
@@ -325,10 +326,7 @@ def enrol(request, pk):
     if form.is_valid() and form.cleaned_data["q"].strip():
         q = form.cleaned_data["q"].strip()
         enrolled = Enrolment.objects.filter(course=course, withdrawn_on__isnull=True).values("referral_id")
-        digits = q.replace(" ", "")
-        match = Q(patient__family_name__icontains=q) | Q(patient__given_name__icontains=q)
-        if digits.isdigit():
-            match |= Q(patient__nhs_number=digits)
+        match = patient_search(q, prefix="patient__")
         results = list(
             Referral.objects.visible_to(request.user)
             .active()
