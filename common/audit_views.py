@@ -5,13 +5,10 @@ their random id, so no identifier reaches a URL, a browser history or an access 
 a patient and exporting are themselves audited.
 """
 
-import csv
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +20,7 @@ from referrals.queries import patient_search
 from stepped_care.queries import ALL_TEAMS, staff_of_team
 
 from . import audit
+from .csv_export import csv_response
 
 Staff = get_user_model()
 
@@ -130,17 +128,6 @@ def _described(filters):
     return {k: (v.pk if isinstance(v, Staff) else v) for k, v in filters.items() if v}
 
 
-def _safe_cell(value):
-    """Spreadsheets run cells that start with = + - @; prefix those so an export cannot carry a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
 EXPORT_COLUMNS = [
     "time",
     "staff username",
@@ -169,37 +156,27 @@ def audit_export(request):
         raise PermissionDenied("That patient is not one of your service's.")
     audit.record(request.user, "audit.export", None, patient_id=filters["patient_id"], changes=_described(filters))
     events = audit.search(request.user, **filters)
-    writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(EXPORT_COLUMNS)
+        yield EXPORT_COLUMNS
         for event in events.iterator(chunk_size=2000):
             actor = event.actor
-            yield writer.writerow(
-                [
-                    _safe_cell(v)
-                    for v in (
-                        timezone.localtime(event.at).isoformat(timespec="seconds"),
-                        actor.username if actor else "",
-                        actor.get_full_name() if actor else "",
-                        audit.action_label(event.action),
-                        event.action,
-                        event.object_type,
-                        event.object_id,
-                        event.patient_id or "",
-                        event.patient_name or "",
-                        event.patient_nhs_number or "",
-                        event.client_address or "",
-                        _changes_text(event.changes),
-                    )
-                ]
+            yield (
+                timezone.localtime(event.at).isoformat(timespec="seconds"),
+                actor.username if actor else "",
+                actor.get_full_name() if actor else "",
+                audit.action_label(event.action),
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.patient_id or "",
+                event.patient_name or "",
+                event.patient_nhs_number or "",
+                event.client_address or "",
+                _changes_text(event.changes),
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_response(f"audit-{timezone.localtime():%Y%m%d-%H%M}.csv", rows(), stream=True)
 
 
 def _changes_text(changes):

@@ -65,7 +65,8 @@ class ReferralQuerySet(models.QuerySet):
             phq9_last=F("summary__phq9_last"),
             gad7_last=F("summary__gad7_last"),
             phq9_latest_item9=F("summary__phq9_latest_item9"),
-            attended_contacts=Coalesce(F("summary__attended_contacts"), 0),
+            # "sessions attended": one meaning everywhere (outcomes.metrics.SESSIONS_ATTENDED_MEANS)
+            sessions_attended=Coalesce(F("summary__attended_treatment_contacts"), 0),
             dna_count=Coalesce(F("summary__dna_count"), 0),
             last_contact_on=F("summary__last_contact_on"),
             last_attended_on=F("summary__last_attended_on"),

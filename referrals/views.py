@@ -110,7 +110,7 @@ CASELOAD_SORTS = {
     "patient": [("patient__family_name", False), ("patient__given_name", False)],
     "step": [("current_step", False)],
     "status": [("status", False)],
-    "sessions": [("attended_contacts", False)],
+    "sessions": [("sessions_attended", False)],
     "phq9": [("phq9_last", False)],
     "gad7": [("gad7_last", False)],
     # fewer days since the last contact = a later date

@@ -101,3 +101,25 @@ def test_the_api_search_takes_the_same_text(api, pwp, team):
         body = api.post("/api/v1/patients/search/", {"q": text}, format="json").json()
         assert [p["id"] for p in body] == [str(jo.pk)], text
     assert api.post("/api/v1/patients/search/", {"q": "  "}, format="json").status_code == 400
+
+
+# --- "sessions attended": one meaning on the caseload, the referral page and the supervision list ----------
+
+
+def test_sessions_attended_means_the_same_on_every_page(client, pwp, supervisor):
+    from outcomes.metrics import SESSIONS_ATTENDED, SESSIONS_ATTENDED_MEANS
+    from tests.referrals.test_views import make_case
+
+    referral = make_case(pwp, sessions=3)  # an assessment, then two treatment sessions
+    client.force_login(pwp)
+    caseload = client.get(reverse("referrals:caseload"))
+    assert caseload.context["rows"][0].referral.sessions_attended == 2
+    detail = client.get(reverse("referrals:detail", args=[referral.pk]))
+    assert detail.context["outcome"].attended_treatment_contacts == 2
+    client.force_login(supervisor)
+    listed = client.get(reverse("supervision:case_list", args=[pwp.pk]), {"all": "1"})
+    assert [r.sessions for r in listed.context["prepared"].rows] == [2]
+    for page in (caseload, detail, listed):
+        html = page.content.decode()
+        assert SESSIONS_ATTENDED in html and "An assessment on its own is not counted." in html
+        assert SESSIONS_ATTENDED_MEANS.split(":")[0] in html
