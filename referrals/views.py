@@ -332,7 +332,6 @@ def referral_detail(request, pk):
         {
             "referral": referral,
             "patient": referral.patient,
-            "nhs_number": presenters.nhs_number_display(referral.patient.nhs_number),
             "age": presenters.age_on(referral.patient.date_of_birth, today),
             "step_label": presenters.step_label(referral.current_step),
             "contacts": contacts,
