@@ -35,7 +35,9 @@ class PatientLookupForm(forms.Form):
 
 class AuditFilterForm(forms.Form):
     patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    actor = forms.ModelChoiceField(queryset=Staff.objects.none(), required=False, label="Staff member")
+    actor = forms.ModelChoiceField(
+        queryset=Staff.objects.none(), required=False, label="Staff member", empty_label="Anyone"
+    )
     action = forms.CharField(required=False, max_length=60, label="Action starts with")
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
