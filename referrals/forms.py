@@ -28,6 +28,7 @@ from .codes import (
     ReferralSource,
     TherapyMode,
 )
+from .services import can_allocate
 
 MEASURE_FIELDS = {PHQ9: "phq9", GAD7: "gad7", WSAS: "wsas"}  # instrument code -> service argument
 
@@ -142,8 +143,6 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
     )
 
     def __init__(self, *args, user, patient, **kwargs):
-        from .services import can_allocate
-
         super().__init__(*args, **kwargs)
         allocating = can_allocate(user)
         if allocating:

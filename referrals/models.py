@@ -134,15 +134,31 @@ class Referral(models.Model):
     def is_active(self):
         return self.status != ReferralStatus.DISCHARGED
 
+    def move_to(self, status, by, note=""):
+        """Set a new status and append its event to the referral's history (the caller saves the referral)."""
+        if self.status == status:
+            return
+        ReferralEvent.objects.create(
+            referral=self,
+            kind=ReferralEvent.Kind.STATUS,
+            from_value=self.get_status_display(),
+            to_value=ReferralStatus(status).label,
+            note=note,
+            by=by,
+        )
+        self.status = status
+
 
 class ReferralEvent(models.Model):
-    """Append-only history of a referral: status changes, allocation, discharge."""
+    """Append-only history of a referral: status changes, allocation, discharge, review flags raised and closed."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Referral received"
         STATUS = "status", "Status changed"
         ALLOCATED = "allocated", "Allocated"
         DISCHARGED = "discharged", "Discharged"
+        FLAG_RAISED = "flag_raised", "Review flag raised"
+        FLAG_CLOSED = "flag_closed", "Review flag closed"
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

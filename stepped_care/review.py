@@ -371,7 +371,39 @@ def risk(history, facts, today, params, mixed_policy):
     return Finding(RISK, "risk", RED, on.isoformat(), (on, item9, total, threshold))
 
 
+def risk_review_due(history: History, episode: str, params: dict | None = None) -> Finding:
+    """An open risk flag whose score no longer shows the risk. It stays open: only a clinician's recorded
+    risk review closes a risk flag, never a later score. Its words say what the latest PHQ-9 shows."""
+    params = params or DEFAULT_PARAMETERS
+    facts = _gather(history)
+    raised = next(
+        ((c[0], c[4], c[3]) for c in history.contacts if c[0].isoformat() == episode and c[4] is not None), None
+    )
+    return Finding(RISK, "risk", RED, episode, ("due", episode, raised, facts.last_item9, params["risk_item9_above"]))
+
+
 def _render_risk(data):
+    if data[0] == "due":
+        _, episode, raised, latest, threshold = data
+        if raised is None:
+            said = (
+                f"The PHQ-9 of {day(dt.date.fromisoformat(episode))} that raised this flag was marked entered in error"
+            )
+        else:
+            said = f"PHQ-9 item 9 was {raised[1]} on {day(raised[0])}"
+        now = f"; item 9 now {latest[1]} (PHQ-9 of {day(latest[0])})" if latest else ""
+        return (
+            f"{said}{now}. The risk review is still to be recorded: only a clinician closes a risk flag.",
+            {
+                "phq9_item9": raised[1] if raised else None,
+                "phq9_total": raised[2] if raised else None,
+                "scored_on": episode,
+                "latest_phq9_item9": latest[1] if latest else None,
+                "latest_scored_on": iso(latest[0]) if latest else None,
+                "threshold": threshold,
+                "review_recorded": False,
+            },
+        )
     on, item9, total, threshold = data
     return (
         f"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) was {item9} on {day(on)}: "

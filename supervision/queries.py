@@ -9,11 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
 from common.standards import standards
+from referrals.models import CareContact, Referral
+from stepped_care.models import (
+    FlagRule,
+    Recommendation,
+    ReviewFlag,
+    Role,
+    Staff,
+    Step,
+    StepAssignment,
+)
 from stepped_care.queries import ALL_TEAMS, staff_of_team
 
 from . import rules
@@ -31,11 +40,11 @@ def parameters(team=None) -> dict:
 
 
 def _staff_model():
-    return apps.get_model("stepped_care", "Staff")
+    return Staff
 
 
 def _referral_model():
-    return apps.get_model("referrals", "Referral")
+    return Referral
 
 
 def staff_visible_to(user):
@@ -138,8 +147,6 @@ def case_list(viewer, supervisee, *, today: dt.date, include_all: bool = False) 
     Five queries whatever the caseload: referrals with patient and summary, contacts, open flags,
     decisions, and the supervisee's last case-review session.
     """
-    from referrals.models import CareContact
-    from stepped_care.models import FlagRule, Recommendation, ReviewFlag, Step
 
     params = parameters(supervisee.team)
     referrals = list(
@@ -306,7 +313,6 @@ def high_intensity_cases(coordinator_ids, *, today: dt.date, days: int, detail: 
     only the overdue cases when ``detail``. Returns ``{coordinator id: {"active", "overdue_count",
     "overdue": [{"referral_id", "days_since_review", "last_discussed_on"}, ...] longest first}}``.
     """
-    from stepped_care.models import StepAssignment
 
     if not coordinator_ids:
         return {}
@@ -370,7 +376,6 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, de
     [``referral_id``, ``days_since_review``, ``last_discussed_on``]) and
     ``unsigned_sessions``.
     """
-    from stepped_care.models import Role
 
     staff = list(staff)
     if team is None and staff:

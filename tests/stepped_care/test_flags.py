@@ -90,7 +90,8 @@ def test_accepting_a_step_out_discharges_with_the_end_code(pwp):
     flag.refresh_from_db()
     other.refresh_from_db()
     assert flag.status == FlagStatus.ACCEPTED
-    assert (other.status, other.resolution_note) == (FlagStatus.CLEARED, "Referral discharged")
+    assert other.status == FlagStatus.CLEARED
+    assert other.resolution_note == "Referral discharged (mutually agreed completion of treatment)"
 
 
 def test_dismissing_needs_a_reason(step_up_flag, pwp):

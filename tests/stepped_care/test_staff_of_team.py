@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from common.audit_views import AuditFilterForm
+from dashboard.audit_views import AuditFilterForm
 from referrals.forms import AllocateForm
 from stepped_care.models import Role
 from stepped_care.queries import ALL_TEAMS, staff_of_team, staff_of_users_team
