@@ -146,7 +146,7 @@ def test_caseload_shows_scores_trend_flags_risk_first_and_days_since_contact(cli
     row = rows[0]
     assert (row.phq9.value, row.phq9.severity) == (11, "moderate")
     assert (row.gad7.value, row.gad7.severity) == (6, "mild")
-    assert row.referral.attended_contacts == 2
+    assert row.referral.sessions_attended == 1  # the assessment (01) is not a treatment session
     assert row.days_since_contact == 53
     assert [f.rule for f in row.flags] == ["risk", "not_improving"]
     assert row.trend_points == 2 and row.phq9_trend
