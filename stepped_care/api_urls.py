@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from outcomes.api import QuestionnaireViewSet
+from outcomes.api import MeasureViewSet, QuestionnaireViewSet
 from referrals.api import ContactViewSet, PatientViewSet, ReferralViewSet
 from supervision.api import CaseListViewSet, ComplianceView, DecisionViewSet, RelationshipViewSet, SessionViewSet
 from workshops.api import CourseViewSet, EnrolmentViewSet, RegisterViewSet
@@ -28,6 +28,7 @@ router.register("courses", CourseViewSet, basename="course")
 router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("registers", RegisterViewSet, basename="register")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
+router.register("measures", MeasureViewSet, basename="measure")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

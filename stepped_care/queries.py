@@ -134,7 +134,9 @@ def contact_rows(ids):
         CareContact.objects.filter(_within("referral_id", ids), entered_in_error=False)
         .annotate(phq=scores("PHQ9"), gad=scores("GAD7"))
         .order_by("referral_id", "date", "time", "created_at")
-        .values_list("date", "appointment_type", "attendance", "phq__total", "phq__item_9", "gad__total", "referral_id")
+        .values_list(
+            "date", "appointment_type", "attendance", "phq__total", "phq__items__8", "gad__total", "referral_id"
+        )
     )
 
 
