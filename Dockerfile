@@ -5,4 +5,4 @@ COPY . .
 RUN pip install --no-cache-dir . && useradd --create-home app && chown -R app /app
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "stepped_care.wsgi:application", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 DEBUG=0
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench install migrate demo clean
+.PHONY: run test lint bench screenshots install migrate demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,8 @@ test: $(STAMP)
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-# Security linter over our Django apps (every folder with a models.py): no medium or high findings.
-BANDIT_TARGETS := $(patsubst %/,%,$(dir $(wildcard */models.py)))
+# Security linter over our packages (every top-level folder with an __init__.py but tests): no medium or high findings.
+BANDIT_TARGETS := $(filter-out tests,$(patsubst %/,%,$(dir $(wildcard */__init__.py))))
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -39,6 +39,10 @@ lint: $(STAMP)
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/stepped_care_bench
 bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(TEST_ENV) $(PY) -m pytest tests/bench --run-bench --reuse-db -s -q $(PYTEST_ARGS)
+
+# Refresh the README's pictures: the browser journeys, saving their screenshots into docs/screenshots.
+screenshots: $(STAMP)
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(TEST_ENV) $(PY) -m pytest tests/e2e -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

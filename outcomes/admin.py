@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from stepped_care.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin
 
 from .models import OutcomeSummary, QuestionnaireResponse
 

@@ -6,8 +6,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
+from common import audit
 from referrals.models import Referral
-from stepped_care import audit
 
 from .models import Measure, QuestionnaireResponse
 from .scoring import INSTRUMENTS

@@ -22,7 +22,7 @@ from django.db.models import Count, F, Func, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
-from stepped_care.standards import standards
+from common.standards import standards
 
 from .metrics import service_rates
 from .models import OutcomeSummary

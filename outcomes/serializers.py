@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from stepped_care.api_fields import Answers, LabelField
+from common.api_fields import Answers, LabelField
 
 from .models import QuestionnaireResponse
 from .scoring import INSTRUMENTS, MAX_ITEMS, RISK_ITEM

@@ -4,7 +4,7 @@ from django.apps import apps
 from django.db import transaction
 from django.db.models.fields.json import KeyTransform
 
-from stepped_care.standards import standards
+from common.standards import standards
 
 from .metrics import referral_facts
 from .models import OutcomeSummary, QuestionnaireResponse

@@ -8,9 +8,9 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from common import audit
 from outcomes.models import QuestionnaireResponse
 from outcomes.services import compute_outcome
-from stepped_care import audit
 from stepped_care.models import Staff, Step
 from stepped_care.services import change_step
 

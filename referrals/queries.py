@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from stepped_care.scoping import InIds, team_scope
+from common.scoping import InIds, team_scope
 
 WAITING = ("awaiting_assessment", "awaiting_treatment")
 TREND_MEASURES = ("PHQ9", "GAD7")

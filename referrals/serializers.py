@@ -2,9 +2,9 @@
 
 from rest_framework import serializers
 
+from common.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from outcomes.problems import CODES
 from outcomes.serializers import QuestionnairesField, ScoreValueField
-from stepped_care.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from stepped_care.models import Staff, Step, StepAssignment
 
 from .codes import EndCode, LongTermCondition, Significance

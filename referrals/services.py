@@ -7,11 +7,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from common import audit
+from common.exceptions import Conflict
 from outcomes import problems as icd10
 from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, ScoringError, score
 from outcomes.services import record_questionnaire, refresh_summary
-from stepped_care import audit
-from stepped_care.exceptions import Conflict
 from stepped_care.services import bump_version, lock_referral, raise_risk_flag
 
 from .codes import (

@@ -25,13 +25,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common import audit, search
+from common.exceptions import Conflict
+from common.standards import standards
 from outcomes.scoring import INSTRUMENTS
 from outcomes.services import compute_outcome
-from stepped_care import audit, search
-from stepped_care.exceptions import Conflict
 from stepped_care.models import Step, StepSource
 from stepped_care.services import change_step
-from stepped_care.standards import standards
 
 from . import presenters, services
 from .codes import ACTIVE_STATUSES, WAITING_STATUSES, AppointmentType, PresentingProblem
@@ -133,7 +133,7 @@ CASELOAD_SORTS = {
 def caseload(request):
     """My caseload: referrals I coordinate or treat, with scores, trend, flags and last contact.
 
-    The patient search is POSTed and kept in the session (``stepped_care.search``), never in the URL.
+    The patient search is POSTed and kept in the session (``common.search``), never in the URL.
     """
     if request.method == "POST":
         return search.remember(request, "caseload", keep=("status", "step", "flagged", "sort"))
@@ -187,7 +187,7 @@ WAITING_SORTS = {
 def waiting_list(request):
     """The team's referrals awaiting assessment or treatment, oldest wait first, with allocation.
 
-    The patient search is POSTed and kept in the session (``stepped_care.search``), never in the URL.
+    The patient search is POSTed and kept in the session (``common.search``), never in the URL.
     """
     if request.method == "POST":
         return search.remember(request, "waiting_list", keep=("status", "problem", "allocation", "sort"))

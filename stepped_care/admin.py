@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import AuditEvent, ReviewFlag, Staff, StepAssignment, Team
+from common.admin import ReadOnlyAdmin
+
+from .models import ReviewFlag, Staff, StepAssignment, Team
 
 
 @admin.register(Team)
@@ -17,16 +19,6 @@ class StaffAdmin(UserAdmin):
     add_fieldsets = [*UserAdmin.add_fieldsets, ("Clinical role", {"fields": ["team", "role", "is_supervisor"]})]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Clinical history is append-only: admin shows it but cannot change or delete it."""
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(StepAssignment)
 class StepAssignmentAdmin(ReadOnlyAdmin):
     list_display = ["referral", "step", "started_on", "ended_on", "source", "decided_by"]
@@ -37,12 +29,3 @@ class StepAssignmentAdmin(ReadOnlyAdmin):
 class ReviewFlagAdmin(ReadOnlyAdmin):
     list_display = ["referral", "rule", "recommendation", "severity", "status", "raised_at"]
     list_filter = ["rule", "status", "severity"]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_id", "client_address"]
-    list_filter = ["action"]
-
-    def has_add_permission(self, request):
-        return False

@@ -8,10 +8,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common import audit
+from common.api_fields import LabelField
 from referrals.codes import EndCode
 
-from . import audit, queries, review, services
-from .api_fields import LabelField
+from . import queries, review, services
 from .flag_views import can_resolve
 from .models import FlagRule, FlagStatus, ReviewFlag, Severity, Staff
 

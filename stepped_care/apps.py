@@ -2,8 +2,7 @@ from django.apps import AppConfig
 
 
 class SteppedCareConfig(AppConfig):
+    """The stepped-care core: staff and teams, steps, review rules, flags and the decisions that act on them."""
+
     name = "stepped_care"
     verbose_name = "Stepped care"
-
-    def ready(self):
-        from . import two_factor  # noqa: F401  (connects the sign-in signal that asks for a second factor)

@@ -7,8 +7,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from . import audit, queries, services
-from .exceptions import Conflict
+from common import audit
+from common.exceptions import Conflict
+
+from . import queries, services
 from .forms import FlagResolveForm
 from .models import FlagStatus
 

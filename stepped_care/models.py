@@ -7,6 +7,10 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
+from common.roles import CLINICAL_ROLES, LOW_INTENSITY_ROLES, MANAGEMENT_ROLES, Role
+
+__all__ = ["CLINICAL_ROLES", "LOW_INTENSITY_ROLES", "MANAGEMENT_ROLES", "Role"]  # re-exported for the models' users
+
 
 class Team(models.Model):
     """A Talking Therapies service (e.g. "Talking Matters Sefton"); staff and referrals belong to one."""
@@ -25,28 +29,6 @@ class Team(models.Model):
 
     def __str__(self):
         return self.name
-
-
-class Role(models.TextChoices):
-    PWP = "pwp", "Psychological Wellbeing Practitioner"
-    PWP_TRAINEE = "pwp_trainee", "PWP trainee"
-    HI_THERAPIST = "hi_therapist", "High intensity therapist"
-    HI_TRAINEE = "hi_trainee", "High intensity trainee"
-    STEP4 = "step4", "Step 4 specialist"
-    COUNSELLOR = "counsellor", "Counsellor"
-    MANAGER = "manager", "Service manager"
-    ADMINISTRATOR = "administrator", "Administrator"
-
-
-CLINICAL_ROLES = {
-    Role.PWP,
-    Role.PWP_TRAINEE,
-    Role.HI_THERAPIST,
-    Role.HI_TRAINEE,
-    Role.STEP4,
-    Role.COUNSELLOR,
-}
-LOW_INTENSITY_ROLES = {Role.PWP, Role.PWP_TRAINEE}
 
 
 class Staff(AbstractUser):
@@ -187,33 +169,3 @@ class ReviewFlag(models.Model):
 
     def __str__(self):
         return f"{self.get_rule_display()} ({self.get_status_display()})"
-
-
-class AuditEvent(models.Model):
-    """Who did or saw what, when and from where. Append-only: never updated or deleted."""
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    action = models.CharField(max_length=60)
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=64)
-    patient_id = models.UUIDField(null=True, blank=True, db_index=True)
-    client_address = models.GenericIPAddressField(null=True, blank=True)
-    changes = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-at"]
-        indexes = [models.Index(fields=["actor", "at"])]
-
-    def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit events are append-only.")

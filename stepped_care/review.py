@@ -46,7 +46,7 @@ parameter                      default                                  meaning 
 
 Reliable change and caseness come from the questionnaire table in ``outcomes.scoring`` (PHQ-9: 6 and
 10; GAD-7: 4 and 8); how a mixed change (one measure reliably better, the other reliably worse) counts
-is the service-wide policy ``mixed_reliable_change`` in ``stepped_care.standards``.
+is the service-wide policy ``mixed_reliable_change`` in ``common.standards``.
 
 The rules, in the order they are shown:
 

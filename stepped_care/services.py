@@ -15,10 +15,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import audit, review
-from .exceptions import Conflict
-from .models import AuditEvent, FlagStatus, Recommendation, ReviewFlag, Step, StepAssignment, StepSource
-from .standards import standards
+from common import audit
+from common.exceptions import Conflict
+from common.models import AuditEvent
+from common.standards import standards
+
+from . import review
+from .models import FlagStatus, Recommendation, ReviewFlag, Step, StepAssignment, StepSource
 
 
 def lock_referral(referral, expected_version=None):

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stepped_care import audit
+from common import audit
 
 from . import queries, services
 from .models import CaseDecision

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
-from stepped_care.standards import standards
+from common.standards import standards
 
 from . import rules
 from .models import CaseDecision, SessionAttendance, SupervisionRelationship, SupervisionSession, SupervisionType

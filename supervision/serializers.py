@@ -4,9 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api_fields import LabelField, ScopedRelatedField
 from referrals.codes import EndCode
 from referrals.models import Referral
-from stepped_care.api_fields import LabelField, ScopedRelatedField
 from stepped_care.models import Staff
 
 from .models import CaseDecision, Decision, SupervisionRelationship, SupervisionSession, SupervisionType

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from stepped_care import audit
+from common import audit
 from stepped_care.services import change_step, lock_referral
 
 try:  # the review engine's flag service (issue 5)

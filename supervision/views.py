@@ -15,9 +15,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from common import audit
+from common.exceptions import Conflict
 from referrals.models import Referral
-from stepped_care import audit
-from stepped_care.exceptions import Conflict
 from stepped_care.models import CLINICAL_ROLES, LOW_INTENSITY_ROLES, Staff
 
 from . import queries, services

@@ -9,11 +9,11 @@ from tests.paths import REPO
 
 
 def loaded_settings(expression, *, env=None, drop=()):
-    """The JSON value of ``expression`` (``s`` is ``stepped_care.settings``) in a new interpreter.
+    """The JSON value of ``expression`` (``s`` is ``config.settings``) in a new interpreter.
 
     The test run's environment is inherited except the names in ``drop``; ``env`` overrides it.
     """
-    code = f"import json, stepped_care.settings as s; print(json.dumps({expression}, default=str))"
+    code = f"import json, config.settings as s; print(json.dumps({expression}, default=str))"
     base = {k: v for k, v in os.environ.items() if k not in drop}
     result = subprocess.run(
         [sys.executable, "-c", code],

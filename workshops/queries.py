@@ -11,8 +11,8 @@ from django.db import models
 from django.db.models import Count, Exists, IntegerField, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from common.scoping import team_scope
 from referrals.codes import ATTENDED_CODES, Attendance
-from stepped_care.scoping import team_scope
 
 from .codes import OPEN_STATUSES
 

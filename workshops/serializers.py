@@ -4,9 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from referrals.codes import Attendance
 from referrals.models import Referral
-from stepped_care.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from stepped_care.models import CLINICAL_ROLES, Staff
 
 from .codes import CourseStatus, WithdrawalReason

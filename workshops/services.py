@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common import audit
+from common.models import AuditEvent
 from referrals.codes import AppointmentType, Mechanism, TherapyMode
 from referrals.services import log_contact, mark_contact_in_error
-from stepped_care import audit
-from stepped_care.models import AuditEvent
 
 from . import rules
 from .codes import OPEN_STATUSES, CourseStatus, Delivery, GroupStep, Topic, WithdrawalReason

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common import audit, search
 from referrals.models import Referral
-from stepped_care import audit, search
 from stepped_care.models import Staff
 
 from . import presenters, rules, services
@@ -296,7 +296,7 @@ def correct_entry(request, pk):
 def enrol(request, pk):
     """GET (facilitators, managers): find referrals to enrol. POST (anyone offering the course): enrol one.
 
-    The search itself is POSTed too and kept in the session (``stepped_care.search``): a patient's
+    The search itself is POSTed too and kept in the session (``common.search``): a patient's
     name or NHS number never goes into the URL.
     """
     search_key = f"enrol:{pk}"

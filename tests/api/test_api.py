@@ -8,10 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from common.models import AuditEvent
 from outcomes.models import QuestionnaireResponse
 from referrals import services
 from referrals.models import CareContact, Patient, Referral
-from stepped_care.models import AuditEvent, StepAssignment
+from stepped_care.models import StepAssignment
 from tests.api.conftest import PHQ9_START, days_ago
 from tests.factories import ReferralFactory
 

@@ -3,7 +3,7 @@ they never reach a URL (browser history, proxies, access logs); matches are scop
 
 import pytest
 
-from stepped_care.models import AuditEvent
+from common.models import AuditEvent
 from tests.factories import PatientFactory, ReferralFactory
 
 SEARCH = "/api/v1/patients/search/"

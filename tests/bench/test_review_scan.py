@@ -28,6 +28,7 @@ from referrals.models import Referral
 from stepped_care import services
 from stepped_care.models import ReviewFlag, Role, Staff, Team
 from stepped_care.queries import uuids_as_text
+from tests.bench.targets import expect
 
 N = int(os.environ.get("REVIEW_BENCH_REFERRALS", "100000"))
 ROUNDS = int(os.environ.get("REVIEW_BENCH_ROUNDS", "3"))
@@ -225,3 +226,5 @@ def test_review_scan_of_active_referrals(bench_team, django_db_blocker):
         f"targets                     >= 2,000 referrals/s per process, ratio <= 3"
     )
     assert created.reviewed == referrals
+    expect("review scan throughput, referrals/s", referrals / steady, 2000, at_most=False)
+    expect("review scan / its floor", ratio, 3)

@@ -5,6 +5,7 @@ Outside CI a missing browser skips these tests with the reason; in CI (CI=true) 
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Pictures go to a temporary folder; `make screenshots` sets SCREENSHOTS_DIR=docs/screenshots to refresh
+# the README's pictures (so a test run never rewrites tracked files).
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "stepped-care-screenshots")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -94,7 +97,7 @@ def sign_in(page, password):
 
 @pytest.fixture
 def screenshot(page):
-    """Save a screenshot for the README (docs/screenshots/NAME.png)."""
+    """Save a screenshot (NAME.png in SCREENSHOTS; `make screenshots` writes the README's docs/screenshots)."""
 
     def shoot(name):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from common.standards import standards
 from outcomes.metrics import service_rates
 from outcomes.queries import (
     COUNT_NAMES,
@@ -23,7 +24,6 @@ from outcomes.queries import (
 )
 from referrals.models import Referral
 from stepped_care.models import Role
-from stepped_care.standards import standards
 from tests.factories import StaffFactory, TeamFactory
 
 from .population import build_population, count_in_python, facts_from_raw_rows

@@ -4,8 +4,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from common.models import AuditEvent
 from outcomes.models import OutcomeSummary
-from stepped_care.models import AuditEvent, Role
+from stepped_care.models import Role
 from tests.factories import StaffFactory
 
 from .population import build_population

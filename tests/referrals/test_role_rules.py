@@ -9,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from common.models import AuditEvent
 from referrals import services
 from referrals.models import Referral
-from stepped_care.models import AuditEvent
 from tests.factories import PatientFactory
 
 

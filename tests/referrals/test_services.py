@@ -6,11 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from common.exceptions import Conflict
+from common.models import AuditEvent
 from outcomes.models import OutcomeSummary, QuestionnaireResponse
 from referrals.models import CareContact
 from referrals.services import discharge, log_contact, mark_contact_in_error
-from stepped_care.exceptions import Conflict
-from stepped_care.models import AuditEvent
 from stepped_care.services import change_step
 
 PHQ = [2, 2, 2, 1, 1, 1, 1, 1, 0]  # 11

@@ -9,10 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from common.models import AuditEvent
 from outcomes.models import QuestionnaireResponse
 from referrals import services
 from referrals.models import CareContact, Patient, Referral, ReferralEvent
-from stepped_care.models import AuditEvent, ReviewFlag, StepAssignment
+from stepped_care.models import ReviewFlag, StepAssignment
 from stepped_care.services import change_step
 from tests.factories import PatientFactory, ReferralFactory
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from stepped_care.models import AuditEvent
+from common.models import AuditEvent
 
 from . import matrix
 from .conftest import PERSONAS
@@ -175,7 +175,7 @@ def test_access_matrix(endpoint, scenario):
             ):
                 audit_gaps.append(
                     f"{persona} viewed a patient's record at {path} and no audit event was recorded: "
-                    "call stepped_care.audit.record_view(request, obj) in the view"
+                    "call common.audit.record_view(request, obj) in the view"
                 )
             problems += [f"{persona} {method} {path}: {p}" for p in _html_problems(response)]
     if SHOW:

@@ -3,8 +3,8 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from stepped_care import audit
-from stepped_care.models import AuditEvent
+from common import audit
+from common.models import AuditEvent
 
 
 @pytest.fixture

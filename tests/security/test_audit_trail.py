@@ -9,9 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from common import audit
+from common.models import AuditEvent
 from referrals import services
-from stepped_care import audit
-from stepped_care.models import AuditEvent, ReviewFlag
+from stepped_care.models import ReviewFlag
 from stepped_care.services import change_step
 from tests.factories import PatientFactory, ReferralFactory, StaffFactory
 
@@ -94,7 +95,7 @@ def test_the_html_referral_page_records_each_view(client, pwp, referral):
     response = client.get(reverse("referrals:detail", args=[referral.pk]), REMOTE_ADDR="198.51.100.9")
     assert response.status_code == 200
     views = [e for e in events_since(mark) if e.action.endswith(".view")]
-    assert views, "viewing a referral page must call stepped_care.audit.record_view"
+    assert views, "viewing a referral page must call common.audit.record_view"
     assert views[0].actor == pwp
     assert views[0].patient_id == referral.patient_id
     assert views[0].client_address == "198.51.100.9"

@@ -7,11 +7,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from common.models import AuditEvent
 from outcomes.models import OutcomeSummary, QuestionnaireResponse
 from outcomes.services import compute_outcome
 from referrals import services
 from referrals.models import CareContact
-from stepped_care.models import AuditEvent, FlagStatus, ReviewFlag
+from stepped_care.models import FlagStatus, ReviewFlag
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.db import models
 from django.urls import reverse
 
-from stepped_care.security import RedactPatientIdentifiers, redact
+from common.security import RedactPatientIdentifiers, redact
 from tests.paths import REPO
 
 from . import matrix

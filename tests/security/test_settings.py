@@ -65,7 +65,7 @@ def test_lockout_and_two_factor_and_csp_are_wired_in(prod):
     for name in (
         "csp.middleware.CSPMiddleware",
         "django_otp.middleware.OTPMiddleware",
-        "stepped_care.two_factor.TwoFactorMiddleware",
+        "common.two_factor.TwoFactorMiddleware",
         "axes.middleware.AxesMiddleware",
     ):
         assert name in middleware

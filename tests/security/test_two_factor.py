@@ -6,7 +6,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from stepped_care.models import AuditEvent
+from common.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

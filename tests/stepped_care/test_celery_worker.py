@@ -19,7 +19,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from stepped_care.celery import app
+from config.celery import app
 from stepped_care.models import FlagStatus, ReviewFlag
 from tests.paths import REPO
 
@@ -65,7 +65,7 @@ def worker(django_db_setup, django_db_blocker, tmp_path_factory):
     queue = f"review-test-{uuid.uuid4().hex[:10]}"
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     env = {**os.environ, "DATABASE_URL": url, "CELERY_QUEUE": queue, "DB_CONN_MAX_AGE": "0", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "celery", "-A", "stepped_care", "worker", "-Q", queue, "-n", f"{queue}@%h"]
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-n", f"{queue}@%h"]
     command += ["--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603

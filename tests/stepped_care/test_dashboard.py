@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard.queries import default_period
+from dashboard.tables import BUILDERS
 from outcomes.queries import MetricFilter, service_metrics
 from referrals.models import Referral
-from stepped_care.dashboard.queries import default_period
-from stepped_care.dashboard.tables import BUILDERS
 from stepped_care.models import Role
 from stepped_care.services import review_referrals
 from tests.factories import ReferralFactory, StaffFactory, TeamFactory

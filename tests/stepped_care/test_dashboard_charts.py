@@ -1,6 +1,6 @@
 """The dashboard's chart geometry (pure): rates on 0–100%, missing months left out, targets drawn."""
 
-from stepped_care.dashboard import charts
+from dashboard import charts
 
 
 def test_rate_trend_places_values_between_the_axes_and_skips_missing_months():

@@ -7,10 +7,11 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
+from common.exceptions import Conflict
+from common.models import AuditEvent
 from referrals.models import Referral
 from stepped_care import services
-from stepped_care.exceptions import Conflict
-from stepped_care.models import AuditEvent, FlagStatus, ReviewFlag, StepAssignment, StepSource
+from stepped_care.models import FlagStatus, ReviewFlag, StepAssignment, StepSource
 
 from .review_helpers import not_improving, referral_at_step, session
 

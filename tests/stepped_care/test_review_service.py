@@ -7,9 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
+from common.models import AuditEvent
 from referrals.services import discharge, mark_contact_in_error
 from stepped_care import review, services
-from stepped_care.models import AuditEvent, FlagStatus, ReviewFlag
+from stepped_care.models import FlagStatus, ReviewFlag
 
 from .review_helpers import not_improving, referral_at_step, session, today
 
@@ -294,7 +295,7 @@ def test_a_supervision_discussion_counts_as_a_review(pwp, supervisor):
 @pytest.fixture
 def eager():
     """Queued tasks run in-process here even when a broker is configured (CI's second pass)."""
-    from stepped_care.celery import app
+    from config.celery import app
 
     saved = app.conf.task_always_eager
     app.conf.task_always_eager = True

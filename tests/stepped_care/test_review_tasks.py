@@ -7,8 +7,8 @@ import logging
 import pytest
 from django.db import OperationalError
 
+from config.celery import app
 from stepped_care import services, tasks
-from stepped_care.celery import app
 from stepped_care.models import FlagStatus, ReviewFlag
 
 from .review_helpers import items, not_improving, referral_at_step, today

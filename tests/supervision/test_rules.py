@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from stepped_care.standards import DEFAULTS
+from common.standards import DEFAULTS
 from supervision import rules
 from supervision.rules import Case, Contact, OpenFlag
 

@@ -3,9 +3,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from common.exceptions import Conflict
+from common.models import AuditEvent
 from referrals.models import Referral
-from stepped_care.exceptions import Conflict
-from stepped_care.models import AuditEvent, FlagStatus, Role, StepAssignment, StepSource
+from stepped_care.models import FlagStatus, Role, StepAssignment, StepSource
 from supervision import services
 from supervision.models import CaseDecision, SupervisionRelationship, SupervisionSession, SupervisionType
 from tests.factories import RelationshipFactory, StaffFactory

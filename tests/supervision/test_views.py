@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from stepped_care.models import AuditEvent, FlagStatus, StepSource
+from common.models import AuditEvent
+from stepped_care.models import FlagStatus, StepSource
 from supervision import services
 from supervision.models import CaseDecision, SupervisionSession, SupervisionType
 from tests.paths import REPO

@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.models import AuditEvent
 from outcomes.models import OutcomeSummary, QuestionnaireResponse
 from referrals.models import CareContact
 from referrals.services import discharge, mark_contact_in_error
-from stepped_care.models import AuditEvent, Role
+from stepped_care.models import Role
 from tests.factories import ReferralFactory, StaffFactory
 from workshops import services
 from workshops.models import Enrolment, GroupCourse, RegisterEntry

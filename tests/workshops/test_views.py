@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from common.models import AuditEvent
 from referrals.models import CareContact
-from stepped_care.models import AuditEvent
 from tests.factories import ReferralFactory
 from workshops import services
 from workshops.models import Enrolment, GroupCourse, RegisterEntry

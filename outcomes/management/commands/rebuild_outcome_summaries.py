@@ -10,10 +10,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from common import audit
 from outcomes.models import OutcomeSummary
 from outcomes.services import refresh_summaries
 from referrals.models import Referral
-from stepped_care import audit
 from stepped_care.models import Team
 
 COMPARED = [f.attname for f in OutcomeSummary._meta.concrete_fields if f.name != "updated_at"]

@@ -15,10 +15,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from common import audit
 from outcomes.queries import NONE
 from referrals.codes import PresentingProblem, ReferralStatus
 from referrals.models import Referral
-from stepped_care import audit
 from stepped_care.models import FlagRule, Team
 
 from . import queries

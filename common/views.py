@@ -12,4 +12,4 @@ def home(request):
         request.user.team_id or request.user.is_superuser
     ):
         return redirect("dashboard:index")
-    return render(request, "stepped_care/home.html")
+    return render(request, "common/home.html")

@@ -57,11 +57,14 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    "common",
     "stepped_care",
     "referrals",
     "outcomes",
     "supervision",
     "workshops",
+    "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -73,17 +76,17 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "stepped_care.two_factor.TwoFactorMiddleware",
+    "common.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "stepped_care.middleware.AuditContextMiddleware",
+    "common.middleware.AuditContextMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "stepped_care.urls"
-WSGI_APPLICATION = "stepped_care.wsgi.application"
-ASGI_APPLICATION = "stepped_care.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -134,8 +137,8 @@ AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "stepped_care.security.lockout_response"  # 429: JSON for the API, a page for people
-AXES_CLIENT_IP_CALLABLE = "stepped_care.security.client_ip"  # the same client address the audit trail records
+AXES_LOCKOUT_CALLABLE = "common.security.lockout_response"  # 429: JSON for the API, a page for people
+AXES_CLIENT_IP_CALLABLE = "common.security.client_ip"  # the same client address the audit trail records
 
 # Two-factor sign-in (django-otp TOTP): optional per person; required for managers and administrators
 # when their team sets Team.require_two_factor (see stepped_care/two_factor.py).
@@ -215,13 +218,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "stepped_care.api_filters.StrictFilterBackend",
+        "common.api_filters.StrictFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "stepped_care.api_filters.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "common.api_filters.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "stepped_care.api_errors.ErrorDocumentingAutoSchema",
-    "EXCEPTION_HANDLER": "stepped_care.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "common.api_errors.ErrorDocumentingAutoSchema",
+    "EXCEPTION_HANDLER": "common.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Stepped Care API",
@@ -277,7 +280,7 @@ CLINICAL_STANDARDS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "stepped_care.security.RedactPatientIdentifiers"}},
+    "filters": {"redact": {"()": "common.security.RedactPatientIdentifiers"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db.models import Count, Exists, Min, OuterRef, Q
 
+from common.standards import standards
 from outcomes.queries import (
     COUNT_NAMES,
     NONE,
@@ -27,7 +28,6 @@ from outcomes.queries import (
 )
 from referrals.codes import ACTIVE_STATUSES, ATTENDED_CODES, WAITING_STATUSES, Attendance, ReferralStatus
 from stepped_care.models import CLINICAL_ROLES, FlagRule, FlagStatus, Staff, Step
-from stepped_care.standards import standards
 
 # How old an open flag is, for the "open flags by rule and age" table: (key, label, from days, to days).
 # A display grouping, not a clinical threshold.

@@ -5,7 +5,8 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import audit_views, flag_views, two_factor, views
+from common import audit_views, two_factor, views
+from stepped_care import flag_views
 
 
 @login_not_required
@@ -24,13 +25,13 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("flags/<uuid:pk>/resolve/", flag_views.flag_resolve, name="resolve_flag"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("stepped_care.api_urls")),
+    path("api/v1/", include("config.api_urls")),
     path("groups/", include("workshops.urls")),
     path("", include("referrals.urls")),
     path("supervision/", include("supervision.urls")),
-    path("dashboard/", include("stepped_care.dashboard.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler404 = "stepped_care.api_errors.not_found"
+handler404 = "common.api_errors.not_found"

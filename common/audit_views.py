@@ -8,6 +8,7 @@ a patient and exporting are themselves audited.
 import csv
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -22,7 +23,8 @@ from referrals.models import Patient
 from referrals.validators import normalise_nhs_number
 
 from . import audit
-from .models import Staff
+
+Staff = get_user_model()
 
 PAGE_SIZE = 50
 NO_FILTERS = {"patient_id": None, "actor": None, "action": "", "date_from": None, "date_to": None}
@@ -129,7 +131,7 @@ def audit_log(request):
         "patient": patient,
         "query_string": _query_string(filters) if filters else "",
     }
-    return render(request, "stepped_care/audit.html", context)
+    return render(request, "common/audit.html", context)
 
 
 def _described(filters):

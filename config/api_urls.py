@@ -3,14 +3,13 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from common.api_auth import ObtainTokenView
+from dashboard.api import DashboardView
 from outcomes.api import MeasureViewSet, QuestionnaireViewSet
 from referrals.api import ContactViewSet, PatientViewSet, ReferralViewSet
+from stepped_care.api import FlagViewSet, MeView
 from supervision.api import CaseListViewSet, ComplianceView, DecisionViewSet, RelationshipViewSet, SessionViewSet
 from workshops.api import CourseViewSet, EnrolmentViewSet, RegisterViewSet
-
-from .api import FlagViewSet, MeView
-from .api_auth import ObtainTokenView
-from .dashboard.api import DashboardView
 
 # No ".json" suffix routes: they doubled every URL, and custom actions without a ``format`` argument
 # answered them with a server error (found by the access matrix, tests/security).

@@ -46,7 +46,7 @@ def pending_step(user):
     return None
 
 
-@receiver(user_logged_in, dispatch_uid="stepped_care.two_factor.mark_pending")
+@receiver(user_logged_in, dispatch_uid="common.two_factor.mark_pending")
 def _mark_pending(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return

@@ -2,6 +2,8 @@
 
 from django.db.models import BooleanField, F, Func, Subquery
 
+from .roles import MANAGEMENT_ROLES
+
 
 def team_scope(queryset, user):
     """Anonymous users and staff without a team see nothing, superusers everything, managers and
@@ -12,7 +14,7 @@ def team_scope(queryset, user):
         return queryset
     if user.team_id is None:
         return queryset.none()
-    if getattr(user, "role", None) in ("manager", "administrator"):
+    if getattr(user, "role", None) in MANAGEMENT_ROLES:
         return queryset.filter(team_id=user.team_id)
     return None
 

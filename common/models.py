@@ -1,0 +1,36 @@
+"""The audit trail's table: every layer writes it, so it lives with the shared plumbing."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """Who did or saw what, when and from where. Append-only: never updated or deleted."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    patient_id = models.UUIDField(null=True, blank=True, db_index=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        # The table and index keep the names they had in the stepped_care app (moved without copying).
+        db_table = "stepped_care_auditevent"
+        indexes = [models.Index(fields=["actor", "at"], name="stepped_car_actor_i_f471fd_idx")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")
