@@ -22,7 +22,7 @@ SUMMARY_FIELDS = [
 def rebuild(apps, schema_editor):
     from outcomes.metrics import referral_facts
     from outcomes.problems import ProblemRecord
-    from stepped_care.standards import standards
+    from common.standards import standards
 
     Referral = apps.get_model("referrals", "Referral")
     Contact = apps.get_model("referrals", "CareContact")
