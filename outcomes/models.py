@@ -143,3 +143,15 @@ class OutcomeSummary(models.Model):
 
     def __str__(self):
         return f"Outcome summary of {self.referral_id}"
+
+    @property
+    def anxiety_name(self):
+        return INSTRUMENTS[self.anxiety_measure].name if self.anxiety_measure in INSTRUMENTS else None
+
+    @property
+    def anxiety_first_display(self):
+        return INSTRUMENTS[self.anxiety_measure].format(self.anxiety_first) if self.anxiety_name else ""
+
+    @property
+    def anxiety_last_display(self):
+        return INSTRUMENTS[self.anxiety_measure].format(self.anxiety_last) if self.anxiety_name else ""

@@ -12,6 +12,7 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Pre
 from django.db.models.functions import Coalesce
 
 from common.scoping import InIds, team_scope
+from outcomes.problems import ProblemRecord, deciding
 
 WAITING = ("awaiting_assessment", "awaiting_treatment")
 TREND_MEASURES = ("PHQ9", "GAD7")
@@ -128,3 +129,13 @@ class CareContactQuerySet(models.QuerySet):
 
     def valid(self):
         return self.filter(entered_in_error=False)
+
+
+def deciding_problem(referral):
+    """The presenting problem that decides the referral's anxiety measure (one query), or None."""
+    return deciding(
+        ProblemRecord(*row)
+        for row in referral.presenting_problems.values_list(
+            "code", "significance", "recorded_on", "created_at", "problem"
+        )
+    )
