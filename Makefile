@@ -34,6 +34,7 @@ BANDIT_TARGETS := $(filter-out tests,$(patsubst %/,%,$(dir $(wildcard */__init__
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m bandit -q -r $(BANDIT_TARGETS) -ll
+	$(VENV)/bin/lint-imports
 
 # Benchmarks need PostgreSQL; --reuse-db keeps the seeded data between runs.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/stepped_care_bench

@@ -3,15 +3,11 @@
 Writes: ``record`` for every clinical write (services call it) and ``record_view`` for every page or
 API response that shows one patient's record (views call it). The request's client address reaches
 ``record`` through a context variable set by middleware, so services stay free of HTTP objects.
-Reads: ``events_visible_to`` and ``search`` for the managers' audit page and its CSV export.
+Reads of the trail (the managers' audit page) live in ``dashboard.audit``.
 Events are append-only (AuditEvent.save/delete refuse; on PostgreSQL a trigger refuses too).
 """
 
 from contextvars import ContextVar
-
-from django.apps import apps
-from django.db.models import OuterRef, Q, Subquery, Value
-from django.db.models.functions import Concat
 
 from .models import AuditEvent
 
@@ -48,8 +44,7 @@ def patient_id_of(obj):
     if hasattr(obj, "referral_id"):
         if "referral" in obj._state.fields_cache:
             return obj.referral.patient_id
-        Referral = apps.get_model("referrals", "Referral")
-        return Referral.objects.filter(pk=obj.referral_id).values_list("patient_id", flat=True).first()
+        return obj.referral.patient_id  # one query, through the record's own relation
     return None
 
 
@@ -106,48 +101,3 @@ ACTION_LABELS = {
 def action_label(action):
     """Words for an action code; unknown codes read as words too ("flag.accept" → "Flag accept")."""
     return ACTION_LABELS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
-
-
-def can_search(user):
-    """Managers and administrators search their team's trail; superusers search everything."""
-    return bool(
-        user.is_authenticated
-        and (user.is_superuser or (user.team_id is not None and (user.is_manager or user.is_administrator)))
-    )
-
-
-def events_visible_to(user):
-    """Events about the team's patients or done by the team's staff."""
-    if not can_search(user):
-        return AuditEvent.objects.none()
-    if user.is_superuser:
-        return AuditEvent.objects.all()
-    Patient = apps.get_model("referrals", "Patient")
-    team_patients = Patient.objects.filter(team_id=user.team_id).values("pk")
-    return AuditEvent.objects.filter(Q(patient_id__in=team_patients) | Q(actor__team_id=user.team_id))
-
-
-def search(user, *, patient_id=None, actor=None, action="", date_from=None, date_to=None):
-    """The events this user may see, newest first, filtered; one query, with actor and patient name."""
-    Patient = apps.get_model("referrals", "Patient")
-    patient = Patient.objects.filter(pk=OuterRef("patient_id"))
-    events = (
-        events_visible_to(user)
-        .select_related("actor")
-        .annotate(
-            patient_name=Subquery(patient.values(name=Concat("given_name", Value(" "), "family_name"))[:1]),
-            patient_nhs_number=Subquery(patient.values("nhs_number")[:1]),
-        )
-        .order_by("-at", "-id")
-    )
-    if patient_id:
-        events = events.filter(patient_id=patient_id)
-    if actor is not None:
-        events = events.filter(actor=actor)
-    if action:
-        events = events.filter(action__startswith=action)
-    if date_from:
-        events = events.filter(at__date__gte=date_from)
-    if date_to:
-        events = events.filter(at__date__lte=date_to)
-    return events

@@ -34,3 +34,24 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class PendingTask(models.Model):
+    """Work that must follow a write (a referral's review), recorded in the write's own transaction.
+
+    The outbox: a row is added with the write and removed once its task was handed to the broker or
+    run, so a slow, silent or absent broker neither fails the write nor loses the work
+    (``common.outbox``). Not clinical history: rows live for seconds, or until the broker is back.
+    """
+
+    task = models.CharField(max_length=100, help_text="Celery task name")
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.task}({self.kwargs})"

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models.fields.json import KeyTransform
 
 from common.standards import standards
+from referrals.models import CareContact
 
 from .metrics import referral_facts
 from .models import OutcomeSummary, QuestionnaireResponse
@@ -41,8 +42,6 @@ def problem_records(referral_ids):
 
 
 def _rows(referral_ids):
-    from referrals.models import CareContact
-
     contacts, scores = {}, {}
     for rid, on, appt, att in (
         CareContact.objects.valid()

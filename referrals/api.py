@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from common import audit
 from outcomes.models import QuestionnaireResponse
 from outcomes.services import compute_outcome
+from stepped_care import services as stepped_care_services
 from stepped_care.models import Staff, Step
 from stepped_care.services import change_step
 
@@ -248,7 +249,7 @@ class ReferralViewSet(
         referral = self.get_object()
         body = DischargeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        referral = services.discharge(
+        referral = stepped_care_services.discharge(
             referral=referral,
             by=request.user,
             end_code=body.validated_data["end_code"],

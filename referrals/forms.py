@@ -42,6 +42,7 @@ from .codes import (
     Significance,
     TherapyMode,
 )
+from .services import can_allocate
 
 MEASURE_FIELDS = {PHQ9: "phq9", GAD7: "gad7", WSAS: "wsas"}  # instrument code -> service argument
 
@@ -185,8 +186,6 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
     )
 
     def __init__(self, *args, user, patient, **kwargs):
-        from .services import can_allocate
-
         super().__init__(*args, **kwargs)
         self.fields["presenting_problem_code"].choices = [("", "Not known yet")] + problem_choices()
         allocating = can_allocate(user)

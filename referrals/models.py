@@ -137,6 +137,20 @@ class Referral(models.Model):
     def is_active(self):
         return self.status != ReferralStatus.DISCHARGED
 
+    def move_to(self, status, by, note=""):
+        """Set a new status and append its event to the referral's history (the caller saves the referral)."""
+        if self.status == status:
+            return
+        ReferralEvent.objects.create(
+            referral=self,
+            kind=ReferralEvent.Kind.STATUS,
+            from_value=self.get_status_display(),
+            to_value=ReferralStatus(status).label,
+            note=note,
+            by=by,
+        )
+        self.status = status
+
 
 class PresentingProblemRecord(models.Model):
     """One presenting problem of a referral as the data set keeps it (IDS603): an ICD-10 code, primary or

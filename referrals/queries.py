@@ -12,7 +12,12 @@ from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Pre
 from django.db.models.functions import Coalesce
 
 from common.scoping import InIds, team_scope
+from outcomes.models import QuestionnaireResponse
 from outcomes.problems import ProblemRecord, deciding
+from stepped_care.models import ReviewFlag
+
+# The QuerySets below are attached by this app's models.py, which imports this module: they name this
+# app's own models through ``apps.get_model`` at call time (the one reason for it here).
 
 WAITING = ("awaiting_assessment", "awaiting_treatment")
 TREND_MEASURES = ("PHQ9", "GAD7")
@@ -34,16 +39,19 @@ class ReferralQuerySet(models.QuerySet):
         scoped = team_scope(self, user)
         if scoped is not None:
             return scoped
-        Relationship = apps.get_model("supervision", "SupervisionRelationship")
-        Enrolment = apps.get_model("workshops", "Enrolment")
-        supervisees = Relationship.objects.filter(supervisor=user, ended_on__isnull=True).values("supervisee_id")
-        enrolments = Enrolment.objects.filter(course__facilitators=user, withdrawn_on__isnull=True)
+        # Supervision and group courses build on referrals, so they are reached through their relations
+        # (the supervisor's ``supervising`` relationships, a referral's ``enrolments``), not imported.
+        supervisees = user.supervising.filter(ended_on__isnull=True).values("supervisee_id")
+        in_my_groups = self.model.objects.filter(
+            enrolments__course__facilitators=user, enrolments__withdrawn_on__isnull=True
+        )
         # One id list, each part found by its own index (see InIds), rather than an OR across the table.
         ids = _ids(
             self.model.objects.filter(care_coordinator=user),
             self.model.objects.filter(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING),
             self.model.objects.filter(care_coordinator__in=supervisees),
-        ).union(_treated_by(user), enrolments.order_by().values("referral_id"))
+            in_my_groups,
+        ).union(_treated_by(user))
         return self.filter(InIds("pk", ids))
 
     def caseload_of(self, user):
@@ -57,7 +65,6 @@ class ReferralQuerySet(models.QuerySet):
     def with_list_facts(self):
         """Annotate what the caseload and waiting list show, from OutcomeSummary and open flags,
         in the same single query (no per-row queries whatever the list length)."""
-        ReviewFlag = apps.get_model("stepped_care", "ReviewFlag")
         open_flags = ReviewFlag.objects.filter(referral=OuterRef("pk"), status="open")
         flag_count = open_flags.order_by().values("referral").annotate(n=Count("pk")).values("n")
         return self.select_related("patient", "care_coordinator").annotate(
@@ -75,9 +82,10 @@ class ReferralQuerySet(models.QuerySet):
     def with_trends_and_flags(self):
         """Prefetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores``
         and the open flags, risk first, as ``open_flags``."""
-        Response = apps.get_model("outcomes", "QuestionnaireResponse")
         scores = (
-            Response.objects.filter(measure__in=TREND_MEASURES, entered_in_error=False, contact__entered_in_error=False)
+            QuestionnaireResponse.objects.filter(
+                measure__in=TREND_MEASURES, entered_in_error=False, contact__entered_in_error=False
+            )
             .order_by("completed_on", "created_at")
             .only("id", "referral_id", "measure", "completed_on", "total")
         )
@@ -89,7 +97,6 @@ class ReferralQuerySet(models.QuerySet):
 
 def open_flags_risk_first():
     """Open review flags in the order a clinician should read them: risk, then red, amber, green."""
-    ReviewFlag = apps.get_model("stepped_care", "ReviewFlag")
     return (
         ReviewFlag.objects.filter(status="open")
         .annotate(

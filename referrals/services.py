@@ -1,8 +1,6 @@
 """Clinical writes on patients, referrals and contacts: one function per use case, each in one
 transaction, each audited. The HTML views and the API both call these."""
 
-import logging
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,14 +10,13 @@ from common.exceptions import Conflict
 from outcomes import problems as icd10
 from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, ScoringError, score
 from outcomes.services import record_questionnaire, refresh_summary
-from stepped_care.services import bump_version, lock_referral, raise_risk_flag
+from stepped_care.services import bump_version, lock_referral, queue_review, raise_risk_flag
 
 from .codes import (
     ATTENDED_CODES,
     TREATMENT_TYPES,
     AppointmentType,
     Attendance,
-    EndCode,
     Mechanism,
     ReferralStatus,
     Significance,
@@ -28,22 +25,7 @@ from .codes import (
 from .models import CareContact, Patient, PresentingProblemRecord, Referral, ReferralEvent
 from .validators import normalise_nhs_number
 
-log = logging.getLogger(__name__)
-
 QUESTIONNAIRE_FIELDS = {"phq9": PHQ9, "gad7": GAD7, "wsas": WSAS}
-
-
-def queue_review(referral_id):
-    """Queue the referral's review after commit; a broker outage must never fail the clinical write."""
-    from stepped_care.tasks import review_referral
-
-    def send():
-        try:
-            review_referral.delay(str(referral_id))
-        except Exception:  # broker down: the nightly scan catches up
-            log.warning("Could not queue review of referral %s; the nightly scan will catch up", referral_id)
-
-    transaction.on_commit(send)
 
 
 @transaction.atomic
@@ -254,21 +236,9 @@ def can_allocate(user):
     return bool(user.is_clinician or user.is_manager)
 
 
-def can_discharge(user):
-    """Discharge is a clinical decision (its end code says how care ended): clinicians only, and only on a
-    case they may see (the views' scoped lookups; ``discharge`` checks again)."""
-    return bool(user.is_clinician)
-
-
 def _require_allocator(by, referral):
     if not can_allocate(by) or by.team_id != referral.team_id:
         raise PermissionDenied("Only clinicians and managers of the referral's team allocate referrals.")
-
-
-def _require_discharger(by, referral):
-    on_the_case = Referral.objects.visible_to(by).filter(pk=referral.pk).exists()
-    if not can_discharge(by) or by.team_id != referral.team_id or not on_the_case:
-        raise PermissionDenied("Only clinicians on the case discharge a referral.")
 
 
 @transaction.atomic
@@ -298,20 +268,6 @@ def allocate(*, referral, clinician, by, expected_version=None):
         changes={"from": previous.pk if previous else None, "to": clinician.pk},
     )
     return referral
-
-
-def _set_status(referral, status, by, note=""):
-    if referral.status == status:
-        return
-    ReferralEvent.objects.create(
-        referral=referral,
-        kind=ReferralEvent.Kind.STATUS,
-        from_value=referral.get_status_display(),
-        to_value=ReferralStatus(status).label,
-        note=note,
-        by=by,
-    )
-    referral.status = status
 
 
 @transaction.atomic
@@ -433,9 +389,9 @@ def log_contact(
             record_questionnaire(contact=contact, measure=measure, total=result.total, by=by)
     if attended:
         if appointment_type in TREATMENT_TYPES:
-            _set_status(referral, ReferralStatus.IN_TREATMENT, by)
+            referral.move_to(ReferralStatus.IN_TREATMENT, by)
         elif referral.status == ReferralStatus.AWAITING_ASSESSMENT:
-            _set_status(referral, ReferralStatus.AWAITING_TREATMENT, by, note="Assessed")
+            referral.move_to(ReferralStatus.AWAITING_TREATMENT, by, note="Assessed")
     bump_version(referral, "status")
     refresh_summary(referral)
     audit.record(
@@ -486,50 +442,3 @@ def mark_contact_in_error(*, contact, reason, by):
     raise_risk_flag(referral)  # the risk flag follows the corrected data now, not when the broker delivers
     queue_review(referral.pk)
     return contact
-
-
-@transaction.atomic
-def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_version=None):
-    """End the referral with an end code: close its step and its open flags, finish its outcome."""
-    from stepped_care.models import FlagStatus, StepAssignment
-
-    _require_discharger(by, referral)
-    referral = lock_referral(referral, expected_version)
-    discharged_on = discharged_on or timezone.localdate()
-    errors = {}
-    if referral.status == ReferralStatus.DISCHARGED:
-        errors["end_code"] = "This referral is already discharged."
-    if end_code not in EndCode.values:
-        errors["end_code"] = "Choose a referral end code."
-    if discharged_on < referral.received_on:
-        errors["discharged_on"] = "Discharge cannot be before the referral was received."
-    elif discharged_on > timezone.localdate():
-        errors["discharged_on"] = "Discharge cannot be in the future."
-    last_contact = referral.contacts.valid().order_by("-date").values_list("date", flat=True).first()
-    if last_contact and discharged_on < last_contact and "discharged_on" not in errors:
-        errors["discharged_on"] = f"Discharge cannot be before the last contact ({last_contact:%d %b %Y})."
-    if errors:
-        raise ValidationError(errors)
-    _set_status(referral, ReferralStatus.DISCHARGED, by, note=note)
-    referral.discharged_on = discharged_on
-    referral.end_code = end_code
-    bump_version(referral, "status", "discharged_on", "end_code")
-    # The open step ends at discharge; a step recorded later than a back-dated discharge ends the day it began.
-    for step in StepAssignment.objects.filter(referral=referral, ended_on__isnull=True):
-        step.ended_on = max(discharged_on, step.started_on)
-        step.save(update_fields=["ended_on"])
-    referral.flags.filter(status=FlagStatus.OPEN).update(
-        status=FlagStatus.CLEARED, resolved_at=timezone.now(), resolution_note="Referral discharged"
-    )
-    ReferralEvent.objects.create(
-        referral=referral, kind=ReferralEvent.Kind.DISCHARGED, by=by, to_value=EndCode(end_code).label, note=note
-    )
-    refresh_summary(referral)
-    audit.record(
-        by,
-        "referral.discharge",
-        referral,
-        patient_id=referral.patient_id,
-        changes={"end_code": end_code, "discharged_on": discharged_on},
-    )
-    return referral

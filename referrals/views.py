@@ -30,6 +30,7 @@ from common.exceptions import Conflict
 from common.standards import standards
 from outcomes.problems import measure_words
 from outcomes.services import compute_outcome
+from stepped_care import services as stepped_care_services
 from stepped_care.models import Step, StepSource
 from stepped_care.services import change_step
 
@@ -371,7 +372,7 @@ def referral_detail(request, pk):
             "days_waited": (today - referral.received_on).days,
             "is_open": presenters.is_open(referral),
             "can_record": user.is_clinician or user.is_superuser,
-            "can_discharge": services.can_discharge(user),
+            "can_discharge": stepped_care_services.can_discharge(user),
             "step_form": StepForm(initial={"version": referral.version}),
             "discharge_form": DischargeForm(initial={"version": referral.version}),
         },
@@ -539,12 +540,13 @@ def presenting_problem_view(request, pk):
 @require_http_methods(["GET", "POST"])
 def discharge_view(request, pk):
     referral = _visible_referral(request, pk)
-    if not services.can_discharge(request.user):  # the services decide; asked here so the form is not offered
+    # The services decide; asked here so the form is not offered.
+    if not stepped_care_services.can_discharge(request.user):
         raise PermissionDenied("Only clinicians on the case discharge a referral.")
     form = DischargeForm(request.POST or None, initial={"version": referral.version})
     if request.method == "POST" and form.is_valid():
         try:
-            services.discharge(
+            stepped_care_services.discharge(
                 referral=referral,
                 by=request.user,
                 end_code=form.cleaned_data["end_code"],

@@ -24,6 +24,7 @@ def _uuid_as_text(value, cursor):
 
 def uuids_as_text(cursor):
     """Make this PostgreSQL cursor (only) return uuid columns as text."""
+    # Imported here: the driver is there only when the database is PostgreSQL (SQLite needs none).
     from psycopg2.extensions import new_type, register_type
 
     register_type(new_type((UUID_OID,), "UUID_AS_TEXT", _uuid_as_text), cursor.cursor)
@@ -100,16 +101,16 @@ def lock_referrals(ids):
 
 def last_supervision_discussions(ids):
     """{referral id: date of its latest valid supervision case discussion} for ``ids`` (and maybe others)."""
-    from supervision.models import CaseDecision
-
+    # Read through the referral's own relation: supervision records decisions about referrals and
+    # builds on this app, so this app names none of its modules.
+    valid = Q(supervision_decisions__entered_in_error=False, supervision_decisions__session__entered_in_error=False)
     return dict(
         fetch(
-            CaseDecision.objects.valid()
-            .filter(_within("referral_id", ids))
+            Referral.objects.filter(_within("pk", ids), valid)
             .order_by()
-            .values("referral_id")
-            .annotate(last=Max("session__date"))
-            .values_list("referral_id", "last")
+            .values("pk")
+            .annotate(last=Max("supervision_decisions__session__date"))
+            .values_list("pk", "last")
         )
     )
 

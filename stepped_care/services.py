@@ -11,23 +11,24 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common import audit
+from common import audit, outbox
 from common.exceptions import Conflict
 from common.models import AuditEvent
 from common.standards import standards
+from outcomes.services import refresh_summary
+from referrals.codes import EndCode, ReferralStatus
+from referrals.models import Referral, ReferralEvent
 
-from . import review
+from . import queries, review
 from .models import FlagStatus, Recommendation, ReviewFlag, Step, StepAssignment, StepSource
 
 
 def lock_referral(referral, expected_version=None):
     """Lock the referral row for this transaction; refuse a caller holding a stale version."""
-    from referrals.models import Referral
-
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
     if expected_version is not None and int(expected_version) != locked.version:
         raise Conflict()
@@ -86,14 +87,78 @@ def change_step(*, referral, step, reason, by, source=StepSource.CLINICIAN, flag
         patient_id=referral.patient_id,
         changes={"from": previous, "to": step, "reason": assignment.reason, "source": source},
     )
-    _queue_review(referral.pk)  # the step is one of the review rules' inputs
+    queue_review(referral.pk)  # the step is one of the review rules' inputs
     return assignment
 
 
-def _queue_review(referral_id):
-    from referrals.services import queue_review
+REVIEW_TASK = "stepped_care.tasks.review_referral"
 
-    queue_review(referral_id)
+
+def queue_review(referral_id):
+    """Record that this referral must be reviewed, in the caller's transaction (the outbox): after
+    commit the review runs on a worker, or here when there is no broker or it does not answer."""
+    outbox.enqueue(REVIEW_TASK, referral_id=str(referral_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Discharge (stepping out): ends the referral, its step and its open flags
+
+
+def can_discharge(user):
+    """Discharge is a clinical decision (its end code says how care ended): clinicians only, and only on a
+    case they may see (the views' scoped lookups; ``discharge`` checks again)."""
+    return bool(user.is_clinician)
+
+
+def _require_discharger(by, referral):
+    on_the_case = Referral.objects.visible_to(by).filter(pk=referral.pk).exists()
+    if not can_discharge(by) or by.team_id != referral.team_id or not on_the_case:
+        raise PermissionDenied("Only clinicians on the case discharge a referral.")
+
+
+@transaction.atomic
+def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_version=None):
+    """End the referral with an end code: close its step and its open flags, finish its outcome."""
+    _require_discharger(by, referral)
+    referral = lock_referral(referral, expected_version)
+    discharged_on = discharged_on or timezone.localdate()
+    errors = {}
+    if referral.status == ReferralStatus.DISCHARGED:
+        errors["end_code"] = "This referral is already discharged."
+    if end_code not in EndCode.values:
+        errors["end_code"] = "Choose a referral end code."
+    if discharged_on < referral.received_on:
+        errors["discharged_on"] = "Discharge cannot be before the referral was received."
+    elif discharged_on > timezone.localdate():
+        errors["discharged_on"] = "Discharge cannot be in the future."
+    last_contact = referral.contacts.valid().order_by("-date").values_list("date", flat=True).first()
+    if last_contact and discharged_on < last_contact and "discharged_on" not in errors:
+        errors["discharged_on"] = f"Discharge cannot be before the last contact ({last_contact:%d %b %Y})."
+    if errors:
+        raise ValidationError(errors)
+    referral.move_to(ReferralStatus.DISCHARGED, by, note=note)
+    referral.discharged_on = discharged_on
+    referral.end_code = end_code
+    bump_version(referral, "status", "discharged_on", "end_code")
+    # The open step ends at discharge; a step recorded later than a back-dated discharge ends the day it began.
+    for step in StepAssignment.objects.filter(referral=referral, ended_on__isnull=True):
+        step.ended_on = max(discharged_on, step.started_on)
+        step.save(update_fields=["ended_on"])
+    referral.flags.filter(status=FlagStatus.OPEN).update(
+        status=FlagStatus.CLEARED, resolved_at=timezone.now(), resolution_note="Referral discharged"
+    )
+    ReferralEvent.objects.create(
+        referral=referral, kind=ReferralEvent.Kind.DISCHARGED, by=by, to_value=EndCode(end_code).label, note=note
+    )
+    refresh_summary(referral)
+    audit.record(
+        by,
+        "referral.discharge",
+        referral,
+        patient_id=referral.patient_id,
+        changes={"end_code": end_code, "discharged_on": discharged_on},
+    )
+    return referral
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,8 +246,6 @@ def _flag_state(rows, wanted):
 
 def _read(referral_ids):
     """Everything the rules need about these referrals (sorted ids), in a fixed number of queries."""
-    from . import queries
-
     wanted = set(referral_ids)
     referrals = [r for r in queries.referral_rows(referral_ids) if r[0] in wanted]
     params = queries.team_parameters(r[1] for r in referrals)
@@ -232,8 +295,6 @@ def _evaluate(read, today, rules=None):
 
 def _plan(referral_ids, today, rules=None):
     """Read the histories, evaluate the rules and compare with the flags: the differences to write."""
-    from . import queries
-
     referral_ids = queries.sorted_ids(referral_ids)
     if not referral_ids:
         return ReviewOutcome()
@@ -330,8 +391,6 @@ def review_referrals(referral_ids, *, today=None, dry_run=False, rules=None):
     is waited for) and checked: any whose version or flags moved since the read is read and evaluated
     again under the lock, so a review of older data never overwrites a newer one.
     """
-    from . import queries
-
     today = today or timezone.localdate()
     rules = set(rules) if rules is not None else None
     with gc_paused():
@@ -366,8 +425,6 @@ def raise_risk_flag(referral):
 
 def scan(*, team_id=None, chunk_size=2000, today=None, dry_run=False):
     """Review every active referral in chunks, in this process (the command and the benchmark)."""
-    from . import queries
-
     ids = queries.active_referral_ids(team_id)
     total = ReviewOutcome()
     for start in range(0, len(ids), chunk_size):
@@ -387,8 +444,6 @@ def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None):
     """A clinician accepts or dismisses an open flag. Accepting a step-up or step-down changes the step
     (the step form's service, with this flag as its source); accepting a step-out discharges with an
     end code; dismissing needs a reason. Audited."""
-    from referrals.services import discharge
-
     reason = (reason or "").strip()
     referral = lock_referral(flag.referral)
     flag = ReviewFlag.objects.select_for_update().get(pk=flag.pk)
@@ -430,5 +485,5 @@ def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None):
         changes["end_code"] = end_code
     audit.record(by, f"flag.{action}", flag, patient_id=referral.patient_id, changes=changes)
     if "to_step" not in changes and "end_code" not in changes:
-        _queue_review(referral.pk)  # a step change queues its own review; a discharge ends them
+        queue_review(referral.pk)  # a step change queues its own review; a discharge ends them
     return flag

@@ -9,11 +9,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
 from common.standards import standards
+from referrals.models import CareContact, Referral
+from stepped_care.models import (
+    CLINICAL_ROLES,
+    FlagRule,
+    FlagStatus,
+    Recommendation,
+    ReviewFlag,
+    Role,
+    Staff,
+    Step,
+    StepAssignment,
+)
 
 from . import rules
 from .models import CaseDecision, SessionAttendance, SupervisionRelationship, SupervisionSession, SupervisionType
@@ -30,11 +41,11 @@ def parameters(team=None) -> dict:
 
 
 def _staff_model():
-    return apps.get_model("stepped_care", "Staff")
+    return Staff
 
 
 def _referral_model():
-    return apps.get_model("referrals", "Referral")
+    return Referral
 
 
 def staff_visible_to(user):
@@ -138,8 +149,6 @@ def case_list(viewer, supervisee, *, today: dt.date, include_all: bool = False) 
     Five queries whatever the caseload: referrals with patient and summary, contacts, open flags,
     decisions, and the supervisee's last case-review session.
     """
-    from referrals.models import CareContact
-    from stepped_care.models import FlagRule, FlagStatus, Recommendation, ReviewFlag, Step
 
     params = parameters(supervisee.team)
     referrals = list(
@@ -305,7 +314,6 @@ def high_intensity_cases(coordinator_ids, *, today: dt.date, days: int, detail: 
     only the overdue cases when ``detail``. Returns ``{coordinator id: {"active", "overdue_count",
     "overdue": [{"referral_id", "days_since_review", "last_discussed_on"}, ...] longest first}}``.
     """
-    from stepped_care.models import StepAssignment
 
     if not coordinator_ids:
         return {}
@@ -369,7 +377,6 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, de
     [``referral_id``, ``days_since_review``, ``last_discussed_on``]) and
     ``unsigned_sessions``.
     """
-    from stepped_care.models import Role
 
     staff = list(staff)
     if team is None and staff:
@@ -463,7 +470,6 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, de
 
 def team_compliance(team, *, today: dt.date, weeks: int | None = None, detail: bool = True) -> list[dict]:
     """Compliance of every active clinician of ``team`` that the guidance covers (for the dashboard)."""
-    from stepped_care.models import CLINICAL_ROLES
 
     staff = (
         _staff_model()

@@ -2,7 +2,7 @@
 
 One function per use case, each in one transaction and audited. A case decision acts through the
 same services as every other door: ``stepped_care.services.change_step`` (source: supervision),
-``referrals.services.discharge`` and the review flags' resolution. Any error leaves nothing saved.
+``stepped_care.services.discharge`` and the review flags' resolution. Any error leaves nothing saved.
 """
 
 from __future__ import annotations
@@ -14,12 +14,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from common import audit
-from stepped_care.services import change_step, lock_referral
+from stepped_care.services import change_step, discharge, lock_referral
 
 try:  # the review engine's flag service (issue 5)
     from stepped_care.services import resolve_flag
 except ImportError:  # pragma: no cover - only before the review engine is installed
     resolve_flag = None
+
+from referrals.codes import EndCode, ReferralStatus
+from referrals.models import Referral
+from stepped_care.models import FlagStatus, ReviewFlag, Severity, StepSource
 
 from . import rules
 from .models import (
@@ -285,8 +289,6 @@ def mark_session_in_error(*, session, reason, by) -> SupervisionSession:
 
 
 def _decide_all(session, decisions, by, *, supervisee_ids):
-    from referrals.models import Referral
-
     errors = {}
     referral_ids = [d.get("referral").pk if d.get("referral") is not None else None for d in decisions]
     visible = set(
@@ -322,10 +324,6 @@ def _decide_all(session, decisions, by, *, supervisee_ids):
 
 def _decide(session, entry, by, *, corrects=None) -> CaseDecision:
     """Carry out one decision: the step change or discharge, then the flags it answers."""
-    from referrals.codes import EndCode, ReferralStatus
-    from referrals.services import discharge
-    from stepped_care.models import FlagStatus, ReviewFlag, Severity, StepSource
-
     referral = lock_referral(entry["referral"], entry.get("version"))
     decision = entry["decision"]
     notes = (entry.get("notes") or "").strip()
@@ -415,8 +413,6 @@ def resolve_flag_for_decision(flag, *, accepted, by, note, patient_id=None):
     follows its recommendation, dismissed when supervision decided otherwise. The decision itself
     carries out any step change or discharge, so closing the flag here acts on nothing else.
     Compare-and-set on the open status: a flag closed meanwhile is left as it is."""
-    from stepped_care.models import FlagStatus, ReviewFlag
-
     status = FlagStatus.ACCEPTED if accepted else FlagStatus.DISMISSED
     changed = ReviewFlag.objects.filter(pk=flag.pk, status=FlagStatus.OPEN).update(
         status=status, resolved_at=timezone.now(), resolved_by=by, resolution_note=note
@@ -490,9 +486,6 @@ def seed_demo_sessions(team, *, weeks=8, today=None) -> int:
     skills for PWPs (one PWP misses a week, so compliance has something to show), weekly clinical
     supervision for HI therapists, each signed off, with "continue" decisions on a few unflagged cases.
     Idempotent: does nothing when the team already has sessions. Returns the number of sessions made."""
-    from referrals.models import Referral
-    from stepped_care.models import FlagStatus
-
     today = today or timezone.localdate()
     if SupervisionSession.objects.filter(team=team).exists():
         return 0

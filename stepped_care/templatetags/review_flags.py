@@ -3,6 +3,7 @@
 from django import template
 
 from referrals.codes import EndCode
+from stepped_care.flag_views import can_resolve
 from stepped_care.review import evidence_lines as lines
 
 register = template.Library()
@@ -21,6 +22,4 @@ def end_code_choices():
 
 @register.filter
 def can_resolve_flags(user):
-    from stepped_care.flag_views import can_resolve
-
     return can_resolve(user)

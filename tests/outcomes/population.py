@@ -18,8 +18,8 @@ from outcomes.problems import UNSPECIFIED
 from outcomes.scoring import INSTRUMENTS, adsm_for
 from outcomes.services import compute_outcome
 from referrals.models import CareContact, Referral
-from referrals.services import create_patient, create_referral, discharge, log_contact, mark_contact_in_error
-from stepped_care.services import change_step
+from referrals.services import create_patient, create_referral, log_contact, mark_contact_in_error
+from stepped_care.services import change_step, discharge
 
 PROBLEMS = ["depression", "gad", "mixed", "panic", "social_anxiety", "ptsd", "agoraphobia"]
 

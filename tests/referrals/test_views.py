@@ -13,6 +13,7 @@ from common.models import AuditEvent
 from outcomes.models import QuestionnaireResponse
 from referrals import services
 from referrals.models import CareContact, Patient, Referral, ReferralEvent
+from stepped_care import services as stepped_care_services
 from stepped_care.models import ReviewFlag, StepAssignment
 from stepped_care.services import change_step
 from tests.factories import PatientFactory, ReferralFactory
@@ -467,7 +468,7 @@ def test_questionnaires_are_optional_and_wsas_is_saved_when_given(client, referr
 
 
 def test_no_sessions_on_a_discharged_referral(client, referral, pwp):
-    services.discharge(referral=referral, end_code="46", by=pwp)
+    stepped_care_services.discharge(referral=referral, end_code="46", by=pwp)
     client.force_login(pwp)
     response = client.get(reverse("referrals:log_session", kwargs={"pk": referral.pk}))
     assert response.status_code == 302

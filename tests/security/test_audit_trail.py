@@ -12,6 +12,7 @@ from django.utils import timezone
 from common import audit
 from common.models import AuditEvent
 from referrals import services
+from stepped_care import services as stepped_care_services
 from stepped_care.models import ReviewFlag
 from stepped_care.services import change_step
 from tests.factories import PatientFactory, ReferralFactory, StaffFactory
@@ -44,7 +45,7 @@ def test_every_clinical_write_leaves_an_event_naming_actor_patient_record_and_ch
     )
     change_step(referral=referral, step=2, reason="Assessed: low intensity", by=colleague)
     services.mark_contact_in_error(contact=contact, reason="Logged on the wrong day", by=colleague)
-    services.discharge(referral=referral, end_code="14", by=colleague)
+    stepped_care_services.discharge(referral=referral, end_code="14", by=colleague)
 
     events = events_since(mark)
     actions = [e.action for e in events]

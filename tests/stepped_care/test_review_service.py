@@ -8,9 +8,10 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from common.models import AuditEvent
-from referrals.services import discharge, mark_contact_in_error
+from referrals.services import mark_contact_in_error
 from stepped_care import review, services
 from stepped_care.models import FlagStatus, ReviewFlag
+from stepped_care.services import discharge
 
 from .review_helpers import not_improving, referral_at_step, session, today
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 from common.models import AuditEvent
 from outcomes.models import OutcomeSummary, QuestionnaireResponse
 from referrals.models import CareContact
-from referrals.services import discharge, mark_contact_in_error
+from referrals.services import mark_contact_in_error
 from stepped_care.models import Role
+from stepped_care.services import discharge
 from tests.factories import ReferralFactory, StaffFactory
 from workshops import services
 from workshops.models import Enrolment, GroupCourse, RegisterEntry

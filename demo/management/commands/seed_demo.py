@@ -28,7 +28,9 @@ from referrals.codes import EndCode, PresentingProblem, ReferralSource
 from referrals.models import CareContact, Patient, PresentingProblemRecord, Referral, ReferralEvent
 from referrals.validators import nhs_number_is_valid
 from stepped_care.models import Role, Staff, StepAssignment, StepSource, Team
+from stepped_care.services import scan
 from supervision.models import SupervisionRelationship, SupervisionType
+from supervision.services import seed_demo_sessions
 
 TEAM = {"code": "TMS", "name": "Talking Matters Sefton"}
 OTHER_TEAM = {"code": "TMK", "name": "Talking Matters Knowsley"}
@@ -209,9 +211,6 @@ class Command(BaseCommand):
 
     def _extras(self, team, force):
         """What a service has after a while: review flags, supervision sessions, group courses."""
-        from stepped_care.services import scan
-        from supervision.services import seed_demo_sessions
-
         outcome = scan(team_id=team.pk)
         sessions = seed_demo_sessions(team)
         call_command("seed_groups", force=True, stdout=self.stdout)

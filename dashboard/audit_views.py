@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
+from common import audit
 from referrals.models import Patient
 from referrals.validators import normalise_nhs_number
 
-from . import audit
+from . import audit as trail
 
 Staff = get_user_model()
 
@@ -67,7 +68,7 @@ class AuditFilterForm(forms.Form):
 
 
 def _require_searcher(request):
-    if not audit.can_search(request.user):
+    if not trail.can_search(request.user):
         raise PermissionDenied("Only service managers and administrators can search the audit trail.")
 
 
@@ -119,7 +120,7 @@ def audit_log(request):
             if patient is None:
                 raise PermissionDenied("That patient is not one of your service's.")
             audit.record(request.user, "audit.search", patient, patient_id=patient.pk, changes=_described(filters))
-        page = Paginator(audit.search(request.user, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(trail.search(request.user, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
         for event in page.object_list:
             event.action_label = audit.action_label(event.action)
@@ -176,7 +177,7 @@ def audit_export(request):
     if filters["patient_id"] and not _visible_patients(request.user).filter(pk=filters["patient_id"]).exists():
         raise PermissionDenied("That patient is not one of your service's.")
     audit.record(request.user, "audit.export", None, patient_id=filters["patient_id"], changes=_described(filters))
-    events = audit.search(request.user, **filters)
+    events = trail.search(request.user, **filters)
     writer = csv.writer(_Echo())
 
     def rows():

@@ -1,0 +1,50 @@
+"""Reads of the audit trail for the managers' audit page and its CSV export (the writer is common.audit)."""
+
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat
+
+from common.models import AuditEvent
+from referrals.models import Patient
+
+
+def can_search(user):
+    """Managers and administrators search their team's trail; superusers search everything."""
+    return bool(
+        user.is_authenticated
+        and (user.is_superuser or (user.team_id is not None and (user.is_manager or user.is_administrator)))
+    )
+
+
+def events_visible_to(user):
+    """Events about the team's patients or done by the team's staff."""
+    if not can_search(user):
+        return AuditEvent.objects.none()
+    if user.is_superuser:
+        return AuditEvent.objects.all()
+    team_patients = Patient.objects.filter(team_id=user.team_id).values("pk")
+    return AuditEvent.objects.filter(Q(patient_id__in=team_patients) | Q(actor__team_id=user.team_id))
+
+
+def search(user, *, patient_id=None, actor=None, action="", date_from=None, date_to=None):
+    """The events this user may see, newest first, filtered; one query, with actor and patient name."""
+    patient = Patient.objects.filter(pk=OuterRef("patient_id"))
+    events = (
+        events_visible_to(user)
+        .select_related("actor")
+        .annotate(
+            patient_name=Subquery(patient.values(name=Concat("given_name", Value(" "), "family_name"))[:1]),
+            patient_nhs_number=Subquery(patient.values("nhs_number")[:1]),
+        )
+        .order_by("-at", "-id")
+    )
+    if patient_id:
+        events = events.filter(patient_id=patient_id)
+    if actor is not None:
+        events = events.filter(actor=actor)
+    if action:
+        events = events.filter(action__startswith=action)
+    if date_from:
+        events = events.filter(at__date__gte=date_from)
+    if date_to:
+        events = events.filter(at__date__lte=date_to)
+    return events
