@@ -1,11 +1,10 @@
 """Writes of questionnaire data and the per-referral outcome summary."""
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models.fields.json import KeyTransform
 
 from common.standards import standards
-from referrals.models import CareContact
+from referrals.models import CareContact, PresentingProblemRecord
 
 from .metrics import referral_facts
 from .models import OutcomeSummary, QuestionnaireResponse
@@ -30,10 +29,9 @@ def record_questionnaire(*, contact, measure, answers=None, total=None, by):
 
 def problem_records(referral_ids):
     """{referral id: [ProblemRecord, ...]}: the presenting problems of these referrals (one query)."""
-    Problem = apps.get_model("referrals", "PresentingProblemRecord")
     out = {}
     for rid, code, significance, on, created_at, problem in (
-        Problem.objects.filter(referral_id__in=referral_ids)
+        PresentingProblemRecord.objects.filter(referral_id__in=referral_ids)
         .order_by()
         .values_list("referral_id", "code", "significance", "recorded_on", "created_at", "problem")
     ):
