@@ -279,7 +279,9 @@ class PresentingProblemSerializer(serializers.ModelSerializer):
     recorded_on = serializers.DateField(help_text="Not in the future, not before the referral was received")
     title = serializers.CharField(read_only=True, help_text="The ICD-10 title")
     problem_display = LabelField("problem")
-    recorded_by = serializers.StringRelatedField(source="created_by", read_only=True)
+    recorded_by = serializers.CharField(
+        source="created_by", read_only=True, allow_null=True, help_text="Who recorded it (null: carried over)"
+    )
     version = serializers.IntegerField(required=False, write_only=True, help_text="The referral version you read")
 
     class Meta:

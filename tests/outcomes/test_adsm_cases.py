@@ -18,8 +18,8 @@ from outcomes.metrics import outcome_of
 from outcomes.problems import ProblemRecord, deciding
 from outcomes.scoring import INSTRUMENTS, PHQ9, score
 from outcomes.services import compute_outcome
-from referrals.services import discharge, log_contact, record_presenting_problem
-from stepped_care.services import change_step
+from referrals.services import log_contact, record_presenting_problem
+from stepped_care.services import change_step, discharge
 from tests.paths import ADSM_CASES
 
 CASES = list(csv.DictReader(ADSM_CASES.open()))
