@@ -103,7 +103,10 @@ class QuestionnaireInputSerializer(serializers.Serializer):
     the measure, the number of answers and every answer, and their messages name the item."""
 
     measure = serializers.CharField(
-        max_length=20, help_text="A code of the measures table (GET /api/v1/measures/): " + ", ".join(INSTRUMENTS)
+        max_length=20,
+        required=False,  # the service names a missing or unknown measure: questionnaires[n].measure
+        allow_blank=True,
+        help_text="A code of the measures table (GET /api/v1/measures/): " + ", ".join(INSTRUMENTS),
     )
     items = ItemAnswers(MAX_ITEMS, required=False, allow_null=True)
     score = serializers.DecimalField(
@@ -119,6 +122,21 @@ class QuestionnaireInputSerializer(serializers.Serializer):
         return {key: value for key, value in out.items() if value is not None}
 
 
+def _flatten(detail, where):
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            yield from _flatten(value, f"{where}.{key}" if not str(key).isdigit() else f"{where}[{key}]")
+    elif isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            yield from (f"{where}: {item}" for item in detail)
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    yield from _flatten(item, f"{where}[{index}]")
+    else:
+        yield f"{where}: {detail}"
+
+
 class QuestionnairesField(serializers.Field):
     """Written as ``[{"measure": "SPIN", "items": [...]}, ...]``; read as the questionnaires completed at the
     contact, with their scores."""
@@ -130,7 +148,10 @@ class QuestionnairesField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, list):
             raise serializers.ValidationError("Give a list of questionnaires, each with its measure and items.")
-        return QuestionnaireInputSerializer(many=True).run_validation(data)
+        try:
+            return QuestionnaireInputSerializer(many=True).run_validation(data)
+        except serializers.ValidationError as exc:  # name each place as the services do: questionnaires[1].items
+            raise serializers.ValidationError(list(_flatten(exc.detail, "questionnaires"))) from None
 
     def to_representation(self, value):
         return QuestionnaireSerializer(value.all(), many=True).data
