@@ -101,10 +101,11 @@ def _basis(anxiety, adsm, problem, counts) -> str:
         return f"{gad} (no presenting problem recorded): {n}"
     if adsm:
         return (
-            f"No anxiety measure: {INSTRUMENTS[adsm].name} (for {where}) and {gad} each have fewer than "
-            f"{MIN_SCORES} scores"
+            f"{INSTRUMENTS[adsm].name}, for {where}, once it has {MIN_SCORES} scores (it has "
+            f"{counts.get(adsm, 0)}; {gad} has {counts.get(GAD7, 0)})"
         )
-    return f"No anxiety measure: {gad} has fewer than {MIN_SCORES} scores"
+    reason = f"for {where}" if problem else "(no presenting problem recorded)"
+    return f"{gad}, {reason}, once it has {MIN_SCORES} scores (it has {counts.get(GAD7, 0)})"
 
 
 def outcome_of(
