@@ -1,7 +1,9 @@
 """Writes of questionnaire data and the per-referral outcome summary."""
 
 from django.db import transaction
-from django.db.models.fields.json import KeyTransform
+from django.db.models import IntegerField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from common.standards import standards
 from referrals.models import CareContact, PresentingProblemRecord
@@ -53,7 +55,7 @@ def _rows(referral_ids):
             referral_id__in=referral_ids, entered_in_error=False, contact__entered_in_error=False
         )
         .order_by("referral_id", "completed_on", "contact__time", "contact__created_at", "created_at")
-        .annotate(item9=KeyTransform(str(RISK_ITEM - 1), "items"))
+        .annotate(item9=Cast(KeyTextTransform(str(RISK_ITEM - 1), "items"), IntegerField()))
         .values_list("referral_id", "measure", "completed_on", "total", "item9")
     ):
         scores.setdefault(rid, []).append((measure, on, total, item9))

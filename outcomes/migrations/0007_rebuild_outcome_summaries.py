@@ -7,7 +7,9 @@ after migrating. Referrals where no ADSM applies and that had paired scores keep
 """
 
 from django.db import migrations
-from django.db.models.fields.json import KeyTransform
+from django.db.models import IntegerField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 BATCH = 2000
 SUMMARY_FIELDS = [
@@ -48,7 +50,7 @@ def rebuild(apps, schema_editor):
         for rid, measure, on, total, item9 in (
             Response.objects.filter(referral_id__in=ids, entered_in_error=False, contact__entered_in_error=False)
             .order_by("referral_id", "completed_on", "contact__time", "contact__created_at", "created_at")
-            .annotate(item9=KeyTransform("8", "items"))
+            .annotate(item9=Cast(KeyTextTransform("8", "items"), IntegerField()))
             .values_list("referral_id", "measure", "completed_on", "total", "item9")
         ):
             total = int(total) if total == int(total) else total
