@@ -1,7 +1,9 @@
 """The audit trail: who did or saw what, when, from where, and what changed.
 
-Writes: ``record`` for every clinical write (services call it) and ``record_view`` for every page or
-API response that shows one patient's record (views call it). The request's client address reaches
+Writes, the one writer: ``record`` for every clinical write (services call it), ``record_many`` for
+many at once (the review engine, a group register) and ``record_view`` for every page or API response
+that shows one patient's record (views call it). Work nobody signed in did is recorded with a named
+``SystemActor`` (``REVIEW_ENGINE``), never anonymously. The request's client address reaches
 ``record`` through a context variable set by middleware, so services stay free of HTTP objects.
 Reads of the trail (the managers' audit page) live in ``dashboard.audit``.
 Events are append-only (AuditEvent.save/delete refuse; on PostgreSQL a trigger refuses too).
@@ -22,17 +24,41 @@ KIND = {
 }
 
 
-def record(actor, action, obj, *, patient_id=None, changes=None):
-    """Append one audit event. ``obj`` is a model instance (its class and pk are recorded)."""
-    return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+class SystemActor(str):
+    """Background work that acts on records: named in the trail as who did it."""
+
+
+REVIEW_ENGINE = SystemActor("review engine")
+
+
+def event(actor, action, obj=None, *, patient_id=None, changes=None, object_type=None, object_id=None, at=None):
+    """One audit event, not yet saved: ``obj`` is a model instance (its class and pk are recorded), or
+    give ``object_type`` and ``object_id``. ``actor`` is a signed-in person or a ``SystemActor``."""
+    person = actor if getattr(actor, "is_authenticated", False) else None
+    fields = {"at": at} if at is not None else {}
+    return AuditEvent(
+        actor=person,
+        system_actor=str(actor) if isinstance(actor, SystemActor) else "",
         action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
+        object_type=object_type if object_type is not None else (obj._meta.label_lower if obj is not None else ""),
+        object_id=object_id if object_id is not None else (str(obj.pk) if obj is not None else ""),
         patient_id=patient_id,
         client_address=client_address.get(),
         changes=_jsonable(changes or {}),
+        **fields,
     )
+
+
+def record(actor, action, obj, *, patient_id=None, changes=None):
+    """Append one audit event (see ``event``)."""
+    new = event(actor, action, obj, patient_id=patient_id, changes=changes)
+    new.save()
+    return new
+
+
+def record_many(events):
+    """Append many events made by ``event`` in one insert."""
+    return AuditEvent.objects.bulk_create(list(events), batch_size=1000)
 
 
 def patient_id_of(obj):

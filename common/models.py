@@ -11,6 +11,9 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    system_actor = models.CharField(
+        max_length=60, blank=True, help_text="Who acted when no person did (e.g. the review engine)"
+    )
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64)
@@ -25,7 +28,7 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["actor", "at"], name="stepped_car_actor_i_f471fd_idx")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor or self.system_actor} {self.action} {self.object_type}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -29,7 +29,8 @@ from outcomes.scoring import (
     adsm_for,
     score,
 )
-from stepped_care.models import CLINICAL_ROLES, Staff, Step
+from stepped_care.models import Staff, Step
+from stepped_care.queries import staff_of_team
 
 from .codes import (
     AppointmentType,
@@ -72,12 +73,6 @@ def date_input():
 def coded(choices):
     """Code lists show their words with the code beside them (data-set codes stay visible)."""
     return [(value, f"{label} ({value})") for value, label in choices]
-
-
-def team_clinicians(team_id):
-    return Staff.objects.filter(team_id=team_id, is_active=True, role__in=CLINICAL_ROLES).order_by(
-        "last_name", "first_name"
-    )
 
 
 def _helper(*layout):
@@ -190,7 +185,7 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
         self.fields["presenting_problem_code"].choices = [("", "Not known yet")] + problem_choices()
         allocating = can_allocate(user)
         if allocating:
-            self.fields["care_coordinator"].queryset = team_clinicians(patient.team_id)
+            self.fields["care_coordinator"].queryset = staff_of_team(patient.team_id, clinical=True)
         else:  # administrators book referrals onto the waiting list; clinicians and managers allocate
             del self.fields["care_coordinator"]
         if not user.is_clinician:  # an assessment is a clinical contact
@@ -543,7 +538,9 @@ class AllocateForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, team_id, clinicians=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clinician"].queryset = clinicians if clinicians is not None else team_clinicians(team_id)
+        self.fields["clinician"].queryset = (
+            clinicians if clinicians is not None else staff_of_team(team_id, clinical=True)
+        )
 
 
 class ContactErrorForm(ServiceErrorsMixin, forms.Form):

@@ -32,6 +32,12 @@ for _code, (_title, _descriptor) in ICD10.items():
 DESCRIPTOR_CODES["other"] = [""]
 
 
+def display_name(family_name, given_name):
+    """How the app names a patient everywhere: "SURNAME, Given" (the family name in capitals first, as
+    on NHS lists), so that a name read aloud or copied into a search box means one thing."""
+    return f"{family_name.upper()}, {given_name}"
+
+
 class Patient(models.Model):
     # Random ids: URLs reveal nothing about how many patients a service has.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -68,7 +74,7 @@ class Patient(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.given_name} {self.family_name}"
+        return display_name(self.family_name, self.given_name)
 
     @property
     def long_term_condition_labels(self):
@@ -192,13 +198,15 @@ class PresentingProblemRecord(models.Model):
 
 
 class ReferralEvent(models.Model):
-    """Append-only history of a referral: status changes, allocation, discharge."""
+    """Append-only history of a referral: status changes, allocation, discharge, review flags raised and closed."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Referral received"
         STATUS = "status", "Status changed"
         ALLOCATED = "allocated", "Allocated"
         DISCHARGED = "discharged", "Discharged"
+        FLAG_RAISED = "flag_raised", "Review flag raised"
+        FLAG_CLOSED = "flag_closed", "Review flag closed"
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

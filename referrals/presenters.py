@@ -8,8 +8,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from outcomes.charts import measure_chart, questionnaire_chart, sparkline
+from outcomes.presenters import Score
+from outcomes.presenters import score as score_cell
 from outcomes.problems import ProblemRecord, deciding
-from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, ScoringError, severity
+from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, severity
 from stepped_care.models import Step
 
 from .codes import ReferralStatus
@@ -18,58 +20,12 @@ STEP_LABELS = dict(Step.choices)
 SPARK_W, SPARK_H = 96, 28  # the caseload's trend lines (px)
 
 
-@dataclass(frozen=True)
-class ScoreCell:
-    measure: str
-    value: object  # int, or Decimal for the Mobility Inventory's mean
-    severity: str | None
-
-    @property
-    def css(self) -> str:
-        if self.severity:
-            return "severity-" + self.severity.replace(" ", "-")
-        return "severity-case" if self.is_case else ""
-
-    @property
-    def name(self) -> str:
-        return INSTRUMENTS[self.measure].name
-
-    @property
-    def display(self) -> str:
-        return INSTRUMENTS[self.measure].format(self.value)
-
-    @property
-    def label(self) -> str:
-        """The band, or for measures without published bands whether the score is at caseness."""
-        if self.severity:
-            return self.severity
-        case = INSTRUMENTS[self.measure].is_case(self.value)
-        return "" if case is None else ("caseness" if case else "below caseness")
-
-    @property
-    def max_total(self):
-        return INSTRUMENTS[self.measure].max_total
-
-    @property
-    def is_case(self) -> bool:
-        return bool(INSTRUMENTS[self.measure].is_case(self.value))
-
-
-def score_cell(measure, value):
-    if value is None:
-        return None
-    try:
-        return ScoreCell(measure, value, severity(measure, value))
-    except ScoringError:
-        return None
-
-
 def score_words(measure, value):
     """'PHQ-9 14 (moderate)', 'SPIN 40 (caseness)', 'MI alone 2.30 (caseness)'."""
     cell = score_cell(measure, value)
     if cell is None:
         return f"{INSTRUMENTS[measure].name} {value}"
-    return f"{INSTRUMENTS[measure].name} {cell.display}" + (f" ({cell.label})" if cell.label else "")
+    return f"{cell.name} {cell.display}" + (f" ({cell.severity})" if cell.severity else "")
 
 
 def step_label(step):
@@ -83,8 +39,8 @@ def short_step(step):
 @dataclass
 class CaseloadRow:
     referral: object
-    phq9: ScoreCell | None
-    gad7: ScoreCell | None
+    phq9: Score | None
+    gad7: Score | None
     phq9_trend: str
     gad7_trend: str
     trend_points: int
@@ -174,7 +130,7 @@ class ScoreRow:
 
     on: dt.date
     contact: object
-    cells: dict = field(default_factory=dict)  # measure -> ScoreCell
+    cells: dict = field(default_factory=dict)  # measure -> Score
     wsas: int | None = None
     wsas_severity: str | None = None
     item9: int | None = None
@@ -186,6 +142,10 @@ class ScoreRow:
     @property
     def gad7(self):
         return self.cells.get(GAD7)
+
+    @property
+    def wsas_score(self):
+        return score_cell(WSAS, self.wsas)
 
 
 def score_rows(contacts):

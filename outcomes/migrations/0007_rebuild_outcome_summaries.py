@@ -76,7 +76,7 @@ def rebuild(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("outcomes", "0006_items_replace_columns"),
-        ("referrals", "0005_presenting_problems"),
+        ("referrals", "0007_presenting_problems"),
     ]
 
     operations = [migrations.RunPython(rebuild, migrations.RunPython.noop)]

@@ -1,5 +1,5 @@
 """The move to item arrays, presenting problems and ADSM outcomes loses nothing (outcomes 0005-0007,
-referrals 0005): the database is taken back to the nine-column schema, filled with rows as the old code
+referrals 0007): the database is taken back to the nine-column schema, filled with rows as the old code
 wrote them, and migrated forward."""
 
 import datetime as dt
@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 from outcomes.models import OutcomeSummary, QuestionnaireResponse
 from referrals.models import PresentingProblemRecord
 
-BEFORE = [("outcomes", "0004_questionnaireresponse_id_uuid"), ("referrals", "0004_waiting_list_index")]
+BEFORE = [("outcomes", "0004_questionnaireresponse_id_uuid"), ("referrals", "0006_end_codes_of_the_data_set")]
 DAY = dt.date(2026, 3, 2)
 
 # referral -> (problem, [(PHQ-9 items, GAD-7 items, WSAS items or None), ...] one per weekly contact)

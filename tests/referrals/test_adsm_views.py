@@ -3,12 +3,16 @@ presenting problem calls for (any other on request, keeping what was typed), the
 it and says which measure decides the outcome and why, and presenting problems are recorded there."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from outcomes.models import QuestionnaireResponse
+from outcomes.presenters import score
+from outcomes.scoring import INSTRUMENTS
 from referrals import services
 from referrals.models import CareContact, PresentingProblemRecord
 from tests.factories import ReferralFactory
@@ -177,3 +181,20 @@ def test_a_presenting_problem_is_recorded_from_the_referral_page(client, pwp, so
     assert 'data-questionnaire="OCI"' in html and "OCI, for OCD F42.1" in html
     client.force_login(manager)
     assert client.post(url, {"code": "F40.1", "significance": "primary"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("measure", "total", "shown", "band", "pips"),
+    [
+        ("MI_ALONE", Decimal("2.30"), "2.30", "below caseness", (1, 2)),  # 2.30 is not above 2.3
+        ("MI_ALONE", Decimal("2.31"), "2.31", "caseness", (2, 2)),
+        ("SPIN", 19, "19", "caseness", (2, 2)),
+        ("PSWQ", 40, "40", "", (0, 0)),  # neither bands nor a cut-off published
+        ("PHQ9", 16, "16", "moderately severe", (4, 5)),
+    ],
+)
+def test_the_score_component_shows_every_measure(measure, total, shown, band, pips):
+    html = render_to_string("components/score.html", {"score": score(measure, total), "show_measure": True})
+    assert f"<strong>{shown}</strong>" in html and INSTRUMENTS[measure].name in html
+    assert f'<span class="score-band">{band}</span>' in html
+    assert (html.count('class="pip on"'), html.count('class="pip')) == pips

@@ -61,7 +61,7 @@ def drop_records(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referrals', '0004_waiting_list_index'),
+        ('referrals', '0006_end_codes_of_the_data_set'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
