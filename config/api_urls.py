@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from common.api_auth import ObtainTokenView, SignOutEverywhereView, SignOutView
 from dashboard.api import DashboardView
-from outcomes.api import QuestionnaireViewSet
+from outcomes.api import MeasureViewSet, QuestionnaireViewSet
 from referrals.api import ContactViewSet, PatientViewSet, ReferralViewSet
 from stepped_care.api import FlagViewSet, MeView
 from supervision.api import CaseListViewSet, ComplianceView, DecisionViewSet, RelationshipViewSet, SessionViewSet
@@ -27,6 +27,7 @@ router.register("courses", CourseViewSet, basename="course")
 router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("registers", RegisterViewSet, basename="register")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
+router.register("measures", MeasureViewSet, basename="measure")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -281,6 +281,7 @@ SPECTACULAR_SETTINGS = {
         "GroupStepEnum": "workshops.codes.GroupStep",
         "CourseStatusEnum": "workshops.codes.CourseStatus",
         "WithdrawalReasonEnum": "workshops.codes.WithdrawalReason",
+        "PresentingProblemEnum": "referrals.codes.PresentingProblem",
     },
 }
 

@@ -30,6 +30,7 @@ from .serializers import (
     PatientSearchSerializer,
     PatientSerializer,
     PatientUpdateSerializer,
+    PresentingProblemSerializer,
     ReferralSerializer,
     StepChangeSerializer,
     StepSerializer,
@@ -213,9 +214,41 @@ class ReferralViewSet(
             step=body.validated_data["step"],
             reason=body.validated_data["reason"],
             by=request.user,
+            on=body.validated_data.get("started_on"),
             expected_version=body.validated_data.get("version"),
         )
         return Response(StepSerializer(assignment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], request=None, responses={200: PresentingProblemSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=PresentingProblemSerializer, responses={201: PresentingProblemSerializer})
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="presenting-problems",
+        url_name="presenting-problems",
+        serializer_class=PresentingProblemSerializer,
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def presenting_problems(self, request, pk=None):
+        """The referral's presenting problems (IDS603), oldest first (GET), or a new one (POST): an ICD-10
+        code, primary or secondary, with its date. The latest primary decides the anxiety measure."""
+        referral = self.get_object()
+        if request.method == "GET":
+            audit.record_view(request, referral, action="referral.presenting_problems.view")
+            records = referral.presenting_problems.select_related("created_by")
+            return Response(PresentingProblemSerializer(records, many=True).data)
+        body = PresentingProblemSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        record = services.record_presenting_problem(
+            referral=referral,
+            code=body.validated_data["code"],
+            significance=body.validated_data["significance"],
+            recorded_on=body.validated_data["recorded_on"],
+            by=request.user,
+            expected_version=body.validated_data.get("version"),
+        )
+        return Response(PresentingProblemSerializer(record).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=DischargeSerializer, responses={200: ReferralSerializer})
     @action(detail=True, methods=["post"], serializer_class=DischargeSerializer)

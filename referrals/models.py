@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from outcomes.problems import ICD10
+
 from .codes import (
     WAITING_STATUSES,
     AppointmentType,
@@ -17,10 +19,17 @@ from .codes import (
     PresentingProblem,
     ReferralSource,
     ReferralStatus,
+    Significance,
     TherapyMode,
 )
 from .queries import CareContactQuerySet, PatientQuerySet, ReferralQuerySet
 from .validators import validate_nhs_number
+
+PROBLEM_CODES = [(code, f"{code} {title}") for code, (title, _) in ICD10.items()]
+DESCRIPTOR_CODES = {}
+for _code, (_title, _descriptor) in ICD10.items():
+    DESCRIPTOR_CODES.setdefault(_descriptor, []).append(_code)
+DESCRIPTOR_CODES["other"] = [""]
 
 
 def display_name(family_name, given_name):
@@ -149,6 +158,45 @@ class Referral(models.Model):
             by=by,
         )
         self.status = status
+
+
+class PresentingProblemRecord(models.Model):
+    """One presenting problem of a referral as the data set keeps it (IDS603): an ICD-10 code, primary or
+    secondary, with the date it was recorded. A history: a refined diagnosis is a new record, and the
+    latest primary decides the anxiety measure (DOMAIN.md §2). ``problem`` is the code's problem
+    descriptor; a referral carried over from before codes were recorded may have a descriptor alone."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="presenting_problems")
+    code = models.CharField("ICD-10 code", max_length=8, blank=True, choices=PROBLEM_CODES)
+    problem = models.CharField(max_length=20, choices=PresentingProblem.choices)
+    significance = models.CharField(max_length=10, choices=Significance.choices, default=Significance.PRIMARY)
+    recorded_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["recorded_on", "created_at"]
+        indexes = [models.Index(fields=["referral", "recorded_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__in=list(ICD10)) | Q(code="", problem="other"), name="problem_code_listed"
+            ),
+            models.CheckConstraint(condition=Q(significance__in=Significance.values), name="problem_significance"),
+            *[
+                models.CheckConstraint(
+                    condition=~Q(problem=descriptor) | Q(code__in=codes), name=f"problem_{descriptor}_codes"
+                )
+                for descriptor, codes in DESCRIPTOR_CODES.items()
+            ],
+        ]
+
+    def __str__(self):
+        return f"{self.code or self.get_problem_display()} ({self.significance}) from {self.recorded_on:%d %b %Y}"
+
+    @property
+    def title(self):
+        return ICD10[self.code][0] if self.code in ICD10 else self.get_problem_display()
 
 
 class ReferralEvent(models.Model):

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from common.plausibility import digits_only
 from common.scoping import InIds, team_scope
 from outcomes.models import QuestionnaireResponse
+from outcomes.problems import ProblemRecord, deciding
 from stepped_care.models import ReviewFlag
 
 # The QuerySets below are attached by this app's models.py, which imports this module: they name this
@@ -158,3 +159,13 @@ class CareContactQuerySet(models.QuerySet):
 
     def valid(self):
         return self.filter(entered_in_error=False)
+
+
+def deciding_problem(referral):
+    """The presenting problem that decides the referral's anxiety measure (one query), or None."""
+    return deciding(
+        ProblemRecord(*row)
+        for row in referral.presenting_problems.values_list(
+            "code", "significance", "recorded_on", "created_at", "problem"
+        )
+    )

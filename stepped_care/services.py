@@ -53,8 +53,12 @@ def change_step(*, referral, step, reason, by, source=StepSource.CLINICIAN, flag
         errors["step"] = "This referral has been discharged; its step can no longer change."
     elif referral.current_step == step:
         errors["step"] = f"The referral is already on step {step}."
-    if isinstance(on, dt.date) and on < referral.received_on:
+    if not isinstance(on, dt.date):
+        errors["started_on"] = "Give the date the step starts."
+    elif on < referral.received_on:
         errors["started_on"] = "A step cannot start before the referral was received."
+    elif on > timezone.localdate():
+        errors["started_on"] = "A step cannot start in the future."
     if errors:
         raise ValidationError(errors)
     current = StepAssignment.objects.filter(referral=referral, ended_on__isnull=True).first()

@@ -69,7 +69,8 @@ def test_coded_fields_carry_their_labels(client_of, pwp, world):
     assert contact["phq9"] == PHQ9_START
     scores = {q["measure"]: q for q in contact["questionnaires"]}
     assert scores["PHQ9"]["total"] == 12 and scores["PHQ9"]["severity"] == "moderate"
-    assert scores["PHQ9"]["measure_display"] == "PHQ-9 (depression)" and scores["PHQ9"]["measure_name"] == "PHQ-9"
+    assert scores["PHQ9"]["measure_display"] == "PHQ-9: Patient Health Questionnaire 9"
+    assert scores["PHQ9"]["measure_name"] == "PHQ-9"
     assert scores["WSAS"]["total"] == 10 and scores["WSAS"]["severity"] == "significant impairment"
     assert scores["WSAS"]["caseness"] is None  # WSAS has no caseness cut-off
 

@@ -102,6 +102,7 @@ CLASSIFICATION = {
     "referrals:allocate": CASE_ACTION,
     "referrals:log_session": CASE_ACTION,
     "referrals:change_step": CASE_ACTION,
+    "referrals:presenting_problem": CASE_ACTION,  # clinicians on the case record diagnoses
     "referrals:discharge": CASE_ACTION,
     "referrals:contact_in_error": CASE_ACTION,
     # supervision
@@ -144,6 +145,9 @@ CLASSIFICATION = {
     "patient-detail": CASE_RECORD,
     "referral-detail": CASE_RECORD,
     "referral-steps": CASE_RECORD,
+    # Everyone who sees the record reads its problems; only clinicians record one (managers: 403).
+    "referral-presenting-problems": CASE_RECORD.but(POST__manager=SEES, POST__administrator=SEES),
+    "measure-detail": SIGNED_IN,  # the measures table is reference data, the same for everyone
     "referral-outcome": CASE_RECORD,
     "contact-detail": CASE_RECORD,
     "questionnaire-detail": CASE_RECORD,
@@ -169,6 +173,7 @@ CLASSIFICATION = {
 # What fills each URL parameter: a kind of record of the scenario (tests/security/conftest.py) or a
 # literal. By URL name first, then by the model a DRF viewset serves (for ``pk``), then by name.
 PARAMS = {
+    "measure-detail": {"pk": "=SPIN"},
     "referrals:new_referral": {"pk": "patient"},
     "referrals:contact_in_error": {"pk": "contact"},
     "referrals:*": {"pk": "referral"},
@@ -207,7 +212,12 @@ PARAM_NAMES = {
     "format": "=json",
 }
 # Admin routes answer every persona with a redirect before looking anything up; any value will do.
-ADMIN_PARAMS = {"app_label": "=stepped_care", "url": "=no-such-page/", "content_type_id": "=1"}
+ADMIN_PARAMS = {
+    "measure-detail": {"pk": "=SPIN"},
+    "app_label": "=stepped_care",
+    "url": "=no-such-page/",
+    "content_type_id": "=1",
+}
 
 # Kinds of record that belong to a patient: their ids in URLs must be random (UUIDs), so that ids
 # reveal nothing about how many patients a service has.
