@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from common import audit
+from common.idempotency import IdempotentCreateMixin
 from outcomes.models import QuestionnaireResponse
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
@@ -44,6 +45,7 @@ def _team_staff(request):
 
 
 class PatientViewSet(
+    IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -53,6 +55,7 @@ class PatientViewSet(
     """Patients of referrals you may see (and patients your team registered who have no referral yet)."""
 
     serializer_class = PatientSerializer
+    not_idempotent = ("search",)  # a POSTed read: nothing to make twice
     ordering_fields = ["family_name", "given_name", "date_of_birth", "created_at"]
     ordering = ["family_name", "given_name", "id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -156,7 +159,11 @@ class ReferralFilter(django_filters.FilterSet):
 
 
 class ReferralViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Referrals you may see: the ones you coordinate or treat, your team's unallocated waiting list, your
     supervisees' (supervisors) or your team's (managers and administrators)."""
@@ -300,7 +307,11 @@ class ContactFilter(django_filters.FilterSet):
 
 
 class ContactViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Care contacts (sessions) with their questionnaires. Logging one moves the referral on and refreshes
     its outcome; a mistake is corrected by marking the contact entered in error, never by editing it."""

@@ -49,6 +49,8 @@ class Patient(models.Model):
         validators=[validate_nhs_number],
         help_text="Ten digits; optional for self-referrals",
     )
+    # Plausible bounds of these details (lengths, characters, age 0–120, list sizes): common/plausibility.py,
+    # checked by referrals.services for the web and the API alike.
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
@@ -93,7 +95,7 @@ class Referral(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
     team = models.ForeignKey("stepped_care.Team", on_delete=models.PROTECT, related_name="referrals")
-    received_on = models.DateField()
+    received_on = models.DateField()  # from 2000 to today: common/plausibility.py
     source = models.CharField(max_length=10, choices=ReferralSource.choices, default=ReferralSource.SELF)
     presenting_problem = models.CharField(
         max_length=20, choices=PresentingProblem.choices, default=PresentingProblem.DEPRESSION
@@ -239,6 +241,7 @@ class CareContact(models.Model):
     group_participants = models.PositiveSmallIntegerField(null=True, blank=True)
     group_facilitators = models.PositiveSmallIntegerField(null=True, blank=True)
     ltc_service = models.BooleanField("LTC service", default=False)
+    # Free text up to plausibility.NOTE_MAX characters, no control characters (common/plausibility.py).
     notes = models.TextField(blank=True)
     homework = models.TextField("homework set", blank=True)
     risk_note = models.TextField(blank=True, help_text="Required when PHQ-9 item 9 is above 0")

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from common.plausibility import digits_only
 from common.scoping import InIds, team_scope
 from outcomes.models import QuestionnaireResponse
 from outcomes.problems import ProblemRecord, deciding
@@ -115,7 +116,7 @@ def patient_search(text="", *, family_name="", date_of_birth=None, prefix=""):
     condition = Q()
     text = " ".join((text or "").split())
     digits = text.translate(SEPARATORS)
-    if text and digits.isdigit():
+    if text and digits_only(digits):  # '0'-'9' only: '²'.isdigit() is true
         lookup = "exact" if len(digits) == NHS_NUMBER_LENGTH else "startswith"
         condition &= Q(**{f"{prefix}nhs_number__{lookup}": digits})
     elif "," in text:

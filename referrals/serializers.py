@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from common import plausibility
 from common.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from outcomes.problems import CODES
 from outcomes.serializers import QuestionnairesField, ScoreValueField
@@ -35,7 +36,9 @@ class PatientSerializer(serializers.ModelSerializer):
         help_text="Ten digits with a valid Modulus 11 check digit; optional for self-referrals",
     )
     long_term_conditions = serializers.ListField(
-        child=serializers.ChoiceField(choices=LongTermCondition.choices), required=False
+        child=serializers.ChoiceField(choices=LongTermCondition.choices),
+        required=False,
+        max_length=plausibility.MAX_LONG_TERM_CONDITIONS,
     )
     long_term_conditions_display = serializers.ListField(
         child=serializers.CharField(), source="long_term_condition_labels", read_only=True
@@ -45,6 +48,7 @@ class PatientSerializer(serializers.ModelSerializer):
         model = Patient
         fields = ["id", *PATIENT_EDITABLE_FIELDS, "long_term_conditions_display", "version", "created_at"]
         read_only_fields = ["id", "version", "created_at"]
+        extra_kwargs = {"address": {"max_length": plausibility.ADDRESS_MAX}}
 
     def validate_nhs_number(self, value):
         if not value:
@@ -270,7 +274,10 @@ class ContactSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = ["id", "entered_in_error", "error_reason", "created_at"]
-        extra_kwargs = {"ltc_service": {"required": False, "allow_null": True}}
+        extra_kwargs = {
+            "ltc_service": {"required": False, "allow_null": True},
+            **{field: {"max_length": plausibility.NOTE_MAX} for field in ("notes", "homework", "risk_note")},
+        }
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

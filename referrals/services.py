@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common import audit
+from common import plausibility as plausible
 from common.exceptions import Conflict
 from outcomes import problems as icd10
 from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, ScoringError, score
@@ -28,16 +29,52 @@ from .validators import normalise_nhs_number
 QUESTIONNAIRE_FIELDS = {"phq9": PHQ9, "gad7": GAD7, "wsas": WSAS}
 
 
+# Plausibility of a patient's details (common/plausibility.py): field → its rule.
+PATIENT_TEXT_RULES = {
+    "given_name": lambda v: plausible.name_problem(v),
+    "family_name": lambda v: plausible.name_problem(v),
+    "phone": lambda v: plausible.text_problem(v, max_length=30),
+    "postcode": lambda v: plausible.text_problem(v, max_length=10),
+    "gp_practice": lambda v: plausible.text_problem(v, max_length=200),
+    "address": lambda v: plausible.text_problem(v, max_length=plausible.ADDRESS_MAX, multiline=True),
+    "email": lambda v: plausible.text_problem(v, max_length=254),
+}
+
+
+def _implausible_patient_details(fields):
+    """Errors by field for details no real patient has (a date of birth in year 1, a name that is only a
+    zero-width space, a terminal escape code, ten thousand long-term conditions)."""
+    errors = {}
+    for field, rule in PATIENT_TEXT_RULES.items():
+        problem = rule(fields.get(field)) if field in fields else None
+        if problem:
+            errors[field] = problem
+    if "date_of_birth" in fields:
+        problem = plausible.date_of_birth_problem(fields["date_of_birth"], timezone.localdate())
+        if problem:
+            errors["date_of_birth"] = problem
+    if "long_term_conditions" in fields:
+        conditions = fields["long_term_conditions"]
+        problem = (
+            plausible.list_problem(conditions, max_items=plausible.MAX_LONG_TERM_CONDITIONS)
+            if isinstance(conditions, list | tuple)
+            else "Give a list of condition codes."
+        )
+        if problem:
+            errors["long_term_conditions"] = problem
+    return errors
+
+
 @transaction.atomic
 def create_patient(*, by, team=None, **fields):
+    errors = _implausible_patient_details(fields)
+    if errors:
+        raise ValidationError(errors)
     if fields.get("nhs_number"):
         fields["nhs_number"] = normalise_nhs_number(fields["nhs_number"])
     else:
         fields["nhs_number"] = None
     patient = Patient(team=team or by.team, **fields)
-    dob = fields.get("date_of_birth")
-    if dob is not None and dob > timezone.localdate():
-        raise ValidationError({"date_of_birth": "A date of birth cannot be in the future."})
     patient.full_clean()
     patient.save()
     audit.record(by, "patient.create", patient, patient_id=patient.pk)
@@ -67,6 +104,9 @@ def update_patient(*, patient, by, expected_version, **changes):
         raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
     if expected_version is None:
         raise ValidationError({"version": "Give the version of the record you read."})
+    errors = _implausible_patient_details(changes)
+    if errors:
+        raise ValidationError(errors)
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
     if int(expected_version) != locked.version:
         raise Conflict()
@@ -127,8 +167,9 @@ def create_referral(
         care_coordinator=care_coordinator,
         ltc_pathway=ltc_pathway,
     )
-    if received_on and received_on > timezone.localdate():
-        errors["received_on"] = "A referral cannot be received in the future."
+    received_problem = plausible.referral_received_problem(received_on, timezone.localdate())
+    if received_problem:
+        errors["received_on"] = received_problem
     if care_coordinator is not None and (
         care_coordinator.team_id != patient.team_id or not care_coordinator.is_clinician
     ):
@@ -319,6 +360,10 @@ def log_contact(
         errors["appointment_type"] = "Choose an appointment type."
     if attendance not in Attendance.values:
         errors["attendance"] = "Choose an attendance outcome."
+    for field, text in (("notes", notes), ("homework", homework), ("risk_note", risk_note)):
+        problem = plausible.text_problem(text, max_length=plausible.NOTE_MAX, multiline=True)
+        if problem:
+            errors[field] = problem
     attended = attendance in ATTENDED_CODES
     scored = {}  # measure -> Score
     fields = {}  # measure -> the field it came in, for the audit trail and error messages
@@ -426,6 +471,9 @@ def mark_contact_in_error(*, contact, reason, by):
     """Correction, not edit: the contact and its questionnaires stay, marked entered in error."""
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the contact was entered in error."})
+    problem = plausible.text_problem(reason, max_length=plausible.REASON_MAX, multiline=True)
+    if problem:
+        raise ValidationError({"reason": problem})
     contact = CareContact.objects.select_for_update().get(pk=contact.pk)
     if contact.entered_in_error:
         raise ValidationError({"reason": "This contact is already marked entered in error."})

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common import audit, search
 from common.exceptions import Conflict
+from common.plausibility import digits_only
 from common.redirects import safe_next
 from common.standards import standards
 from outcomes.problems import measure_words
@@ -142,7 +143,7 @@ def caseload(request):
         qs = qs.filter(status=filters["status"])
     if filters["step"] == "none":
         qs = qs.filter(current_step__isnull=True)
-    elif filters["step"].isdigit():
+    elif digits_only(filters["step"]):
         qs = qs.filter(current_step=int(filters["step"]))
     if filters["flagged"]:
         qs = qs.filter(open_flag_count__gt=0)

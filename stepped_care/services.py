@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common import audit, outbox
+from common import audit, outbox, plausibility
 from common.exceptions import Conflict
 from common.standards import standards
 from outcomes.services import refresh_summary
@@ -126,6 +126,9 @@ def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_v
         errors["end_code"] = "This referral is already discharged."
     if end_code not in EndCode.values:
         errors["end_code"] = "Choose a referral end code."
+    note_problem = plausibility.text_problem(note, max_length=plausibility.REASON_MAX, multiline=True)
+    if note_problem:
+        errors["note"] = note_problem
     if discharged_on < referral.received_on:
         errors["discharged_on"] = "Discharge cannot be before the referral was received."
     elif discharged_on > timezone.localdate():

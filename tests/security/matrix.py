@@ -83,6 +83,8 @@ CLASSIFICATION = {
     "login": PUBLIC,
     "health": PUBLIC,
     "api-token": PUBLIC,
+    "api-logout": SIGNED_IN,  # revokes the caller's own token (a session has none: 400)
+    "api-logout-all": SIGNED_IN,  # revokes every token of the caller
     "logout": Category("sign-out", _personas(*[ANY] * 7)),
     "two_factor_setup": SIGNED_IN,
     "two_factor_verify": SIGNED_IN,

@@ -215,7 +215,7 @@ def test_bad_filters_are_form_errors_and_400s(client, svc, params, field, messag
     assert message in " ".join(response.context["form"].errors[field])
     api = client.get("/api/v1/dashboard/", params)
     assert api.status_code == 400
-    assert {"start": "from", "end": "to"}.get(field, field) in api.json()
+    assert {"start": "from", "end": "to"}.get(field, field) in api.json()["errors"]
 
 
 @pytest.mark.django_db
