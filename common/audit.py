@@ -13,6 +13,7 @@ from django.apps import apps
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Concat
 
+from . import permissions
 from .models import AuditEvent
 
 client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
@@ -107,17 +108,10 @@ def action_label(action):
     return ACTION_LABELS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
 
 
-def can_search(user):
-    """Managers and administrators search their team's trail; superusers search everything."""
-    return bool(
-        user.is_authenticated
-        and (user.is_superuser or (user.team_id is not None and (user.is_manager or user.is_administrator)))
-    )
-
-
 def events_visible_to(user):
-    """Events about the team's patients or done by the team's staff."""
-    if not can_search(user):
+    """Events about the team's patients or done by the team's staff (``search_audit`` in the rulebook:
+    managers and administrators their team's, superusers everyone's)."""
+    if not permissions.may(user, "search_audit"):
         return AuditEvent.objects.none()
     if user.is_superuser:
         return AuditEvent.objects.all()

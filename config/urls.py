@@ -34,4 +34,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+handler403 = "common.views.permission_denied"
 handler404 = "common.api_errors.not_found"

@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from common import permissions
 from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, ScoringError, score
 from stepped_care.models import CLINICAL_ROLES, Staff, Step
 
@@ -147,18 +148,17 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
     )
 
     def __init__(self, *args, user, patient, **kwargs):
-        from .services import can_allocate
-
         super().__init__(*args, **kwargs)
-        allocating = can_allocate(user)
+        allocating = permissions.may(user, "allocate")
         if allocating:
             self.fields["care_coordinator"].queryset = team_clinicians(patient.team_id)
         else:  # administrators book referrals onto the waiting list; clinicians and managers allocate
             del self.fields["care_coordinator"]
-        if not user.is_clinician:  # an assessment is a clinical contact
+        recording = permissions.may(user, "record_care")  # an assessment is a clinical contact
+        if not recording:
             del self.fields["assess_now"]
         if not self.is_bound:
-            if user.is_clinician and user.team_id == patient.team_id:
+            if recording and user.team_id == patient.team_id:
                 self.initial.setdefault("care_coordinator", user.pk)
                 self.initial.setdefault("assess_now", True)
             self.initial.setdefault("ltc_pathway", bool(patient.long_term_conditions))

@@ -34,16 +34,27 @@ class ReferralQuerySet(models.QuerySet):
         if scoped is not None:
             return scoped
         Relationship = apps.get_model("supervision", "SupervisionRelationship")
-        Enrolment = apps.get_model("workshops", "Enrolment")
         supervisees = Relationship.objects.filter(supervisor=user, ended_on__isnull=True).values("supervisee_id")
+        ids = self._case_ids(user, self.model.objects.filter(care_coordinator__in=supervisees))
+        return self.filter(InIds("pk", ids))
+
+    def on_the_case_of(self, user):
+        """The referrals a clinician is on the case of (common.permissions.on_the_case): coordinates,
+        has treated, facilitates a group they are on, or may assess from the team's unallocated waiting
+        list. What a clinician sees, less their supervisees' cases (supervisors act through decisions)."""
+        if not user or not user.is_authenticated or user.team_id is None:
+            return self.none()
+        return self.filter(InIds("pk", self._case_ids(user)))
+
+    def _case_ids(self, user, *more):
+        Enrolment = apps.get_model("workshops", "Enrolment")
         enrolments = Enrolment.objects.filter(course__facilitators=user, withdrawn_on__isnull=True)
         # One id list, each part found by its own index (see InIds), rather than an OR across the table.
-        ids = _ids(
+        return _ids(
             self.model.objects.filter(care_coordinator=user),
             self.model.objects.filter(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING),
-            self.model.objects.filter(care_coordinator__in=supervisees),
+            *more,
         ).union(_treated_by(user), enrolments.order_by().values("referral_id"))
-        return self.filter(InIds("pk", ids))
 
     def caseload_of(self, user):
         """Active referrals this clinician coordinates or treats."""

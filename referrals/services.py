@@ -3,11 +3,11 @@ transaction, each audited. The HTML views and the API both call these."""
 
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common import audit
+from common import audit, permissions
 from common.exceptions import Conflict
 from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, WSAS, ScoringError
 from outcomes.services import record_questionnaire, refresh_summary
@@ -46,11 +46,13 @@ def queue_review(referral_id):
 
 @transaction.atomic
 def create_patient(*, by, team=None, **fields):
+    team = team or by.team
+    permissions.require(by, "register_patient", team)
     if fields.get("nhs_number"):
         fields["nhs_number"] = normalise_nhs_number(fields["nhs_number"])
     else:
         fields["nhs_number"] = None
-    patient = Patient(team=team or by.team, **fields)
+    patient = Patient(team=team, **fields)
     dob = fields.get("date_of_birth")
     if dob is not None and dob > timezone.localdate():
         raise ValidationError({"date_of_birth": "A date of birth cannot be in the future."})
@@ -84,6 +86,7 @@ def update_patient(*, patient, by, expected_version, **changes):
     if expected_version is None:
         raise ValidationError({"version": "Give the version of the record you read."})
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    permissions.require(by, "update_patient", locked)
     if int(expected_version) != locked.version:
         raise Conflict()
     if "nhs_number" in changes:
@@ -103,6 +106,7 @@ def update_patient(*, patient, by, expected_version, **changes):
 
 @transaction.atomic
 def create_referral(*, by, patient, received_on, source, presenting_problem, care_coordinator=None, ltc_pathway=False):
+    permissions.require(by, "register_referral", patient)
     referral = Referral(
         patient=patient,
         team=patient.team,
@@ -119,7 +123,7 @@ def create_referral(*, by, patient, received_on, source, presenting_problem, car
         care_coordinator.team_id != patient.team_id or not care_coordinator.is_clinician
     ):
         errors["care_coordinator"] = "The care coordinator must be a clinician of the patient's team."
-    elif care_coordinator is not None and not can_allocate(by):
+    elif care_coordinator is not None and not permissions.may(by, "allocate"):
         errors["care_coordinator"] = (
             "Only clinicians and managers allocate: leave the care coordinator empty for the waiting list."
         )
@@ -139,36 +143,10 @@ def create_referral(*, by, patient, received_on, source, presenting_problem, car
     return referral
 
 
-# --- who may do what: the one place both doors (pages and API) ask ----------------------------------
-
-
-def can_allocate(user):
-    """Clinicians (taking a case or handing one over) and managers allocate. Administrators are not
-    clinicians: they book and register, but do not decide who treats."""
-    return bool(user.is_clinician or user.is_manager)
-
-
-def can_discharge(user):
-    """Discharge is a clinical decision (its end code says how care ended): clinicians only, and only on a
-    case they may see (the views' scoped lookups; ``discharge`` checks again)."""
-    return bool(user.is_clinician)
-
-
-def _require_allocator(by, referral):
-    if not can_allocate(by) or by.team_id != referral.team_id:
-        raise PermissionDenied("Only clinicians and managers of the referral's team allocate referrals.")
-
-
-def _require_discharger(by, referral):
-    on_the_case = Referral.objects.visible_to(by).filter(pk=referral.pk).exists()
-    if not can_discharge(by) or by.team_id != referral.team_id or not on_the_case:
-        raise PermissionDenied("Only clinicians on the case discharge a referral.")
-
-
 @transaction.atomic
 def allocate(*, referral, clinician, by, expected_version=None):
     """Make a clinician the referral's care coordinator (from the waiting list or a hand-over)."""
-    _require_allocator(by, referral)
+    permissions.require(by, "allocate", referral)
     referral = lock_referral(referral, expected_version)
     if referral.status == ReferralStatus.DISCHARGED:
         raise ValidationError({"care_coordinator": "A discharged referral cannot be allocated."})
@@ -234,6 +212,7 @@ def log_contact(
 ):
     """Record a session with its questionnaires, move the referral's status on, refresh its outcome
     summary and queue its review. All or nothing: any error leaves no trace."""
+    permissions.require(by, "record_care", referral)
     referral = lock_referral(referral, expected_version)
     clinician = clinician or by
     answers = {"phq9": phq9, "gad7": gad7, "wsas": wsas}
@@ -322,6 +301,7 @@ def log_contact(
 @transaction.atomic
 def mark_contact_in_error(*, contact, reason, by):
     """Correction, not edit: the contact and its questionnaires stay, marked entered in error."""
+    permissions.require(by, "mark_in_error", contact.referral)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the contact was entered in error."})
     contact = CareContact.objects.select_for_update().get(pk=contact.pk)
@@ -343,11 +323,12 @@ def mark_contact_in_error(*, contact, reason, by):
 
 
 @transaction.atomic
-def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_version=None):
-    """End the referral with an end code: close its step and its open flags, finish its outcome."""
+def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_version=None, source="clinician"):
+    """End the referral with an end code: close its step and its open flags, finish its outcome.
+    ``source="supervision"``: a supervision decision (its supervisor may take it, see the rulebook)."""
     from stepped_care.models import FlagStatus, StepAssignment
 
-    _require_discharger(by, referral)
+    permissions.require(by, "supervision_decision" if source == "supervision" else "discharge", referral)
     referral = lock_referral(referral, expected_version)
     discharged_on = discharged_on or timezone.localdate()
     errors = {}

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common import audit
+from common import audit, permissions
 from common.exceptions import Conflict
 from common.models import AuditEvent
 from common.standards import standards
@@ -41,7 +41,9 @@ def bump_version(referral, *fields):
 
 @transaction.atomic
 def change_step(*, referral, step, reason, by, source=StepSource.CLINICIAN, flag=None, on=None, expected_version=None):
-    """Move a referral to another step (or assign its first): end the open step, open the new one."""
+    """Move a referral to another step (or assign its first): end the open step, open the new one.
+    A clinician on the case decides it; a supervisor through a supervision decision (``source``)."""
+    permissions.require(by, "supervision_decision" if source == StepSource.SUPERVISION else "change_step", referral)
     referral = lock_referral(referral, expected_version)
     on = on or timezone.localdate()
     errors = {}
@@ -379,12 +381,14 @@ RESOLVE_ACTIONS = ("accept", "dismiss")
 
 
 @transaction.atomic
-def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None):
-    """A clinician accepts or dismisses an open flag. Accepting a step-up or step-down changes the step
-    (the step form's service, with this flag as its source); accepting a step-out discharges with an
-    end code; dismissing needs a reason. Audited."""
+def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None, source="clinician"):
+    """A clinician on the case accepts or dismisses an open flag (``source="supervision"``: as a
+    supervision decision answering it). Accepting a step-up or step-down changes the step (the step
+    form's service, with this flag as its source); accepting a step-out discharges with an end code;
+    dismissing needs a reason. Audited."""
     from referrals.services import discharge
 
+    permissions.require(by, "supervision_decision" if source == "supervision" else "resolve_flag", flag.referral)
     reason = (reason or "").strip()
     referral = lock_referral(flag.referral)
     flag = ReviewFlag.objects.select_for_update().get(pk=flag.pk)

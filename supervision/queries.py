@@ -13,13 +13,13 @@ from django.apps import apps
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
+from common.permissions import sees_whole_team
 from common.standards import standards
 
 from . import rules
 from .models import CaseDecision, SessionAttendance, SupervisionRelationship, SupervisionSession, SupervisionType
 
 CASE_REVIEW_KINDS = (SupervisionType.CASE_MANAGEMENT, SupervisionType.HIGH_INTENSITY)
-MANAGEMENT_ROLES = ("manager", "administrator")
 
 
 def parameters(team=None) -> dict:
@@ -45,7 +45,7 @@ def staff_visible_to(user):
         return Staff.objects.none()
     if user.is_superuser:
         return Staff.objects.all()
-    if user.team_id and getattr(user, "role", None) in MANAGEMENT_ROLES:
+    if sees_whole_team(user):
         return Staff.objects.filter(team_id=user.team_id)
     supervised = SupervisionRelationship.objects.filter(supervisor=user, ended_on__isnull=True).values("supervisee")
     return Staff.objects.filter(Q(pk=user.pk) | Q(pk__in=supervised))
@@ -73,7 +73,7 @@ def relationships_visible_to(user):
         return SupervisionRelationship.objects.none()
     if user.is_superuser:
         return SupervisionRelationship.objects.all()
-    if user.team_id and getattr(user, "role", None) in MANAGEMENT_ROLES:
+    if sees_whole_team(user):
         return SupervisionRelationship.objects.filter(supervisee__team_id=user.team_id)
     return SupervisionRelationship.objects.filter(Q(supervisor=user) | Q(supervisee=user))
 

@@ -17,10 +17,3 @@ def evidence_lines(flag):
 @register.simple_tag
 def end_code_choices():
     return EndCode.choices
-
-
-@register.filter
-def can_resolve_flags(user):
-    from stepped_care.flag_views import can_resolve
-
-    return can_resolve(user)
