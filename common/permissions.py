@@ -346,7 +346,10 @@ def may(user, action, record=None):
 
 
 def require(user, action, record=None):
-    """Refuse (``NotAllowed``, a PermissionDenied: 403) unless ``user`` may do ``action`` on ``record``."""
+    """Refuse (``NotAllowed``, a PermissionDenied: 403) unless ``user`` may do ``action`` on ``record``.
+    Asked afresh: an answer remembered for a page (``may``) is not trusted to enforce."""
+    if record is not None and hasattr(record, "__dict__"):
+        record.__dict__.pop("_rulebook", None)
     if not may(user, action, record):
         raise NotAllowed(action)
     if RULES[action].on is not None and record is None:
