@@ -1,19 +1,16 @@
 """The audit trail: who did or saw what, when, from where, and what changed.
 
-Writes: ``record`` for every clinical write (services call it) and ``record_view`` for every page or
-API response that shows one patient's record (views call it). The request's client address reaches
+Writes, the one writer: ``record`` for every clinical write (services call it), ``record_many`` for
+many at once (the review engine, a group register) and ``record_view`` for every page or API response
+that shows one patient's record (views call it). Work nobody signed in did is recorded with a named
+``SystemActor`` (``REVIEW_ENGINE``), never anonymously. The request's client address reaches
 ``record`` through a context variable set by middleware, so services stay free of HTTP objects.
-Reads: ``events_visible_to`` and ``search`` for the managers' audit page and its CSV export.
+Reads of the trail (the managers' audit page) live in ``dashboard.audit``.
 Events are append-only (AuditEvent.save/delete refuse; on PostgreSQL a trigger refuses too).
 """
 
 from contextvars import ContextVar
 
-from django.apps import apps
-from django.db.models import OuterRef, Q, Subquery, Value
-from django.db.models.functions import Concat
-
-from . import permissions
 from .models import AuditEvent
 
 client_address: ContextVar[str | None] = ContextVar("client_address", default=None)
@@ -27,17 +24,41 @@ KIND = {
 }
 
 
-def record(actor, action, obj, *, patient_id=None, changes=None):
-    """Append one audit event. ``obj`` is a model instance (its class and pk are recorded)."""
-    return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+class SystemActor(str):
+    """Background work that acts on records: named in the trail as who did it."""
+
+
+REVIEW_ENGINE = SystemActor("review engine")
+
+
+def event(actor, action, obj=None, *, patient_id=None, changes=None, object_type=None, object_id=None, at=None):
+    """One audit event, not yet saved: ``obj`` is a model instance (its class and pk are recorded), or
+    give ``object_type`` and ``object_id``. ``actor`` is a signed-in person or a ``SystemActor``."""
+    person = actor if getattr(actor, "is_authenticated", False) else None
+    fields = {"at": at} if at is not None else {}
+    return AuditEvent(
+        actor=person,
+        system_actor=str(actor) if isinstance(actor, SystemActor) else "",
         action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
+        object_type=object_type if object_type is not None else (obj._meta.label_lower if obj is not None else ""),
+        object_id=object_id if object_id is not None else (str(obj.pk) if obj is not None else ""),
         patient_id=patient_id,
         client_address=client_address.get(),
         changes=_jsonable(changes or {}),
+        **fields,
     )
+
+
+def record(actor, action, obj, *, patient_id=None, changes=None):
+    """Append one audit event (see ``event``)."""
+    new = event(actor, action, obj, patient_id=patient_id, changes=changes)
+    new.save()
+    return new
+
+
+def record_many(events):
+    """Append many events made by ``event`` in one insert."""
+    return AuditEvent.objects.bulk_create(list(events), batch_size=1000)
 
 
 def patient_id_of(obj):
@@ -49,8 +70,7 @@ def patient_id_of(obj):
     if hasattr(obj, "referral_id"):
         if "referral" in obj._state.fields_cache:
             return obj.referral.patient_id
-        Referral = apps.get_model("referrals", "Referral")
-        return Referral.objects.filter(pk=obj.referral_id).values_list("patient_id", flat=True).first()
+        return obj.referral.patient_id  # one query, through the record's own relation
     return None
 
 
@@ -106,41 +126,3 @@ ACTION_LABELS = {
 def action_label(action):
     """Words for an action code; unknown codes read as words too ("flag.accept" → "Flag accept")."""
     return ACTION_LABELS.get(action) or action.replace(".", " ").replace("_", " ").capitalize()
-
-
-def events_visible_to(user):
-    """Events about the team's patients or done by the team's staff (``search_audit`` in the rulebook:
-    managers and administrators their team's, superusers everyone's)."""
-    if not permissions.may(user, "search_audit"):
-        return AuditEvent.objects.none()
-    if user.is_superuser:
-        return AuditEvent.objects.all()
-    Patient = apps.get_model("referrals", "Patient")
-    team_patients = Patient.objects.filter(team_id=user.team_id).values("pk")
-    return AuditEvent.objects.filter(Q(patient_id__in=team_patients) | Q(actor__team_id=user.team_id))
-
-
-def search(user, *, patient_id=None, actor=None, action="", date_from=None, date_to=None):
-    """The events this user may see, newest first, filtered; one query, with actor and patient name."""
-    Patient = apps.get_model("referrals", "Patient")
-    patient = Patient.objects.filter(pk=OuterRef("patient_id"))
-    events = (
-        events_visible_to(user)
-        .select_related("actor")
-        .annotate(
-            patient_name=Subquery(patient.values(name=Concat("given_name", Value(" "), "family_name"))[:1]),
-            patient_nhs_number=Subquery(patient.values("nhs_number")[:1]),
-        )
-        .order_by("-at", "-id")
-    )
-    if patient_id:
-        events = events.filter(patient_id=patient_id)
-    if actor is not None:
-        events = events.filter(actor=actor)
-    if action:
-        events = events.filter(action__startswith=action)
-    if date_from:
-        events = events.filter(at__date__gte=date_from)
-    if date_to:
-        events = events.filter(at__date__lte=date_to)
-    return events

@@ -11,6 +11,9 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    system_actor = models.CharField(
+        max_length=60, blank=True, help_text="Who acted when no person did (e.g. the review engine)"
+    )
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64)
@@ -25,7 +28,7 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["actor", "at"], name="stepped_car_actor_i_f471fd_idx")]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor or self.system_actor} {self.action} {self.object_type}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -34,3 +37,24 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class PendingTask(models.Model):
+    """Work that must follow a write (a referral's review), recorded in the write's own transaction.
+
+    The outbox: a row is added with the write and removed once its task was handed to the broker or
+    run, so a slow, silent or absent broker neither fails the write nor loses the work
+    (``common.outbox``). Not clinical history: rows live for seconds, or until the broker is back.
+    """
+
+    task = models.CharField(max_length=100, help_text="Celery task name")
+    kwargs = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.task}({self.kwargs})"

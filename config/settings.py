@@ -1,7 +1,8 @@
 """One settings module; every deployment knob comes from the environment with a safe default.
 
 Embedded default (nothing set): SQLite file, Celery tasks run in-process, DEBUG off.
-`make run` sets DEBUG=1. With DEBUG off a SECRET_KEY must be given.
+`make run` serves with DEBUG off and a demo-only SECRET_KEY (`make run DEBUG=1` for debug pages). With DEBUG off a
+SECRET_KEY must be given.
 """
 
 import os
@@ -141,7 +142,7 @@ AXES_LOCKOUT_CALLABLE = "common.security.lockout_response"  # 429: JSON for the 
 AXES_CLIENT_IP_CALLABLE = "common.security.client_ip"  # the same client address the audit trail records
 
 # Two-factor sign-in (django-otp TOTP): optional per person; required for managers and administrators
-# when their team sets Team.require_two_factor (see stepped_care/two_factor.py).
+# when their team sets Team.require_two_factor (see common/two_factor.py).
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Stepped Care")
 
 LOGIN_URL = "login"
@@ -256,22 +257,33 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "stepped_care")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Broker sockets time out (a silent Redis never holds a worker or a web request for long), and a
+# message a worker took but never acknowledged (the worker died) comes back after 10 minutes, not
+# Redis's default hour. The nightly scan's chunks finish well inside that.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600")),
+}
 CELERY_BEAT_SCHEDULE = {
     "nightly-review-scan": {
         "task": "stepped_care.tasks.scan_active_referrals",
         "schedule": crontab(hour=2, minute=15),
     },
+    "outbox": {"task": "common.tasks.dispatch_outbox", "schedule": 60.0},
 }
-# With the broker down, queuing a review gives up within about a second: the clinical write has
-# committed, the risk flag was raised in its transaction and the nightly scan catches up.
+# Writes queue their follow-up work through the outbox (common/outbox.py), which uses its own short
+# timeouts; these apply to everything else that publishes.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "2"))
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # The nightly review scan sends this many referral ids per task (several workers share the scan).
 REVIEW_SCAN_CHUNK_SIZE = int(os.environ.get("REVIEW_SCAN_CHUNK_SIZE", "2000"))
 
-# Clinical standards that services and NHS England change: one place (see stepped_care/standards.py).
+# Clinical standards that services and NHS England change: one place (see common/standards.py).
 CLINICAL_STANDARDS = {
     # "targets": {"recovery_rate": 0.50, ...}, "mixed_reliable_change": "no_reliable_change", ...
 }

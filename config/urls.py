@@ -5,7 +5,8 @@ from django.http import JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from common import audit_views, two_factor, views
+from common import two_factor, views
+from dashboard import audit_views
 from stepped_care import flag_views
 
 

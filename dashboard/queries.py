@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.db.models import Count, Exists, Min, OuterRef, Q
 
 from common.standards import standards
@@ -27,7 +26,10 @@ from outcomes.queries import (
     service_metrics_overview,
 )
 from referrals.codes import ACTIVE_STATUSES, ATTENDED_CODES, WAITING_STATUSES, Attendance, ReferralStatus
-from stepped_care.models import CLINICAL_ROLES, FlagRule, FlagStatus, Staff, Step
+from referrals.models import CareContact, Referral
+from stepped_care.models import CLINICAL_ROLES, FlagRule, FlagStatus, ReviewFlag, Staff, Step, rule_rank
+from stepped_care.queries import staff_of_team
+from supervision import queries as supervision_queries
 
 # How old an open flag is, for the "open flags by rule and age" table: (key, label, from days, to days).
 # A display grouping, not a clinical threshold.
@@ -90,15 +92,15 @@ def hidden_wait_now_q(today):
 
 
 def _referrals():
-    return apps.get_model("referrals", "Referral").objects
+    return Referral.objects
 
 
 def _contacts():
-    return apps.get_model("referrals", "CareContact").objects
+    return CareContact.objects
 
 
 def _flags():
-    return apps.get_model("stepped_care", "ReviewFlag").objects
+    return ReviewFlag.objects
 
 
 def active(referrals, flt):
@@ -210,7 +212,7 @@ def open_flags(flt, now):
     out = []
     for rule, counts in by_rule.items():
         out.append({"rule": rule, "label": labels.get(rule, rule), **counts})
-    out.sort(key=lambda r: list(labels).index(r["rule"]) if r["rule"] in labels else 99)
+    out.sort(key=lambda r: rule_rank(r["rule"]))
     return out
 
 
@@ -218,21 +220,10 @@ def open_flags(flt, now):
 
 
 def supervision_compliance(team, today):
-    """Supervision compliance of the team's clinicians, from ``supervision.queries`` when it provides it.
-
-    Returns ``{"available": False, "note": ...}`` (a labelled placeholder) otherwise.
-    """
-    try:
-        from supervision import queries as supervision_queries
-    except ImportError:
-        supervision_queries = None
-    team_compliance = getattr(supervision_queries, "team_compliance", None)
-    summarise = getattr(supervision_queries, "compliance_summary", None)
-    if team_compliance is None or summarise is None:
-        return {"available": False, "rows": [], "note": "Supervision compliance is not available yet."}
-    rows = team_compliance(team, today=today, detail=False)
+    """Supervision compliance of the team's clinicians (``supervision.queries``)."""
+    rows = supervision_queries.team_compliance(team, today=today, detail=False)
     weeks = supervision_queries.parameters(team)["compliance"]["weeks"]
-    return {"available": True, "rows": rows, "summary": summarise(rows), "weeks": weeks}
+    return {"available": True, "rows": rows, "summary": supervision_queries.compliance_summary(rows), "weeks": weeks}
 
 
 # --- the whole dashboard ----------------------------------------------------------------------------
@@ -256,7 +247,7 @@ class DashboardData:
 
 def team_staff(team_id):
     """The team's staff, id -> (name, role label, clinical?). One query."""
-    rows = Staff.objects.filter(team_id=team_id).order_by("last_name", "first_name", "username")
+    rows = staff_of_team(team_id, active=None)
     labels = dict(Staff._meta.get_field("role").choices)
     return {
         s.pk: {

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from common.standards import standards
+from referrals.models import CareContact
 
 from .metrics import referral_facts
 from .models import ITEM_FIELDS, OutcomeSummary, QuestionnaireResponse
@@ -25,8 +26,6 @@ def record_questionnaire(*, contact, measure, answers, by):
 
 
 def _rows(referral_ids):
-    from referrals.models import CareContact
-
     contacts, scores = {}, {}
     for rid, on, appt, att in (
         CareContact.objects.valid()

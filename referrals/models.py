@@ -23,6 +23,12 @@ from .queries import CareContactQuerySet, PatientQuerySet, ReferralQuerySet
 from .validators import validate_nhs_number
 
 
+def display_name(family_name, given_name):
+    """How the app names a patient everywhere: "SURNAME, Given" (the family name in capitals first, as
+    on NHS lists), so that a name read aloud or copied into a search box means one thing."""
+    return f"{family_name.upper()}, {given_name}"
+
+
 class Patient(models.Model):
     # Random ids: URLs reveal nothing about how many patients a service has.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -59,7 +65,7 @@ class Patient(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.given_name} {self.family_name}"
+        return display_name(self.family_name, self.given_name)
 
     @property
     def long_term_condition_labels(self):
@@ -128,15 +134,31 @@ class Referral(models.Model):
     def is_active(self):
         return self.status != ReferralStatus.DISCHARGED
 
+    def move_to(self, status, by, note=""):
+        """Set a new status and append its event to the referral's history (the caller saves the referral)."""
+        if self.status == status:
+            return
+        ReferralEvent.objects.create(
+            referral=self,
+            kind=ReferralEvent.Kind.STATUS,
+            from_value=self.get_status_display(),
+            to_value=ReferralStatus(status).label,
+            note=note,
+            by=by,
+        )
+        self.status = status
+
 
 class ReferralEvent(models.Model):
-    """Append-only history of a referral: status changes, allocation, discharge."""
+    """Append-only history of a referral: status changes, allocation, discharge, review flags raised and closed."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Referral received"
         STATUS = "status", "Status changed"
         ALLOCATED = "allocated", "Allocated"
         DISCHARGED = "discharged", "Discharged"
+        FLAG_RAISED = "flag_raised", "Review flag raised"
+        FLAG_CLOSED = "flag_closed", "Review flag closed"
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

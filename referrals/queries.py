@@ -8,12 +8,19 @@ their team; superusers see everything.
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from common.scoping import InIds, team_scope
+from outcomes.models import QuestionnaireResponse
+from stepped_care.models import ReviewFlag
+
+# The QuerySets below are attached by this app's models.py, which imports this module: they name this
+# app's own models through ``apps.get_model`` at call time (the one reason for it here).
 
 WAITING = ("awaiting_assessment", "awaiting_treatment")
+NHS_NUMBER_LENGTH = 10
+SEPARATORS = str.maketrans("", "", " -")
 TREND_MEASURES = ("PHQ9", "GAD7")
 
 
@@ -33,8 +40,9 @@ class ReferralQuerySet(models.QuerySet):
         scoped = team_scope(self, user)
         if scoped is not None:
             return scoped
-        Relationship = apps.get_model("supervision", "SupervisionRelationship")
-        supervisees = Relationship.objects.filter(supervisor=user, ended_on__isnull=True).values("supervisee_id")
+        # Supervision and group courses build on referrals, so they are reached through their relations
+        # (the supervisor's ``supervising`` relationships, a referral's ``enrolments``), not imported.
+        supervisees = user.supervising.filter(ended_on__isnull=True).values("supervisee_id")
         ids = self._case_ids(user, self.model.objects.filter(care_coordinator__in=supervisees))
         return self.filter(InIds("pk", ids))
 
@@ -47,14 +55,16 @@ class ReferralQuerySet(models.QuerySet):
         return self.filter(InIds("pk", self._case_ids(user)))
 
     def _case_ids(self, user, *more):
-        Enrolment = apps.get_model("workshops", "Enrolment")
-        enrolments = Enrolment.objects.filter(course__facilitators=user, withdrawn_on__isnull=True)
+        in_my_groups = self.model.objects.filter(
+            enrolments__course__facilitators=user, enrolments__withdrawn_on__isnull=True
+        )
         # One id list, each part found by its own index (see InIds), rather than an OR across the table.
         return _ids(
             self.model.objects.filter(care_coordinator=user),
             self.model.objects.filter(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING),
+            in_my_groups,
             *more,
-        ).union(_treated_by(user), enrolments.order_by().values("referral_id"))
+        ).union(_treated_by(user))
 
     def caseload_of(self, user):
         """Active referrals this clinician coordinates or treats."""
@@ -67,14 +77,14 @@ class ReferralQuerySet(models.QuerySet):
     def with_list_facts(self):
         """Annotate what the caseload and waiting list show, from OutcomeSummary and open flags,
         in the same single query (no per-row queries whatever the list length)."""
-        ReviewFlag = apps.get_model("stepped_care", "ReviewFlag")
         open_flags = ReviewFlag.objects.filter(referral=OuterRef("pk"), status="open")
         flag_count = open_flags.order_by().values("referral").annotate(n=Count("pk")).values("n")
         return self.select_related("patient", "care_coordinator").annotate(
             phq9_last=F("summary__phq9_last"),
             gad7_last=F("summary__gad7_last"),
             phq9_latest_item9=F("summary__phq9_latest_item9"),
-            attended_contacts=Coalesce(F("summary__attended_contacts"), 0),
+            # "sessions attended": one meaning everywhere (outcomes.metrics.SESSIONS_ATTENDED_MEANS)
+            sessions_attended=Coalesce(F("summary__attended_treatment_contacts"), 0),
             dna_count=Coalesce(F("summary__dna_count"), 0),
             last_contact_on=F("summary__last_contact_on"),
             last_attended_on=F("summary__last_attended_on"),
@@ -84,35 +94,54 @@ class ReferralQuerySet(models.QuerySet):
 
     def with_trends_and_flags(self):
         """Prefetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores``
-        and the open flags, risk first, as ``open_flags``."""
-        Response = apps.get_model("outcomes", "QuestionnaireResponse")
+        and the open flags, most urgent first (``ReviewFlag.objects.risk_first``), as ``open_flags``."""
         scores = (
-            Response.objects.filter(measure__in=TREND_MEASURES, entered_in_error=False, contact__entered_in_error=False)
+            QuestionnaireResponse.objects.filter(
+                measure__in=TREND_MEASURES, entered_in_error=False, contact__entered_in_error=False
+            )
             .order_by("completed_on", "created_at")
             .only("id", "referral_id", "measure", "completed_on", "total")
         )
         return self.prefetch_related(
             Prefetch("questionnaires", queryset=scores, to_attr="trend_scores"),
-            Prefetch("flags", queryset=open_flags_risk_first(), to_attr="open_flags"),
+            Prefetch("flags", queryset=ReviewFlag.objects.open().risk_first(), to_attr="open_flags"),
         )
 
 
-def open_flags_risk_first():
-    """Open review flags in the order a clinician should read them: risk, then red, amber, green."""
-    ReviewFlag = apps.get_model("stepped_care", "ReviewFlag")
-    return (
-        ReviewFlag.objects.filter(status="open")
-        .annotate(
-            risk_order=Case(When(rule="risk", then=Value(0)), default=Value(1), output_field=IntegerField()),
-            severity_order=Case(
-                When(severity="red", then=Value(0)),
-                When(severity="amber", then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            ),
-        )
-        .order_by("risk_order", "severity_order", "-raised_at")
-    )
+def patient_search(text="", *, family_name="", date_of_birth=None, prefix=""):
+    """The one patient search, as a condition on patients (``prefix="patient__"`` on referrals).
+
+    ``text`` is what a person types in a search box:
+
+    - an NHS number, with or without spaces or dashes ("943 476 5919"): ten digits find that number,
+      fewer find numbers that start with them;
+    - "SURNAME, Given", the way the app itself shows names ("QUILL, Jo" or "Quill,"): the part before
+      the comma is in the family name, the part after in the given name;
+    - words in any order ("Jo Quill", "Quill Jo", "quill"): every word is in the given or family name.
+
+    The API's structured search adds ``family_name`` (the start of it) and ``date_of_birth``; every
+    part given must match. Nothing given matches everybody.
+    """
+    condition = Q()
+    text = " ".join((text or "").split())
+    digits = text.translate(SEPARATORS)
+    if text and digits.isdigit():
+        lookup = "exact" if len(digits) == NHS_NUMBER_LENGTH else "startswith"
+        condition &= Q(**{f"{prefix}nhs_number__{lookup}": digits})
+    elif "," in text:
+        family, given = (part.strip() for part in text.split(",", 1))
+        if family:
+            condition &= Q(**{f"{prefix}family_name__icontains": family})
+        if given:
+            condition &= Q(**{f"{prefix}given_name__icontains": given})
+    else:
+        for word in text.split():
+            condition &= Q(**{f"{prefix}given_name__icontains": word}) | Q(**{f"{prefix}family_name__icontains": word})
+    if family_name:
+        condition &= Q(**{f"{prefix}family_name__istartswith": family_name.strip()})
+    if date_of_birth is not None:
+        condition &= Q(**{f"{prefix}date_of_birth": date_of_birth})
+    return condition
 
 
 class PatientQuerySet(models.QuerySet):

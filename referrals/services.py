@@ -1,24 +1,21 @@
 """Clinical writes on patients, referrals and contacts: one function per use case, each in one
 transaction, each audited. The HTML views and the API both call these."""
 
-import logging
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from common import audit, permissions
 from common.exceptions import Conflict
-from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, WSAS, ScoringError
+from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, WSAS, ScoringError, score
 from outcomes.services import record_questionnaire, refresh_summary
-from stepped_care.services import bump_version, lock_referral, raise_risk_flag
+from stepped_care.services import bump_version, lock_referral, queue_review, raise_risk_flag
 
 from .codes import (
     ATTENDED_CODES,
     TREATMENT_TYPES,
     AppointmentType,
     Attendance,
-    EndCode,
     Mechanism,
     ReferralStatus,
     TherapyMode,
@@ -26,22 +23,7 @@ from .codes import (
 from .models import CareContact, Patient, Referral, ReferralEvent
 from .validators import normalise_nhs_number
 
-log = logging.getLogger(__name__)
-
 QUESTIONNAIRE_FIELDS = {"phq9": PHQ9, "gad7": GAD7, "wsas": WSAS}
-
-
-def queue_review(referral_id):
-    """Queue the referral's review after commit; a broker outage must never fail the clinical write."""
-    from stepped_care.tasks import review_referral
-
-    def send():
-        try:
-            review_referral.delay(str(referral_id))
-        except Exception:  # broker down: the nightly scan catches up
-            log.warning("Could not queue review of referral %s; the nightly scan will catch up", referral_id)
-
-    transaction.on_commit(send)
 
 
 @transaction.atomic
@@ -172,20 +154,6 @@ def allocate(*, referral, clinician, by, expected_version=None):
     return referral
 
 
-def _set_status(referral, status, by, note=""):
-    if referral.status == status:
-        return
-    ReferralEvent.objects.create(
-        referral=referral,
-        kind=ReferralEvent.Kind.STATUS,
-        from_value=referral.get_status_display(),
-        to_value=ReferralStatus(status).label,
-        note=note,
-        by=by,
-    )
-    referral.status = status
-
-
 @transaction.atomic
 def log_contact(
     *,
@@ -240,8 +208,6 @@ def log_contact(
             errors[field] = "Questionnaires can only be recorded at a contact the patient attended."
             continue
         try:
-            from outcomes.scoring import score
-
             scored[field] = score(measure, answers[field])
         except ScoringError as exc:
             errors[field] = exc.message
@@ -275,9 +241,9 @@ def log_contact(
             record_questionnaire(contact=contact, measure=measure, answers=scored[field].items, by=by)
     if attended:
         if appointment_type in TREATMENT_TYPES:
-            _set_status(referral, ReferralStatus.IN_TREATMENT, by)
+            referral.move_to(ReferralStatus.IN_TREATMENT, by)
         elif referral.status == ReferralStatus.AWAITING_ASSESSMENT:
-            _set_status(referral, ReferralStatus.AWAITING_TREATMENT, by, note="Assessed")
+            referral.move_to(ReferralStatus.AWAITING_TREATMENT, by, note="Assessed")
     bump_version(referral, "status")
     refresh_summary(referral)
     audit.record(
@@ -320,51 +286,3 @@ def mark_contact_in_error(*, contact, reason, by):
     raise_risk_flag(referral)  # the risk flag follows the corrected data now, not when the broker delivers
     queue_review(referral.pk)
     return contact
-
-
-@transaction.atomic
-def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_version=None, source="clinician"):
-    """End the referral with an end code: close its step and its open flags, finish its outcome.
-    ``source="supervision"``: a supervision decision (its supervisor may take it, see the rulebook)."""
-    from stepped_care.models import FlagStatus, StepAssignment
-
-    permissions.require(by, "supervision_decision" if source == "supervision" else "discharge", referral)
-    referral = lock_referral(referral, expected_version)
-    discharged_on = discharged_on or timezone.localdate()
-    errors = {}
-    if referral.status == ReferralStatus.DISCHARGED:
-        errors["end_code"] = "This referral is already discharged."
-    if end_code not in EndCode.values:
-        errors["end_code"] = "Choose a referral end code."
-    if discharged_on < referral.received_on:
-        errors["discharged_on"] = "Discharge cannot be before the referral was received."
-    elif discharged_on > timezone.localdate():
-        errors["discharged_on"] = "Discharge cannot be in the future."
-    last_contact = referral.contacts.valid().order_by("-date").values_list("date", flat=True).first()
-    if last_contact and discharged_on < last_contact and "discharged_on" not in errors:
-        errors["discharged_on"] = f"Discharge cannot be before the last contact ({last_contact:%d %b %Y})."
-    if errors:
-        raise ValidationError(errors)
-    _set_status(referral, ReferralStatus.DISCHARGED, by, note=note)
-    referral.discharged_on = discharged_on
-    referral.end_code = end_code
-    bump_version(referral, "status", "discharged_on", "end_code")
-    # The open step ends at discharge; a step recorded later than a back-dated discharge ends the day it began.
-    for step in StepAssignment.objects.filter(referral=referral, ended_on__isnull=True):
-        step.ended_on = max(discharged_on, step.started_on)
-        step.save(update_fields=["ended_on"])
-    referral.flags.filter(status=FlagStatus.OPEN).update(
-        status=FlagStatus.CLEARED, resolved_at=timezone.now(), resolution_note="Referral discharged"
-    )
-    ReferralEvent.objects.create(
-        referral=referral, kind=ReferralEvent.Kind.DISCHARGED, by=by, to_value=EndCode(end_code).label, note=note
-    )
-    refresh_summary(referral)
-    audit.record(
-        by,
-        "referral.discharge",
-        referral,
-        patient_id=referral.patient_id,
-        changes={"end_code": end_code, "discharged_on": discharged_on},
-    )
-    return referral

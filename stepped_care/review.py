@@ -296,6 +296,14 @@ def _gather(history: History) -> _Facts:
     return facts
 
 
+def _case_at_start(facts: _Facts) -> bool:
+    """At caseness at the first scores: PHQ-9 or GAD-7 at or above its cut-off."""
+    return bool(
+        (facts.phq_first is not None and facts.phq_first[1] >= PHQ_CUT)
+        or (facts.gad_first is not None and facts.gad_first[1] >= GAD_CUT)
+    )
+
+
 def _changes(facts: _Facts) -> tuple:
     """(measure, first, first_on, latest, latest_on, direction) for each measure scored on two dates."""
     out = ()
@@ -371,7 +379,39 @@ def risk(history, facts, today, params, mixed_policy):
     return Finding(RISK, "risk", RED, on.isoformat(), (on, item9, total, threshold))
 
 
+def risk_review_due(history: History, episode: str, params: dict | None = None) -> Finding:
+    """An open risk flag whose score no longer shows the risk. It stays open: only a clinician's recorded
+    risk review closes a risk flag, never a later score. Its words say what the latest PHQ-9 shows."""
+    params = params or DEFAULT_PARAMETERS
+    facts = _gather(history)
+    raised = next(
+        ((c[0], c[4], c[3]) for c in history.contacts if c[0].isoformat() == episode and c[4] is not None), None
+    )
+    return Finding(RISK, "risk", RED, episode, ("due", episode, raised, facts.last_item9, params["risk_item9_above"]))
+
+
 def _render_risk(data):
+    if data[0] == "due":
+        _, episode, raised, latest, threshold = data
+        if raised is None:
+            said = (
+                f"The PHQ-9 of {day(dt.date.fromisoformat(episode))} that raised this flag was marked entered in error"
+            )
+        else:
+            said = f"PHQ-9 item 9 was {raised[1]} on {day(raised[0])}"
+        now = f"; item 9 now {latest[1]} (PHQ-9 of {day(latest[0])})" if latest else ""
+        return (
+            f"{said}{now}. The risk review is still to be recorded: only a clinician closes a risk flag.",
+            {
+                "phq9_item9": raised[1] if raised else None,
+                "phq9_total": raised[2] if raised else None,
+                "scored_on": episode,
+                "latest_phq9_item9": latest[1] if latest else None,
+                "latest_scored_on": iso(latest[0]) if latest else None,
+                "threshold": threshold,
+                "review_recorded": False,
+            },
+        )
     on, item9, total, threshold = data
     return (
         f"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) was {item9} on {day(on)}: "
@@ -445,6 +485,8 @@ def recovered(history, facts, today, params, mixed_policy):
         start = c[0]  # the episode starts at the first session of the run below caseness
     if len(latest) < wanted:
         return None
+    if not _case_at_start(facts):
+        return None  # below caseness from the start: there is no recovery to speak of (DOMAIN §3)
     step_down = bool(history.step and history.step >= 3)
     return Finding(
         RECOVERED,
@@ -615,6 +657,10 @@ def evaluate(
         found = RULE_FUNCTIONS[rule](history, facts, today, params, mixed_policy)
         if found is not None:
             findings.append(found)
+    if any(f.recommendation == STEP_UP for f in findings):
+        # Never "step up" and "step down or out" at once: a case that is deteriorating or not improving
+        # is not stepped down, whatever its latest scores say.
+        findings = [f for f in findings if f.recommendation not in (STEP_DOWN, STEP_OUT)]
     return findings
 
 

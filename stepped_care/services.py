@@ -15,19 +15,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common import audit, permissions
+from common import audit, outbox, permissions
 from common.exceptions import Conflict
-from common.models import AuditEvent
 from common.standards import standards
+from outcomes.services import refresh_summary
+from referrals.codes import ATTENDED_CODES, TREATMENT_TYPES, EndCode, ReferralStatus, end_code_problem
+from referrals.models import Referral, ReferralEvent
 
-from . import review
-from .models import FlagStatus, Recommendation, ReviewFlag, Step, StepAssignment, StepSource
+from . import queries, review
+from .models import FlagRule, FlagStatus, Recommendation, ReviewFlag, Severity, Step, StepAssignment, StepSource
 
 
 def lock_referral(referral, expected_version=None):
     """Lock the referral row for this transaction; refuse a caller holding a stale version."""
-    from referrals.models import Referral
-
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
     if expected_version is not None and int(expected_version) != locked.version:
         raise Conflict()
@@ -84,14 +84,82 @@ def change_step(*, referral, step, reason, by, source=StepSource.CLINICIAN, flag
         patient_id=referral.patient_id,
         changes={"from": previous, "to": step, "reason": assignment.reason, "source": source},
     )
-    _queue_review(referral.pk)  # the step is one of the review rules' inputs
+    queue_review(referral.pk)  # the step is one of the review rules' inputs
     return assignment
 
 
-def _queue_review(referral_id):
-    from referrals.services import queue_review
+REVIEW_TASK = "stepped_care.tasks.review_referral"
 
-    queue_review(referral_id)
+
+def queue_review(referral_id):
+    """Record that this referral must be reviewed, in the caller's transaction (the outbox): after
+    commit the review runs on a worker, or here when there is no broker or it does not answer."""
+    outbox.enqueue(REVIEW_TASK, referral_id=str(referral_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Discharge (stepping out): ends the referral, its step and its open flags
+
+
+@transaction.atomic
+def discharge(
+    *, referral, end_code, by, discharged_on=None, note="", expected_version=None, source=StepSource.CLINICIAN
+):
+    """End the referral with an end code: close its step and its open flags, finish its outcome.
+    A clinician on the case decides it; a supervisor through a supervision decision (``source``)."""
+    permissions.require(by, "supervision_decision" if source == StepSource.SUPERVISION else "discharge", referral)
+    referral = lock_referral(referral, expected_version)
+    discharged_on = discharged_on or timezone.localdate()
+    errors = {}
+    if referral.status == ReferralStatus.DISCHARGED:
+        errors["end_code"] = "This referral is already discharged."
+    if end_code not in EndCode.values:
+        errors["end_code"] = "Choose a referral end code."
+    if discharged_on < referral.received_on:
+        errors["discharged_on"] = "Discharge cannot be before the referral was received."
+    elif discharged_on > timezone.localdate():
+        errors["discharged_on"] = "Discharge cannot be in the future."
+    attended = referral.contacts.valid().filter(attendance__in=ATTENDED_CODES)
+    if end_code in EndCode.values and "end_code" not in errors:
+        treated = attended.filter(appointment_type__in=TREATMENT_TYPES).exists()
+        seen = treated or attended.exists()
+        problem = end_code_problem(end_code, seen=seen, taken_on=referral.current_step is not None, treated=treated)
+        if problem:
+            errors["end_code"] = problem
+    last_contact = referral.contacts.valid().order_by("-date").values_list("date", flat=True).first()
+    if last_contact and discharged_on < last_contact and "discharged_on" not in errors:
+        errors["discharged_on"] = f"Discharge cannot be before the last contact ({last_contact:%d %b %Y})."
+    if errors:
+        raise ValidationError(errors)
+    referral.move_to(ReferralStatus.DISCHARGED, by, note=note)
+    referral.discharged_on = discharged_on
+    referral.end_code = end_code
+    bump_version(referral, "status", "discharged_on", "end_code")
+    # The open step ends at discharge; a step recorded later than a back-dated discharge ends the day it began.
+    for step in StepAssignment.objects.filter(referral=referral, ended_on__isnull=True):
+        step.ended_on = max(discharged_on, step.started_on)
+        step.save(update_fields=["ended_on"])
+    note = f"Referral discharged ({EndCode(end_code).label.lower()})"
+    close_flags(
+        [
+            Closure(f.pk, referral.pk, referral.patient_id, f.rule, note)
+            for f in referral.flags.filter(status=FlagStatus.OPEN)
+        ],
+        status=FlagStatus.CLEARED,
+        by=by,
+    )
+    ReferralEvent.objects.create(
+        referral=referral, kind=ReferralEvent.Kind.DISCHARGED, by=by, to_value=EndCode(end_code).label, note=note
+    )
+    refresh_summary(referral)
+    audit.record(
+        by,
+        "referral.discharge",
+        referral,
+        patient_id=referral.patient_id,
+        changes={"end_code": end_code, "discharged_on": discharged_on},
+    )
+    return referral
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,14 +232,14 @@ EMPTY_FLAGS = ({}, frozenset())
 
 
 def _flag_state(rows, wanted):
-    """{referral id: ({rule: (open flag id, digest)}, {(rule, episode) a clinician resolved})}."""
+    """{referral id: ({rule: (open flag id, digest, episode)}, {(rule, episode) a clinician resolved})}."""
     state = {}
     for pk, rid, rule, status, episode, digest in rows:
         if rid not in wanted:
             continue
         opened, resolved = state.setdefault(rid, ({}, set()))
         if status == FlagStatus.OPEN:
-            opened[rule] = (pk, digest)
+            opened[rule] = (pk, digest, episode)
         else:
             resolved.add((rule, episode))
     return state
@@ -179,8 +247,6 @@ def _flag_state(rows, wanted):
 
 def _read(referral_ids):
     """Everything the rules need about these referrals (sorted ids), in a fixed number of queries."""
-    from . import queries
-
     wanted = set(referral_ids)
     referrals = [r for r in queries.referral_rows(referral_ids) if r[0] in wanted]
     params = queries.team_parameters(r[1] for r in referrals)
@@ -220,8 +286,15 @@ def _evaluate(read, today, rules=None):
                 outcome.raised.append((rid, finding))
             elif flag[1] != _digest(finding):
                 outcome.updated.append((rid, flag[0], finding))
-        for rule, (flag_id, _) in opened.items():
+        for rule, (flag_id, digest, episode) in opened.items():
             if rule in found_rules or (rules is not None and rule not in rules):
+                continue
+            if rule == review.RISK and status != review.DISCHARGED:
+                # Only a clinician's recorded risk review closes a risk flag: the flag says what the
+                # latest PHQ-9 shows instead.
+                due = review.risk_review_due(history, episode, team_params)
+                if digest != _digest(due):
+                    outcome.updated.append((rid, flag_id, due))
                 continue
             outcome.cleared.append((rid, flag_id, rule, review.clear_reason(rule, history, today, team_params)))
     outcome.unchanged = outcome.reviewed - len(outcome.touched())
@@ -230,40 +303,32 @@ def _evaluate(read, today, rules=None):
 
 def _plan(referral_ids, today, rules=None):
     """Read the histories, evaluate the rules and compare with the flags: the differences to write."""
-    from . import queries
-
     referral_ids = queries.sorted_ids(referral_ids)
     if not referral_ids:
         return ReviewOutcome()
     return _evaluate(_read(referral_ids), today, rules)
 
 
-def _audit_rows(outcome, now):
-    rows = []
-    address = audit.client_address.get()
+def _apply(outcome):
+    """Write the differences: new flags in one insert, changed ones updated, cleared ones closed. Every
+    change leaves an audit event (actor: the review engine); raised and closed flags also enter the
+    referral's history."""
+    now = timezone.now()
+    events, history = [], []
 
     def event(action, flag_id, rid, changes):
-        rows.append(
-            AuditEvent(
-                at=now,
-                actor=None,
-                action=action,
-                object_type="stepped_care.reviewflag",
+        events.append(
+            audit.event(
+                audit.REVIEW_ENGINE,
+                action,
+                object_type=FLAG_TYPE,
                 object_id=str(flag_id),
                 patient_id=outcome.patients.get(rid),
-                client_address=address,
-                changes=audit._jsonable(changes),
+                changes=changes,
+                at=now,
             )
         )
 
-    return rows, event
-
-
-def _apply(outcome):
-    """Write the differences: new flags in one insert, changed ones updated, cleared ones closed. Every
-    change leaves an audit event (actor: the review engine)."""
-    now = timezone.now()
-    rows, event = _audit_rows(outcome, now)
     new = []
     for rid, finding in outcome.raised:
         flag = ReviewFlag(
@@ -280,6 +345,14 @@ def _apply(outcome):
         new.append(flag)
         event(
             "flag.raise", flag.id, rid, {"rule": finding.rule, "severity": finding.severity, "why": finding.explanation}
+        )
+        history.append(
+            ReferralEvent(
+                referral_id=rid,
+                kind=ReferralEvent.Kind.FLAG_RAISED,
+                to_value=f"{FlagRule(finding.rule).label} ({Severity(finding.severity).label.lower()})",
+                note=finding.explanation,
+            )
         )
     ReviewFlag.objects.bulk_create(new, batch_size=1000)
     for rid, flag_id, finding in outcome.updated:
@@ -298,12 +371,17 @@ def _apply(outcome):
             rid,
             {"rule": finding.rule, "severity": finding.severity, "why": finding.explanation},
         )
-    for rid, flag_id, rule, reason in outcome.cleared:
-        ReviewFlag.objects.filter(pk=flag_id, status=FlagStatus.OPEN).update(
-            status=FlagStatus.CLEARED, resolved_at=now, resolution_note=reason
-        )
-        event("flag.clear", flag_id, rid, {"rule": rule, "why": reason})
-    AuditEvent.objects.bulk_create(rows, batch_size=1000)
+    audit.record_many(events)
+    ReferralEvent.objects.bulk_create(history, batch_size=1000)
+    close_flags(
+        [
+            Closure(flag_id, rid, outcome.patients.get(rid), rule, reason)
+            for rid, flag_id, rule, reason in outcome.cleared
+        ],
+        status=FlagStatus.CLEARED,
+        by=audit.REVIEW_ENGINE,
+        now=now,
+    )
 
 
 @contextmanager
@@ -328,8 +406,6 @@ def review_referrals(referral_ids, *, today=None, dry_run=False, rules=None):
     is waited for) and checked: any whose version or flags moved since the read is read and evaluated
     again under the lock, so a review of older data never overwrites a newer one.
     """
-    from . import queries
-
     today = today or timezone.localdate()
     rules = set(rules) if rules is not None else None
     with gc_paused():
@@ -364,8 +440,6 @@ def raise_risk_flag(referral):
 
 def scan(*, team_id=None, chunk_size=2000, today=None, dry_run=False):
     """Review every active referral in chunks, in this process (the command and the benchmark)."""
-    from . import queries
-
     ids = queries.active_referral_ids(team_id)
     total = ReviewOutcome()
     for start in range(0, len(ids), chunk_size):
@@ -377,18 +451,101 @@ def chunks(ids, size):
     return [[str(i) for i in ids[start : start + size]] for start in range(0, len(ids), size)]
 
 
+# ---------------------------------------------------------------------------------------------
+# Closing flags and acting on decisions: one path each, whoever acts (a clinician on a flag, a
+# supervision decision, a discharge, the review engine)
+
+FLAG_TYPE = "stepped_care.reviewflag"
+CLOSE_ACTIONS = {
+    FlagStatus.ACCEPTED: "flag.accept",
+    FlagStatus.DISMISSED: "flag.dismiss",
+    FlagStatus.CLEARED: "flag.clear",
+}
+
+
+@dataclass(frozen=True)
+class Closure:
+    """One flag to close and the words for why."""
+
+    flag_id: object
+    referral_id: object
+    patient_id: object
+    rule: str
+    note: str
+    changes: dict = field(default_factory=dict)
+
+
+def closure(flag, note, **changes):
+    return Closure(flag.pk, flag.referral_id, None, flag.rule, note, changes)
+
+
+def close_flags(closures, *, status, by, now=None):
+    """Close open flags: the one way a review flag closes. Compare-and-set on the open status (a flag
+    closed meanwhile is left as it is); each flag that closes leaves an audit event and an entry in
+    its referral's history. ``by`` is the clinician, or ``audit.REVIEW_ENGINE``. Returns those closed."""
+    closures = list(closures)
+    if not closures:
+        return []
+    now = now or timezone.now()
+    person = by if getattr(by, "is_authenticated", False) else None
+    missing = {c.referral_id for c in closures if c.patient_id is None}
+    patients = dict(Referral.objects.filter(pk__in=missing).values_list("pk", "patient_id")) if missing else {}
+    closed = [
+        c
+        for c in closures
+        if ReviewFlag.objects.filter(pk=c.flag_id, status=FlagStatus.OPEN).update(
+            status=status, resolved_at=now, resolved_by=person, resolution_note=c.note
+        )
+    ]
+    audit.record_many(
+        audit.event(
+            by,
+            CLOSE_ACTIONS[status],
+            object_type=FLAG_TYPE,
+            object_id=str(c.flag_id),
+            patient_id=c.patient_id or patients.get(c.referral_id),
+            changes={"rule": c.rule, "why": c.note, **c.changes},
+            at=now,
+        )
+        for c in closed
+    )
+    ReferralEvent.objects.bulk_create(
+        ReferralEvent(
+            referral_id=c.referral_id,
+            kind=ReferralEvent.Kind.FLAG_CLOSED,
+            to_value=f"{FlagRule(c.rule).label}: {FlagStatus(status).label.lower()}",
+            note=c.note,
+            by=person,
+        )
+        for c in closed
+    )
+    return closed
+
+
+def decide(*, referral, action, by, source, reason, step=None, end_code=None, on=None, flag=None):
+    """Carry out a stepped-care decision on a locked referral: ``"step"`` moves it to ``step``,
+    ``"discharge"`` steps it out with ``end_code``. Flag resolution and supervision decisions both act
+    through here (and through ``change_step`` and ``discharge`` beneath it). Returns the step
+    assignment, or the discharged referral."""
+    if action == "step":
+        return change_step(referral=referral, step=step, reason=reason, by=by, source=source, flag=flag, on=on)
+    if action == "discharge":
+        if not end_code:
+            raise ValidationError({"end_code": "Choose the referral end code for the discharge."})
+        return discharge(referral=referral, end_code=end_code, by=by, discharged_on=on, note=reason, source=source)
+    raise ValueError(f"unknown decision {action!r}")
+
+
 RESOLVE_ACTIONS = ("accept", "dismiss")
 
 
 @transaction.atomic
-def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None, source="clinician"):
-    """A clinician on the case accepts or dismisses an open flag (``source="supervision"``: as a
-    supervision decision answering it). Accepting a step-up or step-down changes the step (the step
-    form's service, with this flag as its source); accepting a step-out discharges with an end code;
-    dismissing needs a reason. Audited."""
-    from referrals.services import discharge
-
-    permissions.require(by, "supervision_decision" if source == "supervision" else "resolve_flag", flag.referral)
+def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None):
+    """A clinician on the case accepts or dismisses an open flag (supervision answers flags through its
+    own decisions). Accepting a step-up or step-down changes the step (the step form's service, with
+    this flag as its source); accepting a step-out discharges with an end code; dismissing needs a
+    reason. Audited."""
+    permissions.require(by, "resolve_flag", flag.referral)
     reason = (reason or "").strip()
     referral = lock_referral(flag.referral)
     flag = ReviewFlag.objects.select_for_update().get(pk=flag.pk)
@@ -399,14 +556,12 @@ def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None, sourc
         errors["action"] = "Choose accept or dismiss."
     elif action == "dismiss" and not reason:
         errors["reason"] = "Say why the flag is dismissed."
+    elif flag.rule == review.RISK and not reason:
+        # Only a clinician's recorded risk review closes a risk flag: who and when are recorded with it.
+        errors["reason"] = "Record the risk review: what was assessed and what was decided."
     if errors:
         raise ValidationError(errors)
-    changes = {"rule": flag.rule, "recommendation": flag.recommendation, "action": action, "reason": reason}
-    flag.status = FlagStatus.ACCEPTED if action == "accept" else FlagStatus.DISMISSED
-    flag.resolved_at = timezone.now()
-    flag.resolved_by = by
-    flag.resolution_note = reason
-    flag.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
+    changes = {"recommendation": flag.recommendation, "action": action, "reason": reason}
     if action == "accept" and flag.recommendation in (Recommendation.STEP_UP, Recommendation.STEP_DOWN):
         if referral.current_step is None:
             raise ValidationError({"step": "The referral has no step yet: assign its first step from the referral."})
@@ -414,21 +569,29 @@ def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None, sourc
         target = step or default
         if target not in Step.values:
             raise ValidationError({"step": f"There is no step {target}; choose a step from 1 to 5."})
-        assignment = change_step(
+        from_step = referral.current_step
+        assignment = decide(
             referral=referral,
+            action="step",
             step=target,
             reason=reason or f"{flag.get_recommendation_display()}: {flag.explanation}",
             by=by,
             source=StepSource.REVIEW_FLAG,
             flag=flag,
         )
-        changes |= {"from_step": referral.current_step, "to_step": assignment.step}
-    elif action == "accept" and flag.recommendation == Recommendation.STEP_OUT:
-        if not end_code:
-            raise ValidationError({"end_code": "Choose the referral end code for the discharge."})
-        discharge(referral=referral, end_code=end_code, by=by, note=reason or flag.explanation)
-        changes["end_code"] = end_code
-    audit.record(by, f"flag.{action}", flag, patient_id=referral.patient_id, changes=changes)
-    if "to_step" not in changes and "end_code" not in changes:
-        _queue_review(referral.pk)  # a step change queues its own review; a discharge ends them
+        changes |= {"from_step": from_step, "to_step": assignment.step}
+    status = FlagStatus.ACCEPTED if action == "accept" else FlagStatus.DISMISSED
+    close_flags([closure(flag, reason or flag.explanation, **changes)], status=status, by=by)
+    if action == "accept" and flag.recommendation == Recommendation.STEP_OUT:
+        decide(
+            referral=referral,
+            action="discharge",
+            end_code=end_code,
+            by=by,
+            source=StepSource.REVIEW_FLAG,
+            reason=reason or flag.explanation,
+        )
+    elif "to_step" not in changes:
+        queue_review(referral.pk)  # a step change queues its own review; a discharge ends them
+    flag.refresh_from_db()
     return flag

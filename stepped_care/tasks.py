@@ -9,6 +9,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from . import queries, services
+
 RETRY = {
     "acks_late": True,
     "reject_on_worker_lost": True,
@@ -23,27 +25,20 @@ RETRY = {
 @shared_task(**RETRY)
 def review_referral(referral_id):
     """Review one referral (queued after every logged contact, on commit)."""
-    from .services import review_referral as review
-
-    return review(referral_id).changes
+    return services.review_referral(referral_id).changes
 
 
 @shared_task(**RETRY)
 def review_chunk(referral_ids):
     """Review one chunk of the nightly scan."""
-    from .services import review_referrals
-
-    return review_referrals(referral_ids).changes
+    return services.review_referrals(referral_ids).changes
 
 
 @shared_task(**RETRY)
 def scan_active_referrals(chunk_size=None):
     """The nightly scan (Celery beat): fan the active referrals out in chunks of ids, so that several
     workers share it. Sending a chunk twice is harmless."""
-    from .queries import active_referral_ids
-    from .services import chunks
-
-    parts = chunks(active_referral_ids(), chunk_size or settings.REVIEW_SCAN_CHUNK_SIZE)
+    parts = services.chunks(queries.active_referral_ids(), chunk_size or settings.REVIEW_SCAN_CHUNK_SIZE)
     for part in parts:
         review_chunk.delay(part)
     return len(parts)

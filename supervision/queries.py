@@ -9,12 +9,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
 from common.permissions import sees_whole_team
 from common.standards import standards
+from referrals.models import CareContact, Referral
+from stepped_care.models import (
+    FlagRule,
+    Recommendation,
+    ReviewFlag,
+    Role,
+    Staff,
+    Step,
+    StepAssignment,
+)
+from stepped_care.queries import ALL_TEAMS, staff_of_team
 
 from . import rules
 from .models import CaseDecision, SessionAttendance, SupervisionRelationship, SupervisionSession, SupervisionType
@@ -30,25 +40,24 @@ def parameters(team=None) -> dict:
 
 
 def _staff_model():
-    return apps.get_model("stepped_care", "Staff")
+    return Staff
 
 
 def _referral_model():
-    return apps.get_model("referrals", "Referral")
+    return Referral
 
 
 def staff_visible_to(user):
     """Staff whose case lists and compliance ``user`` may see: themselves, whom they supervise now,
     and (managers, administrators) their whole team. Anyone else reads as not found."""
-    Staff = _staff_model()
     if not user or not user.is_authenticated:
-        return Staff.objects.none()
+        return staff_of_team(None)
     if user.is_superuser:
-        return Staff.objects.all()
+        return staff_of_team(ALL_TEAMS, active=None)
     if sees_whole_team(user):
-        return Staff.objects.filter(team_id=user.team_id)
+        return staff_of_team(user.team_id, active=None)
     supervised = SupervisionRelationship.objects.filter(supervisor=user, ended_on__isnull=True).values("supervisee")
-    return Staff.objects.filter(Q(pk=user.pk) | Q(pk__in=supervised))
+    return staff_of_team(ALL_TEAMS, active=None).filter(Q(pk=user.pk) | Q(pk__in=supervised))
 
 
 def supervisees_of(user):
@@ -138,8 +147,6 @@ def case_list(viewer, supervisee, *, today: dt.date, include_all: bool = False) 
     Five queries whatever the caseload: referrals with patient and summary, contacts, open flags,
     decisions, and the supervisee's last case-review session.
     """
-    from referrals.models import CareContact
-    from stepped_care.models import FlagRule, FlagStatus, Recommendation, ReviewFlag, Step
 
     params = parameters(supervisee.team)
     referrals = list(
@@ -162,8 +169,9 @@ def case_list(viewer, supervisee, *, today: dt.date, include_all: bool = False) 
     flags = {}
     rule_labels, rec_labels = dict(FlagRule.choices), dict(Recommendation.choices)
     for flag in (
-        ReviewFlag.objects.filter(referral_id__in=ids, status=FlagStatus.OPEN)
-        .order_by("raised_at")
+        ReviewFlag.objects.filter(referral_id__in=ids)
+        .open()
+        .risk_first()
         .values("id", "referral_id", "rule", "recommendation", "severity", "explanation")
     ):
         flags.setdefault(flag["referral_id"], []).append(
@@ -305,7 +313,6 @@ def high_intensity_cases(coordinator_ids, *, today: dt.date, days: int, detail: 
     only the overdue cases when ``detail``. Returns ``{coordinator id: {"active", "overdue_count",
     "overdue": [{"referral_id", "days_since_review", "last_discussed_on"}, ...] longest first}}``.
     """
-    from stepped_care.models import StepAssignment
 
     if not coordinator_ids:
         return {}
@@ -369,7 +376,6 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, de
     [``referral_id``, ``days_since_review``, ``last_discussed_on``]) and
     ``unsigned_sessions``.
     """
-    from stepped_care.models import Role
 
     staff = list(staff)
     if team is None and staff:
@@ -463,13 +469,7 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, de
 
 def team_compliance(team, *, today: dt.date, weeks: int | None = None, detail: bool = True) -> list[dict]:
     """Compliance of every active clinician of ``team`` that the guidance covers (for the dashboard)."""
-    from stepped_care.models import CLINICAL_ROLES
-
-    staff = (
-        _staff_model()
-        .objects.filter(team=team, is_active=True, role__in=[str(r) for r in CLINICAL_ROLES])
-        .order_by("last_name", "first_name", "username")
-    )
+    staff = staff_of_team(team, clinical=True)
     return compliance(staff, today=today, weeks=weeks, team=team, detail=detail)
 
 

@@ -1,8 +1,8 @@
 """Supervision writes: relationships, sessions, case decisions, sign-off and corrections.
 
 One function per use case, each in one transaction and audited. A case decision acts through the
-same services as every other door: ``stepped_care.services.change_step`` (source: supervision),
-``referrals.services.discharge`` and the review flags' resolution. Any error leaves nothing saved.
+same services as every other door: ``stepped_care.services.decide`` (a step change with
+source supervision, or a discharge) and ``close_flags`` for the flags it answers. Any error leaves nothing saved.
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from django.utils import timezone
 
 from common import audit, permissions
 from common.permissions import Meeting
-from stepped_care.services import change_step, lock_referral
-
-try:  # the review engine's flag service (issue 5)
-    from stepped_care.services import resolve_flag
-except ImportError:  # pragma: no cover - only before the review engine is installed
-    resolve_flag = None
+from referrals.codes import EndCode, ReferralStatus
+from referrals.models import Referral
+from stepped_care.models import FlagStatus, ReviewFlag, Severity, StepSource
+from stepped_care.services import close_flags, closure, decide, lock_referral
 
 from . import rules
 from .models import (
@@ -289,8 +287,6 @@ def mark_session_in_error(*, session, reason, by) -> SupervisionSession:
 
 
 def _decide_all(session, decisions, by, *, supervisee_ids):
-    from referrals.models import Referral
-
     errors = {}
     referral_ids = [d.get("referral").pk if d.get("referral") is not None else None for d in decisions]
     visible = set(
@@ -326,10 +322,6 @@ def _decide_all(session, decisions, by, *, supervisee_ids):
 
 def _decide(session, entry, by, *, corrects=None) -> CaseDecision:
     """Carry out one decision: the step change or discharge, then the flags it answers."""
-    from referrals.codes import EndCode, ReferralStatus
-    from referrals.services import discharge
-    from stepped_care.models import FlagStatus, ReviewFlag, Severity, StepSource
-
     referral = lock_referral(entry["referral"], entry.get("version"))
     permissions.require(by, "supervision_decision", referral)
     decision = entry["decision"]
@@ -360,8 +352,9 @@ def _decide(session, entry, by, *, corrects=None) -> CaseDecision:
     assignment = None
     if decision in rules.STEP_DECISIONS:
         followed = next((f for f, e in effects if e == "accept" and f.recommendation == decision), None)
-        assignment = change_step(
+        assignment = decide(
             referral=referral,
+            action="step",
             step=to_step,
             reason=note,
             by=by,
@@ -369,11 +362,21 @@ def _decide(session, entry, by, *, corrects=None) -> CaseDecision:
             flag=followed,
             on=session.date,
         )
-    for flag, effect in effects:
-        _close_flag(flag, effect, by=by, note=note, patient_id=referral.patient_id)
+    # The flags the decision answers close as accepted (it follows them) or dismissed (it decided
+    # otherwise); the decision itself has made any step change or discharge they proposed.
+    for status in (FlagStatus.ACCEPTED, FlagStatus.DISMISSED):
+        wanted = "accept" if status == FlagStatus.ACCEPTED else "dismiss"
+        answered = [closure(flag, note, via="supervision") for flag, effect in effects if effect == wanted]
+        close_flags(answered, status=status, by=by)
     if decision in rules.ENDING_DECISIONS:
-        discharge(
-            referral=referral, end_code=end_code, by=by, discharged_on=session.date, note=note, source="supervision"
+        decide(
+            referral=referral,
+            action="discharge",
+            end_code=end_code,
+            by=by,
+            source=StepSource.SUPERVISION,
+            reason=note,
+            on=session.date,
         )
     row = CaseDecision.objects.create(
         session=session,
@@ -404,39 +407,6 @@ def _decide(session, entry, by, *, corrects=None) -> CaseDecision:
         },
     )
     return row
-
-
-def _close_flag(flag, effect, *, by, note, patient_id):
-    """Close a flag the decision answers through the review engine's own ``resolve_flag``, except
-    when accepting a flag whose acceptance would itself change the step or discharge: the decision
-    has done that already (as a supervision decision), so the flag is only marked accepted."""
-    acts = flag.recommendation in rules.STEP_RECOMMENDATIONS
-    if resolve_flag is not None and (effect == "dismiss" or not acts):
-        resolve_flag(flag=flag, action=effect, by=by, reason=note, source="supervision")
-    else:
-        resolve_flag_for_decision(flag, accepted=effect == "accept", by=by, note=note, patient_id=patient_id)
-
-
-def resolve_flag_for_decision(flag, *, accepted, by, note, patient_id=None):
-    """Close one open review flag answered by a supervision decision: accepted when the decision
-    follows its recommendation, dismissed when supervision decided otherwise. The decision itself
-    carries out any step change or discharge, so closing the flag here acts on nothing else.
-    Compare-and-set on the open status: a flag closed meanwhile is left as it is."""
-    from stepped_care.models import FlagStatus, ReviewFlag
-
-    status = FlagStatus.ACCEPTED if accepted else FlagStatus.DISMISSED
-    changed = ReviewFlag.objects.filter(pk=flag.pk, status=FlagStatus.OPEN).update(
-        status=status, resolved_at=timezone.now(), resolved_by=by, resolution_note=note
-    )
-    if changed:
-        audit.record(
-            by,
-            "flag.accept" if accepted else "flag.dismiss",
-            flag,
-            patient_id=patient_id,
-            changes={"status": status, "note": note, "via": "supervision"},
-        )
-    return bool(changed)
 
 
 @transaction.atomic
@@ -493,9 +463,6 @@ def seed_demo_sessions(team, *, weeks=8, today=None) -> int:
     skills for PWPs (one PWP misses a week, so compliance has something to show), weekly clinical
     supervision for HI therapists, each signed off, with "continue" decisions on a few unflagged cases.
     Idempotent: does nothing when the team already has sessions. Returns the number of sessions made."""
-    from referrals.models import Referral
-    from stepped_care.models import FlagStatus
-
     today = today or timezone.localdate()
     if SupervisionSession.objects.filter(team=team).exists():
         return 0

@@ -12,7 +12,11 @@ from django.db.models import Count, Exists, IntegerField, Max, Min, OuterRef, Q,
 from django.db.models.functions import Coalesce
 
 from common.scoping import team_scope
+
+# The QuerySets below are attached by this app's models.py, which imports this module: they name this
+# app's own models through ``apps.get_model`` at call time (the one reason for it here).
 from referrals.codes import ATTENDED_CODES, Attendance
+from referrals.models import Referral
 
 from .codes import OPEN_STATUSES
 
@@ -90,7 +94,6 @@ class EnrolmentQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         Course = apps.get_model("workshops", "GroupCourse")
-        Referral = apps.get_model("referrals", "Referral")
         return self.filter(
             Q(course__in=Course.objects.visible_to(user).values("pk"))
             | Q(referral__in=Referral.objects.visible_to(user).values("pk"))

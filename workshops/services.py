@@ -9,7 +9,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common import audit, permissions
-from common.models import AuditEvent
 from referrals.codes import AppointmentType, Mechanism, TherapyMode
 from referrals.services import log_contact, mark_contact_in_error
 
@@ -338,15 +337,4 @@ def correct_entry(*, entry, reason, by):
 
 def record_view(user, action, obj, patient_ids):
     """One audit event per patient shown on a course page or register, in one INSERT."""
-    address = audit.client_address.get()
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=user if getattr(user, "is_authenticated", False) else None,
-            action=action,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            patient_id=pid,
-            client_address=address,
-        )
-        for pid in dict.fromkeys(patient_ids)
-    )
+    audit.record_many(audit.event(user, action, obj, patient_id=pid) for pid in dict.fromkeys(patient_ids))

@@ -16,8 +16,8 @@ import random
 from outcomes.metrics import ATTENDED, DNA, TREATMENT
 from outcomes.services import compute_outcome
 from referrals.models import CareContact, Referral
-from referrals.services import create_patient, create_referral, discharge, log_contact, mark_contact_in_error
-from stepped_care.services import change_step
+from referrals.services import create_patient, create_referral, log_contact, mark_contact_in_error
+from stepped_care.services import change_step, discharge
 
 PROBLEMS = ["depression", "gad", "mixed", "panic"]
 

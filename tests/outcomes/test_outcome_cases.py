@@ -8,8 +8,8 @@ import pytest
 
 from outcomes.metrics import paired_outcome
 from outcomes.services import compute_outcome
-from referrals.services import discharge, log_contact
-from stepped_care.services import change_step
+from referrals.services import log_contact
+from stepped_care.services import change_step, discharge
 from tests.paths import OUTCOME_CASES
 
 CASES = list(csv.DictReader(OUTCOME_CASES.open()))

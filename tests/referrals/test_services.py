@@ -10,8 +10,8 @@ from common.exceptions import Conflict
 from common.models import AuditEvent
 from outcomes.models import OutcomeSummary, QuestionnaireResponse
 from referrals.models import CareContact
-from referrals.services import discharge, log_contact, mark_contact_in_error
-from stepped_care.services import change_step
+from referrals.services import log_contact, mark_contact_in_error
+from stepped_care.services import change_step, discharge
 
 PHQ = [2, 2, 2, 1, 1, 1, 1, 1, 0]  # 11
 GAD = [2, 2, 1, 1, 1, 1, 1]  # 9

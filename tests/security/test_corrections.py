@@ -67,9 +67,11 @@ def test_marking_it_in_error_keeps_the_rows_and_corrects_outcome_and_flags(
     outcome = compute_outcome(referral)
     assert outcome.as_dict()["recovered"] is True
 
-    risk = ReviewFlag.objects.filter(referral=referral, rule="risk")
-    assert not risk.filter(status=FlagStatus.OPEN).exists()
-    assert risk.filter(status=FlagStatus.CLEARED).exists()  # kept, closed, with its history
+    # The risk flag is not closed by the software: it says the PHQ-9 behind it was entered in error
+    # and waits for a clinician's recorded risk review.
+    risk = ReviewFlag.objects.get(referral=referral, rule="risk")
+    assert risk.status == FlagStatus.OPEN
+    assert "entered in error" in risk.explanation and risk.evidence["review_recorded"] is False
 
     event = AuditEvent.objects.get(action="contact.entered_in_error", object_id=str(course.pk))
     assert event.actor == pwp and event.patient_id == referral.patient_id

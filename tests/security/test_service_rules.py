@@ -16,6 +16,7 @@ from common.models import AuditEvent
 from common.permissions import NotAllowed
 from referrals import services as referrals
 from stepped_care import services as stepped_care
+from stepped_care.models import StepSource
 from supervision import services as supervision
 from workshops import services as workshops
 
@@ -72,7 +73,15 @@ SERVICES = {
         "contact-entered-in-error",
         lambda s, u: referrals.mark_contact_in_error(contact=s.contact, reason="Logged twice", by=u),
     ),
-    "discharge": ("referral-discharge", lambda s, u: referrals.discharge(referral=s.referral, end_code="46", by=u)),
+    "discharge": ("referral-discharge", lambda s, u: stepped_care.discharge(referral=s.referral, end_code="46", by=u)),
+    # The one decision service (flag resolution and supervision decisions act through it), called as a
+    # clinician's own step change: it is held to the same rule as the step form.
+    "decide": (
+        "referral-steps",
+        lambda s, u: stepped_care.decide(
+            referral=s.referral, action="step", step=2, reason="Agreed", by=u, source=StepSource.CLINICIAN
+        ),
+    ),
     "change_step": (
         "referral-steps",
         lambda s, u: stepped_care.change_step(referral=s.referral, step=2, reason="Agreed", by=u),
@@ -217,7 +226,9 @@ def test_every_write_service_is_tried():
     use case a person performs: the review engine and the demo data act as the system)."""
     import inspect
 
-    system = {"seed_demo_sessions", "resolve_flag_for_decision", "record_questionnaire", "record_view"}
+    # close_flags is the one audited path that closes a flag, called by the services above once they
+    # have asked the rulebook (and by the review engine, which acts as the system).
+    system = {"seed_demo_sessions", "record_questionnaire", "record_view", "close_flags"}
     found = set()
     for module in (referrals, stepped_care, supervision, workshops):
         for name, function in inspect.getmembers(module, inspect.isfunction):

@@ -4,13 +4,15 @@ re-runs, interrupted scans, a fixed number of queries, and the synchronous risk 
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from common.models import AuditEvent
-from referrals.services import discharge, mark_contact_in_error
+from referrals.services import mark_contact_in_error
 from stepped_care import review, services
 from stepped_care.models import FlagStatus, ReviewFlag
+from stepped_care.services import discharge
 
 from .review_helpers import not_improving, referral_at_step, session, today
 
@@ -101,14 +103,56 @@ def test_phq9_item_9_raises_the_risk_flag_inside_log_contact(pwp):
     assert set(flags(referral)) == {"risk"}  # the other rules wait for the queued full review
 
 
-def test_entered_in_error_clears_the_risk_flag(pwp):
+def test_a_risk_flag_stays_open_until_a_clinician_records_the_risk_review(pwp):
+    """A later PHQ-9 with item 9 at 0 does not close the risk flag: the flag says so and waits. Only the
+    clinician's recorded review (who, when, what was decided) closes it; both appear in the history."""
+    referral = referral_at_step(pwp)
+    session(referral, pwp, 10, 14, 9, item9=2)
+    services.review_referral(referral.pk)
+    flag = ReviewFlag.objects.get(referral=referral, rule="risk", status=FlagStatus.OPEN)
+    session(referral, pwp, 3, 12, 8, item9=0)
+    services.review_referral(referral.pk)
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.OPEN
+    assert "item 9 now 0" in flag.explanation and "only a clinician closes" in flag.explanation
+    assert (flag.evidence["phq9_item9"], flag.evidence["latest_phq9_item9"]) == (2, 0)
+    assert services.review_referral(referral.pk).changes == 0  # said once, not rewritten every scan
+
+    with pytest.raises(ValidationError) as error:
+        services.resolve_flag(flag=flag, action="accept", by=pwp)
+    assert "risk review" in error.value.message_dict["reason"][0]
+    services.resolve_flag(flag=flag, action="accept", by=pwp, reason="Risk review: no plan or intent; safety plan.")
+    flag.refresh_from_db()
+    assert (flag.status, flag.resolved_by) == (FlagStatus.ACCEPTED, pwp) and flag.resolved_at is not None
+    kinds = list(referral.events.filter(kind__startswith="flag_").values_list("kind", "by"))
+    assert kinds == [("flag_raised", None), ("flag_closed", pwp.pk)]
+
+
+def test_entered_in_error_leaves_the_risk_flag_open_and_says_why(pwp):
     referral = referral_at_step(pwp)
     contact = session(referral, pwp, 3, 14, 9, item9=1)
     mark_contact_in_error(contact=contact, reason="Wrong patient", by=pwp)
     services.review_referral(referral.pk)
     flag = ReviewFlag.objects.get(referral=referral, rule="risk")
-    assert flag.status == FlagStatus.CLEARED
-    assert flag.resolution_note == "No PHQ-9 remains on record (entered in error)."
+    assert flag.status == FlagStatus.OPEN
+    assert "was marked entered in error" in flag.explanation
+
+
+def test_the_review_engine_clears_other_flags_in_the_history_as_itself(pwp):
+    referral = not_improving(pwp)
+    services.review_referral(referral.pk)
+    discharge(referral=referral, end_code="46", by=pwp)
+    closed = AuditEvent.objects.filter(action="flag.clear", patient_id=referral.patient_id)
+    assert closed.exists() and all(e.actor == pwp for e in closed)  # the discharging clinician closed them
+    other = not_improving(pwp)
+    services.review_referral(other.pk)
+    flag = ReviewFlag.objects.get(referral=other, rule="not_improving", status=FlagStatus.OPEN)
+    pwp.team.review_parameters = {"rules": ["risk"]}
+    pwp.team.save()
+    services.review_referral(other.pk)
+    event = AuditEvent.objects.get(action="flag.clear", object_id=str(flag.pk))
+    assert event.actor is None and event.system_actor == "review engine"
+    assert other.events.filter(kind="flag_closed", by=None).exists()
 
 
 def test_discharged_referrals_lose_their_open_flags(pwp):
@@ -227,8 +271,9 @@ def test_a_review_reads_with_a_fixed_number_of_queries(pwp, django_assert_num_qu
 
 def test_writing_the_differences_is_a_fixed_number_of_queries_per_kind(pwp, django_assert_num_queries):
     referrals = population(pwp)
-    # read (5), lock with versions (1), flags again (1), insert flags (1), insert audit events (1), savepoint (2)
-    with django_assert_num_queries(11):
+    # read (5), lock with versions (1), flags again (1), insert flags (1), insert audit events (1),
+    # insert history entries (1), savepoint (2)
+    with django_assert_num_queries(12):
         outcome = services.review_referrals([r.pk for r in referrals])
     assert len(outcome.raised) >= 8
 

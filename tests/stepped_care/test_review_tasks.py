@@ -7,6 +7,7 @@ import logging
 import pytest
 from django.db import OperationalError
 
+from common.models import PendingTask
 from config.celery import app
 from stepped_care import services, tasks
 from stepped_care.models import FlagStatus, ReviewFlag
@@ -85,10 +86,10 @@ def broker_down():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_logging_a_session_with_the_broker_down_still_succeeds_and_raises_the_risk_flag(pwp, api, broker_down, caplog):
+def test_logging_a_session_with_the_broker_down_still_succeeds_and_is_reviewed_at_once(pwp, api, broker_down, caplog):
     referral = referral_at_step(pwp)
     api.force_authenticate(pwp)
-    with caplog.at_level(logging.WARNING, logger="referrals.services"):
+    with caplog.at_level(logging.WARNING, logger="common.outbox"):
         response = api.post(
             "/api/v1/contacts/",
             {
@@ -103,6 +104,7 @@ def test_logging_a_session_with_the_broker_down_still_succeeds_and_raises_the_ri
             format="json",
         )
     assert response.status_code == 201, response.content
-    assert "nightly scan will catch up" in caplog.text
+    assert "Broker unavailable" in caplog.text
     risk = ReviewFlag.objects.get(referral=referral, rule="risk", status=FlagStatus.OPEN)
     assert risk.evidence["phq9_item9"] == 1
+    assert not PendingTask.objects.exists()  # the full review ran here, after commit: nothing waits

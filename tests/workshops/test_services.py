@@ -11,8 +11,9 @@ from django.utils import timezone
 from common.models import AuditEvent
 from outcomes.models import OutcomeSummary, QuestionnaireResponse
 from referrals.models import CareContact
-from referrals.services import discharge, mark_contact_in_error
+from referrals.services import mark_contact_in_error
 from stepped_care.models import Role
+from stepped_care.services import discharge
 from tests.factories import ReferralFactory, StaffFactory
 from workshops import services
 from workshops.models import Enrolment, GroupCourse, RegisterEntry
@@ -109,7 +110,7 @@ def test_a_discharged_referral_frees_its_place_and_cannot_be_enrolled(make_cours
     course = make_course(capacity=1)
     first = referral_of(pwp.team, pwp)
     services.enrol(course=course, referral=first, by=pwp)
-    discharge(referral=first, end_code="12", by=pwp)
+    discharge(referral=first, end_code="50", by=pwp)  # never seen
     services.enrol(course=course, referral=referral_of(pwp.team, pwp), by=pwp)
     first.refresh_from_db()
     with pytest.raises(ValidationError) as err:

@@ -24,7 +24,9 @@ from referrals.codes import EndCode, PresentingProblem, ReferralSource
 from referrals.models import CareContact, Patient, Referral, ReferralEvent
 from referrals.validators import nhs_number_is_valid
 from stepped_care.models import Role, Staff, StepAssignment, StepSource, Team
+from stepped_care.services import scan
 from supervision.models import SupervisionRelationship, SupervisionType
+from supervision.services import seed_demo_sessions
 
 TEAM = {"code": "TMS", "name": "Talking Matters Sefton"}
 OTHER_TEAM = {"code": "TMK", "name": "Talking Matters Knowsley"}
@@ -183,7 +185,7 @@ class Command(BaseCommand):
         )
         self.stdout.write("Demo accounts: " + ", ".join(s[0] for s in STAFF))
         if options["password"]:
-            self.stdout.write("Password: as given with --password.")
+            self.stdout.write(f"Password for every demo account: {options['password']}")
         elif generated:
             self.stdout.write(f"Password for every demo account (shown once): {generated}")
         else:
@@ -191,9 +193,6 @@ class Command(BaseCommand):
 
     def _extras(self, team, force):
         """What a service has after a while: review flags, supervision sessions, group courses."""
-        from stepped_care.services import scan
-        from supervision.services import seed_demo_sessions
-
         outcome = scan(team_id=team.pk)
         sessions = seed_demo_sessions(team)
         call_command("seed_groups", force=True, stdout=self.stdout)

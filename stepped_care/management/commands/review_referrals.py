@@ -4,6 +4,8 @@ The same service as the Celery tasks, run in this process. ``--dry-run`` prints 
 writes nothing.
 """
 
+import uuid
+
 from django.core.management.base import BaseCommand, CommandError
 
 from referrals.models import Referral
@@ -55,8 +57,6 @@ class Command(BaseCommand):
 
 
 def _uuids(values):
-    import uuid
-
     out = []
     for value in values:
         try:
