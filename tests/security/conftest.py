@@ -184,5 +184,7 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"access matrix: {TALLY['patterns']} URL patterns x {len(PERSONAS)} personas, "
             f"{TALLY['requests']} requests; writes: {TALLY['writes']} route x method x persona cells "
-            f"({TALLY['allowed']} allowed and done, {TALLY['refused']} refused: 403, 404 or, anonymous, sign-in)"
+            f"({TALLY['allowed']} allowed and done, {TALLY['refused']} refused: {TALLY['forbidden']} 403, "
+            f"{TALLY['not_found']} 404, {TALLY['hidden']} 400 naming a record they cannot see, "
+            f"{TALLY['sign_in']} anonymous sent to sign in)"
         )

@@ -290,7 +290,17 @@ PATIENT_KINDS = {
 
 
 # Filled in by the test run and printed at its end (tests/security/conftest.py).
-TALLY = {"patterns": 0, "requests": 0, "writes": 0, "allowed": 0, "refused": 0}
+TALLY = {
+    "patterns": 0,
+    "requests": 0,
+    "writes": 0,
+    "allowed": 0,
+    "refused": 0,
+    "forbidden": 0,
+    "not_found": 0,
+    "hidden": 0,
+    "sign_in": 0,
+}
 
 
 def lookup(table, name):

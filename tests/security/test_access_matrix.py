@@ -162,14 +162,18 @@ def _write_problem(endpoint, category, persona, method, response, wrote, done):
         return f"{said}: expected {expected}, but the write went through ({wrote} change(s) recorded)"
     TALLY["refused"] += 1
     if expected == matrix.LOGIN:
+        TALLY["sign_in"] += 1
         if status in (401, 403) or (not endpoint.is_api and _is_redirect_to(response, _login_url())):
             return None
         return f"{said}, expected to be sent to sign in"
     if expected == matrix.FORBIDDEN:
+        TALLY["forbidden"] += 1
         return _refusal_problem(endpoint, response, said) if status == 403 else f"{said}, expected 403"
     if expected == matrix.NOT_FOUND:
+        TALLY["not_found"] += 1
         return None if status == 404 else f"{said}, expected 404 (records of others do not exist for them)"
     if isinstance(expected, matrix.Hidden):
+        TALLY["hidden"] += 1
         named = status == 400 and expected.field in response.json()
         return None if status == 404 or named else f"{said}, expected 404 or 400 naming {expected.field!r}"
     return f"{said}: no expectation {expected!r} for a write"
