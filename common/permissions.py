@@ -14,6 +14,7 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 | register_referral    | clinicians, service managers and administrators who can see the patient  |
 | allocate             | clinicians who can see the referral and the team's service managers      |
 | record_care          | clinicians on the case                                                   |
+| record_problem       | clinicians on the case                                                   |
 | change_step          | clinicians on the case                                                   |
 | mark_in_error        | clinicians on the case                                                   |
 | resolve_flag         | clinicians on the case                                                   |
@@ -34,8 +35,8 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 "Clinicians" are the clinical roles (PWP and PWP trainee, high intensity therapist and trainee,
 step 4 specialist, counsellor). A clinician is *on the case* when they coordinate it, have held a
 contact for it, facilitate a group course it is enrolled on, or when it waits unallocated on their
-team's waiting list (whoever assesses it). The decisions that change care (a session, a step, a
-correction, a flag, a discharge) belong to those clinicians. The rest, where the issue left it open,
+team's waiting list (whoever assesses it). The decisions that change care (a session, a presenting
+problem, a step, a correction, a flag, a discharge) belong to those clinicians. The rest, where the issue left it open,
 is what a Talking Therapies service expects:
 
 - Supervisors see their supervisees' cases, but act on them through supervision decisions (recorded
@@ -231,6 +232,7 @@ RULES = {
         "allocate a referral",
     ),
     "record_care": Rule(CLINICIANS, on_the_case, "clinicians on the case", "record a session or an assessment"),
+    "record_problem": Rule(CLINICIANS, on_the_case, "clinicians on the case", "record a presenting problem"),
     "change_step": Rule(CLINICIANS, on_the_case, "clinicians on the case", "change a referral's step"),
     "mark_in_error": Rule(CLINICIANS, on_the_case, "clinicians on the case", "mark a contact entered in error"),
     "resolve_flag": Rule(CLINICIANS, on_the_case, "clinicians on the case", "accept or dismiss a review flag"),

@@ -11,8 +11,10 @@ from django.db import models
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from common.plausibility import digits_only
 from common.scoping import InIds, team_scope
 from outcomes.models import QuestionnaireResponse
+from outcomes.problems import ProblemRecord, deciding
 from stepped_care.models import ReviewFlag
 
 # The QuerySets below are attached by this app's models.py, which imports this module: they name this
@@ -125,7 +127,7 @@ def patient_search(text="", *, family_name="", date_of_birth=None, prefix=""):
     condition = Q()
     text = " ".join((text or "").split())
     digits = text.translate(SEPARATORS)
-    if text and digits.isdigit():
+    if text and digits_only(digits):  # '0'-'9' only: '²'.isdigit() is true
         lookup = "exact" if len(digits) == NHS_NUMBER_LENGTH else "startswith"
         condition &= Q(**{f"{prefix}nhs_number__{lookup}": digits})
     elif "," in text:
@@ -168,3 +170,13 @@ class CareContactQuerySet(models.QuerySet):
 
     def valid(self):
         return self.filter(entered_in_error=False)
+
+
+def deciding_problem(referral):
+    """The presenting problem that decides the referral's anxiety measure (one query), or None."""
+    return deciding(
+        ProblemRecord(*row)
+        for row in referral.presenting_problems.values_list(
+            "code", "significance", "recorded_on", "created_at", "problem"
+        )
+    )

@@ -1,5 +1,5 @@
 """The clinician's pages: caseload, waiting list and allocation, new patient and referral, the
-referral page, log a session, change step, discharge, contact entered in error.
+referral page, log a session, presenting problems, change step, discharge, contact entered in error.
 
 Thin: a form parses, a service writes (and validates), a query reads. Every read is scoped with
 ``visible_to(user)``, so a record the user may not see is a 404, never a 403 that confirms it exists.
@@ -27,22 +27,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common import audit, permissions, search
 from common.exceptions import Conflict
+from common.plausibility import digits_only
 from common.redirects import safe_next
 from common.standards import standards
-from outcomes.scoring import INSTRUMENTS
+from outcomes.problems import measure_words
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
 from stepped_care.models import Step, StepSource
 from stepped_care.queries import staff_of_team
 from stepped_care.services import change_step
 
-from . import presenters, services
+from . import presenters, queries, services
 from .codes import ACTIVE_STATUSES, WAITING_STATUSES, AppointmentType, PresentingProblem
 from .forms import (
     AllocateForm,
     ContactErrorForm,
     DischargeForm,
     PatientForm,
+    PresentingProblemForm,
     ReferralForm,
     SessionForm,
     StepForm,
@@ -131,7 +133,7 @@ def caseload(request):
         qs = qs.filter(status=filters["status"])
     if filters["step"] == "none":
         qs = qs.filter(current_step__isnull=True)
-    elif filters["step"].isdigit():
+    elif digits_only(filters["step"]):
         qs = qs.filter(current_step=int(filters["step"]))
     if filters["flagged"]:
         qs = qs.filter(open_flag_count__gt=0)
@@ -278,6 +280,8 @@ def new_referral(request, pk):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         assess_now = data.pop("assess_now", False)
+        if data.get("presenting_problem_code"):
+            data["presenting_problem"] = None  # the code is the more precise answer; its problem follows
         try:
             referral = services.create_referral(by=request.user, patient=patient, **data)
         except ValidationError as exc:
@@ -317,6 +321,8 @@ def referral_detail(request, pk):
     rows = presenters.score_rows(contacts)
     chart, description = presenters.trajectory(rows)
     outcome = compute_outcome(referral)
+    problems = list(referral.presenting_problems.select_related("created_by").order_by("-recorded_on", "-created_at"))
+    columns = presenters.score_columns(rows, outcome)
     today = timezone.localdate()
     return render(
         request,
@@ -335,7 +341,13 @@ def referral_detail(request, pk):
             "latest_gad7": next((r.gad7 for r in reversed(rows) if r.gad7), None),
             "chart": chart,
             "chart_description": description,
+            "measure_charts": presenters.measure_charts(rows, outcome),
+            "score_columns": columns,
+            "score_table": presenters.score_table(rows, columns),
             "outcome": outcome,
+            "problems": problems,
+            "deciding_problem": presenters.deciding_record(problems),
+            "problem_form": PresentingProblemForm(initial={"version": referral.version}),
             "days_waited": (today - referral.received_on).days,
             "is_open": presenters.is_open(referral),
             "step_form": StepForm(initial={"version": referral.version}),
@@ -361,8 +373,17 @@ def log_session(request, pk):
     initial = {}
     if request.GET.get("type") in AppointmentType.values:
         initial["appointment_type"] = request.GET["type"]
-    form = SessionForm(request.POST or None, referral=referral, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    problem = queries.deciding_problem(referral)
+    extra = request.POST.getlist("extra_measure") if request.method == "POST" else request.GET.getlist("add")
+    adding = request.POST.get("add_measure")
+    if adding:  # another measure on request: show it, keep everything typed, save nothing yet
+        initial = {key: request.POST.get(key) for key in request.POST if key not in ("csrfmiddlewaretoken",)}
+        form = SessionForm(referral=referral, problem=problem, extra_measures=[*extra, adding], initial=initial)
+    else:
+        form = SessionForm(
+            request.POST or None, referral=referral, problem=problem, extra_measures=extra, initial=initial
+        )
+    if request.method == "POST" and not adding and form.is_valid():
         try:
             with transaction.atomic():
                 contact = services.log_contact(referral=referral, by=request.user, **form.service_arguments())
@@ -385,10 +406,7 @@ def log_session(request, pk):
         except Conflict as exc:
             form.add_error(None, exc.message)
         else:
-            scores = ", ".join(
-                f"{INSTRUMENTS[q.measure].name} {q.total} ({presenters.score_cell(q.measure, q.total).severity})"
-                for q in contact.questionnaires.all()
-            )
+            scores = ", ".join(presenters.score_words(q.measure, q.total) for q in contact.questionnaires.all())
             messages.success(
                 request, f"Session of {contact.date:%d %b %Y} saved." + (f" Scores: {scores}." if scores else "")
             )
@@ -404,11 +422,13 @@ def log_session(request, pk):
             "patient": referral.patient,
             "form": form,
             "questionnaires": form.questionnaires(),
+            "measures_to_add": form.measures_to_add(),
+            "anxiety_words": measure_words(problem),
             "questionnaire_spec": presenters.questionnaire_spec(),
             "step_label": presenters.step_label(referral.current_step),
             "latest": rows[-1] if rows else None,
         },
-        status=INVALID if request.method == "POST" else 200,
+        status=INVALID if request.method == "POST" and not adding else 200,
     )
 
 
@@ -429,6 +449,7 @@ def change_step_view(request, pk):
                 step=form.cleaned_data["step"],
                 reason=form.cleaned_data["reason"],
                 by=request.user,
+                on=form.cleaned_data.get("started_on"),
                 expected_version=form.cleaned_data["version"],
             )
         except ValidationError as exc:
@@ -447,6 +468,49 @@ def change_step_view(request, pk):
             "patient": referral.patient,
             "form": form,
             "step_label": presenters.step_label(referral.current_step),
+        },
+        status=INVALID if request.method == "POST" else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def presenting_problem_view(request, pk):
+    """Record a presenting problem (ICD-10, primary or secondary, dated): clinicians on the case."""
+    referral = _visible_referral(request, pk)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "record_problem", referral)
+    form = PresentingProblemForm(request.POST or None, initial={"version": referral.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            record = services.record_presenting_problem(
+                referral=referral,
+                code=data["code"],
+                significance=data["significance"],
+                recorded_on=data["recorded_on"],
+                by=request.user,
+                expected_version=data["version"],
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except Conflict as exc:
+            form = _rebind_with_version(PresentingProblemForm, request, referral)
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, f"Presenting problem {record.code} {record.title} recorded ({record.significance})."
+            )
+            return redirect(reverse("referrals:detail", kwargs={"pk": referral.pk}) + "#problems")
+    return render(
+        request,
+        "referrals/presenting_problem.html",
+        {
+            "referral": referral,
+            "patient": referral.patient,
+            "form": form,
+            "step_label": presenters.step_label(referral.current_step),
+            "deciding": measure_words(queries.deciding_problem(referral)),
         },
         status=INVALID if request.method == "POST" else 200,
     )

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from common import audit
 from common.api_fields import LabelField
+from common.idempotency import IdempotentCreateMixin
 from referrals.codes import EndCode
 
 from . import queries, review, services
@@ -115,7 +116,7 @@ class FlagFilter(django_filters.FilterSet):
         fields = ["referral", "status", "rule", "severity"]
 
 
-class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FlagViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Review flags of the referrals you may see, most urgent first (risk, then red, amber, green, then the
     longest open); filter by referral, status, rule, severity, or order with ``ordering``."""
 

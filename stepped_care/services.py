@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common import audit, outbox, permissions
+from common import audit, outbox, permissions, plausibility
 from common.exceptions import Conflict
 from common.standards import standards
 from outcomes.services import refresh_summary
@@ -55,8 +55,12 @@ def change_step(*, referral, step, reason, by, source=StepSource.CLINICIAN, flag
         errors["step"] = "This referral has been discharged; its step can no longer change."
     elif referral.current_step == step:
         errors["step"] = f"The referral is already on step {step}."
-    if isinstance(on, dt.date) and on < referral.received_on:
+    if not isinstance(on, dt.date):
+        errors["started_on"] = "Give the date the step starts."
+    elif on < referral.received_on:
         errors["started_on"] = "A step cannot start before the referral was received."
+    elif on > timezone.localdate():
+        errors["started_on"] = "A step cannot start in the future."
     if errors:
         raise ValidationError(errors)
     current = StepAssignment.objects.filter(referral=referral, ended_on__isnull=True).first()
@@ -115,6 +119,9 @@ def discharge(
         errors["end_code"] = "This referral is already discharged."
     if end_code not in EndCode.values:
         errors["end_code"] = "Choose a referral end code."
+    note_problem = plausibility.text_problem(note, max_length=plausibility.REASON_MAX, multiline=True)
+    if note_problem:
+        errors["note"] = note_problem
     if discharged_on < referral.received_on:
         errors["discharged_on"] = "Discharge cannot be before the referral was received."
     elif discharged_on > timezone.localdate():

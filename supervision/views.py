@@ -16,6 +16,7 @@ from common import audit, permissions
 from common.csv_export import csv_response
 from common.exceptions import Conflict
 from common.permissions import Meeting
+from common.plausibility import digits_only
 from outcomes.metrics import SESSIONS_ATTENDED
 from referrals.models import Referral
 from stepped_care.models import LOW_INTENSITY_ROLES
@@ -189,7 +190,12 @@ def _apply_errors(exc, session_form, decision_forms):
     """Put a service's ValidationError onto the session form and the decision row it names."""
     for key, msgs in exc.message_dict.items():
         parts = key.split(".")
-        if parts[0] == "decisions" and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(decision_forms):
+        if (
+            parts[0] == "decisions"
+            and len(parts) >= 2
+            and digits_only(parts[1])
+            and int(parts[1]) < len(decision_forms)
+        ):
             form = decision_forms[int(parts[1])]
             field = parts[2] if len(parts) > 2 else None
             for msg in msgs:
@@ -222,7 +228,7 @@ def session_new(request):
     supervisee = None
     supervisee_id = request.GET.get("supervisee")
     if supervisee_id:
-        if not supervisee_id.isdigit():
+        if not digits_only(supervisee_id):
             return redirect("supervision:index")
         supervisee = _staff_or_404(user, int(supervisee_id))
     kind = request.GET.get("kind") or (_review_kind(supervisee) if supervisee else SupervisionType.CLINICAL_SKILLS)
@@ -263,7 +269,7 @@ def session_new(request):
                 for i, row in enumerate(rows)
             ]
         else:
-            count = min(int(data.get("case_count") or 0) if (data.get("case_count") or "").isdigit() else 0, MAX_CASES)
+            count = min(int(data.get("case_count") or 0) if digits_only(data.get("case_count") or "") else 0, MAX_CASES)
             case_forms = [DecisionForm(data, prefix=f"case-{i}") for i in range(count)]
             rows = [by_id.get(str(data.get(f"case-{i}-referral"))) for i in range(count)]
         cases = list(queries.caseload_choices(user, [supervisee]))

@@ -91,6 +91,10 @@ def _register_api(s, u):
     return {"session": s.course_session.pk, "rows": [{"enrolment": str(s.enrolment.pk), "attendance": "5"}]}
 
 
+def _problem(s):
+    return {"code": "F32.1", "significance": "primary", "recorded_on": _day(s, 1), "version": s.version()}
+
+
 def _correction(s, u):
     return {"reason": "Wrong note", "decision": "continue", "notes": "Review in two weeks"}
 
@@ -129,6 +133,8 @@ BODIES = {
         "contact.create",
         lambda s, u: {"referral": str(s.referral.pk), "date": _day(s, 1), "appointment_type": "02", "attendance": "5"},
     ),
+    "referrals:presenting_problem": Write("referral.presenting_problem", lambda s, u: _problem(s)),
+    "referral-presenting-problems": Write("referral.presenting_problem", lambda s, u: _problem(s)),
     "referrals:change_step": Write("step.change", lambda s, u: {"step": 2, "reason": "Agreed", "version": s.version()}),
     "referral-steps": Write("step.change", lambda s, u: {"step": 2, "reason": "Agreed", "version": s.version()}),
     "referrals:discharge": Write("referral.discharge", lambda s, u: {"end_code": "46", "version": s.version()}),

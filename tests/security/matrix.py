@@ -109,6 +109,8 @@ CLASSIFICATION = {
     "health": PUBLIC,
     "api-token": PUBLIC,
     "logout": Category("sign-out", who(ANY, anonymous=ANY)),
+    "api-logout": SIGNED_IN,  # revokes the caller's own token (a session has none: 400)
+    "api-logout-all": SIGNED_IN,  # revokes every token of the caller
     "two_factor_setup": SIGNED_IN,
     "two_factor_verify": SIGNED_IN,
     "home": SIGNED_IN,
@@ -125,6 +127,7 @@ CLASSIFICATION = {
     "referrals:allocate": Category("allocate", WRITE_ONLY, ALLOCATES),
     "referrals:log_session": CLINICAL_ACT,
     "referrals:change_step": CLINICAL_ACT,
+    "referrals:presenting_problem": CLINICAL_ACT,  # a diagnosis: clinicians on the case
     "referrals:discharge": CLINICAL_ACT,
     "referrals:contact_in_error": CLINICAL_ACT,
     # supervision
@@ -186,6 +189,9 @@ CLASSIFICATION = {
     "patient-detail": CASE_RECORD.writes(SEES_CASE, "patient-details"),
     "referral-detail": CASE_RECORD,
     "referral-steps": CASE_RECORD.writes(CLINICAL, "change-step"),
+    # Everyone who sees the record reads its problems; only clinicians on the case record one.
+    "referral-presenting-problems": CASE_RECORD.writes(CLINICAL, "record-problem"),
+    "measure-detail": SIGNED_IN,  # the measures table is reference data, the same for everyone
     "referral-outcome": CASE_RECORD,
     "contact-detail": CASE_RECORD,
     "questionnaire-detail": CASE_RECORD,
@@ -223,6 +229,8 @@ NOT_RECORD_WRITES = {
     "login",
     "logout",
     "api-token",
+    "api-logout",  # revokes the caller's own tokens
+    "api-logout-all",
     "health",
     "two_factor_setup",
     "two_factor_verify",
@@ -235,6 +243,7 @@ NOT_RECORD_WRITES = {
 # What fills each URL parameter: a kind of record of the scenario (tests/security/conftest.py) or a
 # literal. By URL name first, then by the model a DRF viewset serves (for ``pk``), then by name.
 PARAMS = {
+    "measure-detail": {"pk": "=SPIN"},
     "referrals:new_referral": {"pk": "patient"},
     "referrals:contact_in_error": {"pk": "contact"},
     "referrals:*": {"pk": "referral"},
@@ -273,7 +282,12 @@ PARAM_NAMES = {
     "format": "=json",
 }
 # Admin routes answer every persona with a redirect before looking anything up; any value will do.
-ADMIN_PARAMS = {"app_label": "=stepped_care", "url": "=no-such-page/", "content_type_id": "=1"}
+ADMIN_PARAMS = {
+    "measure-detail": {"pk": "=SPIN"},
+    "app_label": "=stepped_care",
+    "url": "=no-such-page/",
+    "content_type_id": "=1",
+}
 
 # Kinds of record that belong to a patient: their ids in URLs must be random (UUIDs), so that ids
 # reveal nothing about how many patients a service has.

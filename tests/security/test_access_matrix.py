@@ -103,7 +103,7 @@ def _said(persona, method, response):
 def _refusal_problem(endpoint, response, said):
     """A 403 must say who may: the app's page for people, JSON for the API."""
     if endpoint.is_api:
-        is_json = response.get("Content-Type", "").startswith("application/json")
+        is_json = "json" in response.get("Content-Type", "")  # application/json or application/problem+json
         return None if is_json and response.json().get("detail") else f"{said}: a 403 without a JSON detail"
     body = response.content.decode(errors="replace")
     if "Go to your start page" not in body or "may" not in body:

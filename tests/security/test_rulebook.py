@@ -113,7 +113,9 @@ def test_an_api_refusal_stays_json(api, manager, referral):
     api.force_authenticate(manager)
     response = api.post(f"/api/v1/referrals/{referral.pk}/steps/", {"step": 2, "reason": "x"}, format="json")
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only clinicians on the case may change a referral's step."}
+    body = response.json()
+    assert body["detail"] == "Only clinicians on the case may change a referral's step."
+    assert body["code"] == "permission_denied"
 
 
 @pytest.mark.django_db

@@ -73,6 +73,12 @@ SERVICES = {
         "contact-entered-in-error",
         lambda s, u: referrals.mark_contact_in_error(contact=s.contact, reason="Logged twice", by=u),
     ),
+    "record_presenting_problem": (
+        "referral-presenting-problems",
+        lambda s, u: referrals.record_presenting_problem(
+            referral=s.referral, code="F32.1", significance="primary", recorded_on=_day(s, 1), by=u
+        ),
+    ),
     "discharge": ("referral-discharge", lambda s, u: stepped_care.discharge(referral=s.referral, end_code="46", by=u)),
     # The one decision service (flag resolution and supervision decisions act through it), called as a
     # clinician's own step change: it is held to the same rule as the step form.

@@ -154,8 +154,8 @@ def test_api_resolve(api, pwp, step_up_flag, manager):
 
     api.force_authenticate(pwp)
     bad = api.post(url, {"action": "dismiss", "reason": ""}, format="json")
-    assert bad.status_code == 400 and "reason" in bad.json()
-    assert api.post(url, {"action": "later"}, format="json").json().keys() == {"action"}
+    assert bad.status_code == 400 and "reason" in bad.json()["errors"]
+    assert api.post(url, {"action": "later"}, format="json").json()["errors"].keys() == {"action"}
     ok = api.post(url, {"action": "accept", "reason": "Agreed"}, format="json")
     assert ok.status_code == 200
     assert ok.json()["status"] == "accepted" and ok.json()["resolved_by"] == pwp.pk
@@ -169,7 +169,7 @@ def test_api_step_out_needs_an_end_code(api, pwp):
     flag = flag_for(referral, "disengaging", "step_out")
     api.force_authenticate(pwp)
     url = f"/api/v1/flags/{flag.pk}/resolve/"
-    assert "end_code" in api.post(url, {"action": "accept"}, format="json").json()
+    assert "end_code" in api.post(url, {"action": "accept"}, format="json").json()["errors"]
     assert api.post(url, {"action": "accept", "end_code": "99"}, format="json").status_code == 400
     not_seen = api.post(url, {"action": "accept", "end_code": "47"}, format="json")
     assert not_seen.status_code == 400 and "taken on for treatment" in str(not_seen.json())  # never seen
