@@ -22,7 +22,7 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import audit
+from . import audit, permissions
 from .api_errors import problem_response
 from .redirects import safe_next
 
@@ -32,10 +32,8 @@ DEVICE_NAME = "Authenticator app"
 
 
 def required_for(user):
-    """Managers and administrators must use two-factor sign-in when their team requires it."""
-    return bool(
-        (user.is_manager or user.is_administrator) and user.team_id is not None and user.team.require_two_factor
-    )
+    """Managers and administrators (and superusers) must use two-factor sign-in when their team requires it."""
+    return permissions.must_use_two_factor(user)
 
 
 def pending_step(user):

@@ -54,8 +54,9 @@ urlpatterns = [
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-# The API answers JSON problems even for what happens outside a view; people get the usual pages.
+# The API answers JSON problems even for what happens outside a view; people get the usual pages (a
+# refusal: the app's page naming who may, common.views.permission_denied).
 handler400 = "common.api_errors.bad_request"
-handler403 = "common.api_errors.permission_denied"
+handler403 = "common.views.permission_denied"
 handler404 = "common.api_errors.not_found"
 handler500 = "common.api_errors.server_error"

@@ -8,7 +8,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from common import audit
+from common import audit, permissions
 from common.idempotency import IdempotentCreateMixin
 from outcomes.models import QuestionnaireResponse
 from outcomes.services import compute_outcome
@@ -188,7 +188,7 @@ class ReferralViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         user = self.request.user
-        if "care_coordinator" not in data and user.is_clinician:
+        if "care_coordinator" not in data and permissions.is_clinician(user):
             data["care_coordinator"] = user  # the creating clinician coordinates unless told otherwise
         serializer.instance = services.create_referral(by=user, **data)
 

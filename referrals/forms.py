@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from common import permissions
 from outcomes.problems import DESCRIPTORS, ICD10
 from outcomes.scoring import (
     GAD7,
@@ -43,7 +44,6 @@ from .codes import (
     Significance,
     TherapyMode,
 )
-from .services import can_allocate
 
 MEASURE_FIELDS = {PHQ9: "phq9", GAD7: "gad7", WSAS: "wsas"}  # instrument code -> service argument
 
@@ -183,15 +183,16 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, user, patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["presenting_problem_code"].choices = [("", "Not known yet")] + problem_choices()
-        allocating = can_allocate(user)
+        allocating = permissions.may(user, "allocate")
         if allocating:
             self.fields["care_coordinator"].queryset = staff_of_team(patient.team_id, clinical=True)
         else:  # administrators book referrals onto the waiting list; clinicians and managers allocate
             del self.fields["care_coordinator"]
-        if not user.is_clinician:  # an assessment is a clinical contact
+        recording = permissions.may(user, "record_care")  # an assessment is a clinical contact
+        if not recording:
             del self.fields["assess_now"]
         if not self.is_bound:
-            if user.is_clinician and user.team_id == patient.team_id:
+            if recording and user.team_id == patient.team_id:
                 self.initial.setdefault("care_coordinator", user.pk)
                 self.initial.setdefault("assess_now", True)
             self.initial.setdefault("ltc_pathway", bool(patient.long_term_conditions))

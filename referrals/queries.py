@@ -45,17 +45,28 @@ class ReferralQuerySet(models.QuerySet):
         # Supervision and group courses build on referrals, so they are reached through their relations
         # (the supervisor's ``supervising`` relationships, a referral's ``enrolments``), not imported.
         supervisees = user.supervising.filter(ended_on__isnull=True).values("supervisee_id")
+        ids = self._case_ids(user, self.model.objects.filter(care_coordinator__in=supervisees))
+        return self.filter(InIds("pk", ids))
+
+    def on_the_case_of(self, user):
+        """The referrals a clinician is on the case of (common.permissions.on_the_case): coordinates,
+        has treated, facilitates a group they are on, or may assess from the team's unallocated waiting
+        list. What a clinician sees, less their supervisees' cases (supervisors act through decisions)."""
+        if not user or not user.is_authenticated or user.team_id is None:
+            return self.none()
+        return self.filter(InIds("pk", self._case_ids(user)))
+
+    def _case_ids(self, user, *more):
         in_my_groups = self.model.objects.filter(
             enrolments__course__facilitators=user, enrolments__withdrawn_on__isnull=True
         )
         # One id list, each part found by its own index (see InIds), rather than an OR across the table.
-        ids = _ids(
+        return _ids(
             self.model.objects.filter(care_coordinator=user),
             self.model.objects.filter(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING),
-            self.model.objects.filter(care_coordinator__in=supervisees),
             in_my_groups,
+            *more,
         ).union(_treated_by(user))
-        return self.filter(InIds("pk", ids))
 
     def caseload_of(self, user):
         """Active referrals this clinician coordinates or treats."""

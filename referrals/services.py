@@ -1,11 +1,11 @@
 """Clinical writes on patients, referrals and contacts: one function per use case, each in one
 transaction, each audited. The HTML views and the API both call these."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common import audit
+from common import audit, permissions
 from common import plausibility as plausible
 from common.exceptions import Conflict
 from outcomes import problems as icd10
@@ -67,6 +67,8 @@ def _implausible_patient_details(fields):
 
 @transaction.atomic
 def create_patient(*, by, team=None, **fields):
+    team = team or by.team
+    permissions.require(by, "register_patient", team)
     errors = _implausible_patient_details(fields)
     if errors:
         raise ValidationError(errors)
@@ -74,7 +76,7 @@ def create_patient(*, by, team=None, **fields):
         fields["nhs_number"] = normalise_nhs_number(fields["nhs_number"])
     else:
         fields["nhs_number"] = None
-    patient = Patient(team=team or by.team, **fields)
+    patient = Patient(team=team, **fields)
     patient.full_clean()
     patient.save()
     audit.record(by, "patient.create", patient, patient_id=patient.pk)
@@ -108,6 +110,7 @@ def update_patient(*, patient, by, expected_version, **changes):
     if errors:
         raise ValidationError(errors)
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    permissions.require(by, "update_patient", locked)
     if int(expected_version) != locked.version:
         raise Conflict()
     if "nhs_number" in changes:
@@ -140,6 +143,7 @@ def create_referral(
     """Record a referral with its presenting problem: an ICD-10 code when one is known (its problem
     descriptor follows), else the problem descriptor, kept as a first record with that problem's
     "unspecified" code (DOMAIN.md §9)."""
+    permissions.require(by, "register_referral", patient)
     errors = {}
     code = icd10.normalise(presenting_problem_code) if presenting_problem_code else ""
     if presenting_problem_code and code not in icd10.ICD10:
@@ -174,7 +178,7 @@ def create_referral(
         care_coordinator.team_id != patient.team_id or not care_coordinator.is_clinician
     ):
         errors["care_coordinator"] = "The care coordinator must be a clinician of the patient's team."
-    elif care_coordinator is not None and not can_allocate(by):
+    elif care_coordinator is not None and not permissions.may(by, "allocate"):
         errors["care_coordinator"] = (
             "Only clinicians and managers allocate: leave the care coordinator empty for the waiting list."
         )
@@ -209,18 +213,11 @@ def _unknown_code(code):
     )
 
 
-def can_record_problems(user):
-    """Presenting problems are diagnoses: clinicians record them (on a case they may see)."""
-    return bool(user.is_clinician)
-
-
 @transaction.atomic
 def record_presenting_problem(*, referral, code, significance, recorded_on, by, expected_version=None):
     """Add a presenting problem (IDS603) to the referral's history. The latest primary decides its
     problem descriptor and its anxiety measure, so the outcome summary is refreshed with it."""
-    on_the_case = Referral.objects.visible_to(by).filter(pk=referral.pk).exists()
-    if not can_record_problems(by) or by.team_id != referral.team_id or not on_the_case:
-        raise PermissionDenied("Only clinicians on the case record presenting problems.")
+    permissions.require(by, "record_problem", referral)  # a diagnosis: clinicians on the case
     referral = lock_referral(referral, expected_version)
     errors = {}
     normalised = icd10.normalise(code)
@@ -268,24 +265,10 @@ def record_presenting_problem(*, referral, code, significance, recorded_on, by, 
     return record
 
 
-# --- who may do what: the one place both doors (pages and API) ask ----------------------------------
-
-
-def can_allocate(user):
-    """Clinicians (taking a case or handing one over) and managers allocate. Administrators are not
-    clinicians: they book and register, but do not decide who treats."""
-    return bool(user.is_clinician or user.is_manager)
-
-
-def _require_allocator(by, referral):
-    if not can_allocate(by) or by.team_id != referral.team_id:
-        raise PermissionDenied("Only clinicians and managers of the referral's team allocate referrals.")
-
-
 @transaction.atomic
 def allocate(*, referral, clinician, by, expected_version=None):
     """Make a clinician the referral's care coordinator (from the waiting list or a hand-over)."""
-    _require_allocator(by, referral)
+    permissions.require(by, "allocate", referral)
     referral = lock_referral(referral, expected_version)
     if referral.status == ReferralStatus.DISCHARGED:
         raise ValidationError({"care_coordinator": "A discharged referral cannot be allocated."})
@@ -342,6 +325,7 @@ def log_contact(
     Questionnaires come as ``phq9`` / ``gad7`` / ``wsas`` answer lists, or as ``questionnaires``: a list of
     ``{"measure": code, "items": [...]}`` (``{"measure": code, "score": n}`` for a measure recorded as a
     score) with the codes of the measures table. Errors name the field: ``questionnaires[1].items``."""
+    permissions.require(by, "record_care", referral)
     referral = lock_referral(referral, expected_version)
     clinician = clinician or by
     answers = {"phq9": phq9, "gad7": gad7, "wsas": wsas}
@@ -469,6 +453,7 @@ def _questionnaire_entries(questionnaires, errors):
 @transaction.atomic
 def mark_contact_in_error(*, contact, reason, by):
     """Correction, not edit: the contact and its questionnaires stay, marked entered in error."""
+    permissions.require(by, "mark_in_error", contact.referral)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the contact was entered in error."})
     problem = plausible.text_problem(reason, max_length=plausible.REASON_MAX, multiline=True)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F
@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common import audit, search
+from common import audit, permissions, search
 from common.exceptions import Conflict
 from common.plausibility import digits_only
 from common.redirects import safe_next
@@ -62,16 +62,6 @@ def _visible_referral(request, pk, *related):
     return get_object_or_404(
         Referral.objects.visible_to(request.user).select_related("patient", "care_coordinator", *related), pk=pk
     )
-
-
-def _require_clinician(user):
-    if not (user.is_clinician or user.is_superuser):
-        raise PermissionDenied("Only clinicians record clinical care.")
-
-
-def _require_allocator(user):
-    if not services.can_allocate(user):  # the services decide; asked here too so the page refuses early
-        raise PermissionDenied("Only clinicians and managers allocate referrals.")
 
 
 def _rebind_with_version(form_class, request, referral, **kwargs):
@@ -203,7 +193,7 @@ def waiting_list(request):
         qs = qs.filter(care_coordinator__isnull=False)
     order, links, current = _sorting(request, WAITING_SORTS, "waited")
     qs = qs.with_list_facts().order_by(*order, "patient__family_name", "pk")
-    can_allocate = services.can_allocate(user)
+    can_allocate = permissions.may(user, "allocate")
     # A county service waits in thousands: a page at a time (one count query more).
     page = Paginator(qs, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = presenters.waiting_rows(page.object_list, timezone.localdate(), standards()["waits"])
@@ -229,8 +219,8 @@ def waiting_list(request):
 
 @require_POST
 def allocate(request, pk):
-    """Make a clinician the care coordinator (audited; shown in the referral's history)."""
-    _require_allocator(request.user)
+    """Make a clinician the care coordinator (audited; shown in the referral's history). The service
+    decides who may (a refusal is the 403 page)."""
     referral = _visible_referral(request, pk)
     data = request.POST.copy()
     if f"version-{pk}" in data:  # the waiting list: one form for the page, a version per row
@@ -261,8 +251,8 @@ def allocate(request, pk):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def new_patient(request):
-    if request.user.team_id is None:
-        raise PermissionDenied("Staff without a team cannot register patients.")
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "register_patient", request.user.team)
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -284,6 +274,8 @@ def new_patient(request):
 @require_http_methods(["GET", "POST"])
 def new_referral(request, pk):
     patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=pk)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "register_referral", patient)
     form = ReferralForm(request.POST or None, user=request.user, patient=patient)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -298,7 +290,7 @@ def new_referral(request, pk):
             messages.success(request, f"Referral of {patient} recorded.")
             if not Referral.objects.visible_to(request.user).filter(pk=referral.pk).exists():
                 return redirect("referrals:waiting_list")
-            if assess_now and request.user.is_clinician:
+            if assess_now and permissions.may(request.user, "record_care", referral):
                 url = reverse("referrals:log_session", kwargs={"pk": referral.pk})
                 return redirect(f"{url}?type={AppointmentType.ASSESSMENT}")
             return redirect("referrals:detail", pk=referral.pk)
@@ -332,7 +324,6 @@ def referral_detail(request, pk):
     problems = list(referral.presenting_problems.select_related("created_by").order_by("-recorded_on", "-created_at"))
     columns = presenters.score_columns(rows, outcome)
     today = timezone.localdate()
-    user = request.user
     return render(
         request,
         "referrals/detail.html",
@@ -359,8 +350,6 @@ def referral_detail(request, pk):
             "problem_form": PresentingProblemForm(initial={"version": referral.version}),
             "days_waited": (today - referral.received_on).days,
             "is_open": presenters.is_open(referral),
-            "can_record": user.is_clinician or user.is_superuser,
-            "can_discharge": stepped_care_services.can_discharge(user),
             "step_form": StepForm(initial={"version": referral.version}),
             "discharge_form": DischargeForm(initial={"version": referral.version}),
         },
@@ -376,7 +365,8 @@ def log_session(request, pk):
     """Contact details, PHQ-9 and GAD-7 item by item, optional WSAS, all saved in one transaction by
     ``log_contact`` (which also queues the review); with the first step when none is set yet."""
     referral = _visible_referral(request, pk)
-    _require_clinician(request.user)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "record_care", referral)
     if not presenters.is_open(referral):
         messages.error(request, "This referral has been discharged: sessions can no longer be logged.")
         return redirect("referrals:detail", pk=referral.pk)
@@ -449,7 +439,8 @@ def log_session(request, pk):
 @require_http_methods(["GET", "POST"])
 def change_step_view(request, pk):
     referral = _visible_referral(request, pk)
-    _require_clinician(request.user)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "change_step", referral)
     form = StepForm(request.POST or None, initial={"version": referral.version})
     if request.method == "POST" and form.is_valid():
         try:
@@ -487,7 +478,8 @@ def change_step_view(request, pk):
 def presenting_problem_view(request, pk):
     """Record a presenting problem (ICD-10, primary or secondary, dated): clinicians on the case."""
     referral = _visible_referral(request, pk)
-    _require_clinician(request.user)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "record_problem", referral)
     form = PresentingProblemForm(request.POST or None, initial={"version": referral.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -528,9 +520,8 @@ def presenting_problem_view(request, pk):
 @require_http_methods(["GET", "POST"])
 def discharge_view(request, pk):
     referral = _visible_referral(request, pk)
-    # The services decide; asked here so the form is not offered.
-    if not stepped_care_services.can_discharge(request.user):
-        raise PermissionDenied("Only clinicians on the case discharge a referral.")
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "discharge", referral)
     form = DischargeForm(request.POST or None, initial={"version": referral.version})
     if request.method == "POST" and form.is_valid():
         try:
@@ -565,7 +556,8 @@ def contact_in_error(request, pk):
     contact = get_object_or_404(
         CareContact.objects.visible_to(request.user).select_related("referral__patient", "clinician"), pk=pk
     )
-    _require_clinician(request.user)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "mark_in_error", contact.referral)
     form = ContactErrorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common import audit
+from common import audit, permissions
 from common.idempotency import IdempotentCreateMixin
 
 from . import queries, services
@@ -223,7 +223,7 @@ class ComplianceView(APIView):
         user = request.user
         today = timezone.localdate()
         weeks = query.validated_data.get("weeks")
-        if (user.is_superuser or user.role in queries.MANAGEMENT_ROLES) and user.team_id:
+        if permissions.sees_whole_team(user):
             rows = queries.team_compliance(user.team, today=today, weeks=weeks)
         else:
             staff = queries.staff_visible_to(user).filter(is_active=True)
