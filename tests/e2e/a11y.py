@@ -194,4 +194,3 @@ def install(monkeypatch, page):
         for name in names:
             monkeypatch.setattr(cls, name, _hooked(getattr(cls, name), audit_of))
     return audit
-

@@ -1,12 +1,14 @@
-"""WCAG 2.2 AA beyond what axe-core can see: the session form's sticky save bar never covers the
-question in focus while a clinician answers by keyboard (2.4.11 Focus Not Obscured), on a desktop and
-on a phone-sized window where the bar wraps onto two lines. (axe-core itself audits every page the
-browser tests visit: tests/e2e/a11y.py.)"""
+"""WCAG 2.2 AA in the browser. axe-core audits every page the browser tests visit (tests/e2e/a11y.py);
+here, what it cannot see: the session form's sticky save bar never covers the question in focus while
+a clinician answers by keyboard (2.4.11 Focus Not Obscured), on a desktop and on a phone-sized window
+where the bar wraps onto two lines; and the main pages audited at phone width too."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.e2e.test_clinician_journey import case
+from tests.outcomes.population import build_population
 
 # Where the focused control is drawn, and what the browser finds at its centre, once the page has
 # stopped scrolling (Bootstrap scrolls smoothly). A visually hidden radio (Bootstrap's btn-check) is
@@ -72,3 +74,35 @@ def test_the_save_bar_never_covers_the_question_in_focus(page, sign_in, pwp, vie
         state = page.evaluate(FOCUS_STATE)
         assert state["visible"], state
     expect(page.locator('[data-total-for="GAD7"]')).to_contain_text("GAD-7 total 10 of 21")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_main_pages_at_phone_width(page, sign_in, audit, team, manager, pwp, supervisor):
+    """axe-core at 375 px wide, where wide tables scroll sideways: each such table takes the keyboard
+    focus (2.1.1), and every page passes as it does on a desktop."""
+    build_population(team=team, clinicians=[pwp], by=pwp, today=timezone.localdate(), n=6, seed=23)
+    page.set_viewport_size({"width": 375, "height": 667})
+
+    sign_in(manager)
+    page.wait_for_url("**/dashboard/**")
+    scrolling = page.locator(".table-responsive").evaluate_all(
+        "boxes => boxes.filter(b => b.scrollWidth > b.clientWidth).map(b => b.tabIndex)"
+    )
+    assert scrolling and set(scrolling) == {0}, scrolling  # tables do scroll here, and each takes the focus
+    page.locator("#table-caseload tfoot a").last.click()
+    page.wait_for_url("**/dashboard/referrals/**")
+    page.goto("/supervision/compliance/")
+    page.goto("/supervision/relationships/")
+    page.context.clear_cookies()
+
+    sign_in(pwp)
+    page.wait_for_url("**/caseload/")
+    page.locator("table.caseload tbody a").first.click()
+    page.wait_for_url("**/referrals/**")
+    page.goto("/waiting-list/")
+    page.goto("/groups/")
+    page.context.clear_cookies()
+
+    sign_in(supervisor)
+    page.goto(f"/supervision/cases/{pwp.pk}/")
+    assert len(audit.pages) >= 12, [p["url"] for p in audit.pages]
