@@ -6,7 +6,14 @@ STAMP := $(VENV)/.installed
 # Front-end packages from npm (package.json, package-lock.json): nhsuk-frontend, and axe-core for the browser tests.
 NODE_STAMP := node_modules/.installed
 DEMO_PASSWORD ?= talking-therapies-demo
+# The demo's port: `make run PORT=8018` serves http://127.0.0.1:8018/ instead of :8000.
 PORT ?= 8000
+# The demo server runs like production (DEBUG off), so a newcomer sees the app's own "Page not found" and
+# "not allowed" pages; `make run DEBUG=1` shows Django's debug pages and tracebacks instead. Demo-only
+# secret and plain-http cookies: it listens on 127.0.0.1 only.
+DEBUG ?= 0
+DEMO_ENV := SECRET_KEY=demo-only-not-secret SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 \
+	SECURE_HSTS_SECONDS=0
 # Tests run like production (DEBUG off); these are test-only values.
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 DEBUG=0
 PYTEST_ARGS ?=
@@ -35,7 +42,8 @@ install: $(STAMP) $(NODE_STAMP)
 run: $(STAMP) $(NODE_STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@echo "Serving the demo at http://127.0.0.1:$(PORT)/ (another port: make run PORT=8001); Ctrl-C stops it."
+	$(DEMO_ENV) DEBUG=$(DEBUG) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP) $(NODE_STAMP)
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run

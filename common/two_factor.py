@@ -7,6 +7,7 @@ decision is made once per sign-in, so ordinary pages pay no extra database query
 """
 
 from base64 import b32encode
+from urllib.parse import urlencode
 
 import segno
 from django import forms
@@ -17,13 +18,13 @@ from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import audit
+from .redirects import safe_next
 
 SESSION_KEY = "two_factor"
 VERIFY, SETUP = "verify", "setup"
@@ -82,7 +83,9 @@ class TwoFactorMiddleware:
                     status=403,
                 )
             target = reverse("two_factor_setup" if step == SETUP else "two_factor_verify")
-            return redirect(f"{target}?next={request.get_full_path()}" if request.method == "GET" else target)
+            if request.method == "GET":
+                target += "?" + urlencode({"next": request.get_full_path()})
+            return redirect(target)
         return self.get_response(request)
 
 
@@ -96,18 +99,11 @@ class CodeForm(forms.Form):
     )
 
 
-def _safe_next(request, default="home"):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse(default)
-
-
 @require_http_methods(["GET", "POST"])
 def verify(request):
     """Second step of sign-in: the code from the person's authenticator app."""
     if request.session.get(SESSION_KEY) != VERIFY:
-        return redirect(_safe_next(request))
+        return redirect(safe_next(request, "home"))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["code"])  # throttled per device by django-otp
@@ -116,10 +112,10 @@ def verify(request):
             request.session.pop(SESSION_KEY, None)
             request.session.cycle_key()
             audit.record(request.user, "auth.two_factor_verified", request.user)
-            return redirect(_safe_next(request))
+            return redirect(safe_next(request, "home"))
         audit.record(request.user, "auth.two_factor_failed", request.user)
         form.add_error("code", _wrong_code_message(TOTPDevice.objects.filter(user=request.user, confirmed=True)))
-    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _safe_next(request)})
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": safe_next(request, "home")})
 
 
 def _wrong_code_message(devices, wrong="That code is wrong or has expired"):
@@ -161,9 +157,9 @@ def setup(request):
             otp_login(request, device)
             request.session.pop(SESSION_KEY, None)
             messages.success(request, "Two-factor sign-in is on. You will be asked for a code each time you sign in.")
-            return redirect(_safe_next(request, default="two_factor_setup"))
+            return redirect(safe_next(request, "two_factor_setup"))
         form.add_error("code", _wrong_code_message([device], "That code does not match. Check the time on your phone"))
-    context = {"form": form, "enabled": enabled, "required": required, "next": _safe_next(request)}
+    context = {"form": form, "enabled": enabled, "required": required, "next": safe_next(request, "home")}
     if not enabled:
         device = _unconfirmed_device(user)
         secret = b32encode(device.bin_key).decode()

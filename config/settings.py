@@ -1,7 +1,8 @@
 """One settings module; every deployment knob comes from the environment with a safe default.
 
 Embedded default (nothing set): SQLite file, Celery tasks run in-process, DEBUG off.
-`make run` sets DEBUG=1. With DEBUG off a SECRET_KEY must be given.
+`make run` serves with DEBUG off and a demo-only SECRET_KEY (`make run DEBUG=1` for debug pages). With DEBUG off a
+SECRET_KEY must be given.
 """
 
 import os

@@ -1,7 +1,7 @@
 """Reads of the audit trail for the managers' audit page and its CSV export (the writer is common.audit)."""
 
 from django.db.models import OuterRef, Q, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, Upper
 
 from common.models import AuditEvent
 from referrals.models import Patient
@@ -32,8 +32,10 @@ def search(user, *, patient_id=None, actor=None, action="", date_from=None, date
         events_visible_to(user)
         .select_related("actor")
         .annotate(
-            patient_name=Subquery(patient.values(name=Concat("given_name", Value(" "), "family_name"))[:1]),
+            # "SURNAME, Given", as referrals.models.display_name writes it
+            patient_name=Subquery(patient.values(name=Concat(Upper("family_name"), Value(", "), "given_name"))[:1]),
             patient_nhs_number=Subquery(patient.values("nhs_number")[:1]),
+            patient_date_of_birth=Subquery(patient.values("date_of_birth")[:1]),
         )
         .order_by("-at", "-id")
     )

@@ -5,14 +5,10 @@ their random id, so no identifier reaches a URL, a browser history or an access 
 a patient and exporting are themselves audited.
 """
 
-import csv
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,8 +16,10 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
 from common import audit
+from common.csv_export import csv_response
 from referrals.models import Patient
-from referrals.validators import normalise_nhs_number
+from referrals.queries import patient_search
+from stepped_care.queries import ALL_TEAMS, staff_of_team
 
 from . import audit as trail
 
@@ -38,17 +36,17 @@ class PatientLookupForm(forms.Form):
 
 class AuditFilterForm(forms.Form):
     patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    actor = forms.ModelChoiceField(queryset=Staff.objects.none(), required=False, label="Staff member")
+    actor = forms.ModelChoiceField(
+        queryset=Staff.objects.none(), required=False, label="Staff member", empty_label="Anyone"
+    )
     action = forms.CharField(required=False, max_length=60, label="Action starts with")
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        staff = Staff.objects.order_by("last_name", "first_name", "username")
-        if not user.is_superuser:
-            staff = staff.filter(team_id=user.team_id)
-        self.fields["actor"].queryset = staff
+        team = ALL_TEAMS if user.is_superuser else user.team_id
+        self.fields["actor"].queryset = staff_of_team(team, active=None)  # people who left acted too
 
     def clean(self):
         data = super().clean()
@@ -77,14 +75,8 @@ def _visible_patients(user):
 
 
 def _find_patients(user, query):
-    """Patients of the user's service by NHS number (ten digits, spaces allowed) or by name words."""
-    digits = normalise_nhs_number(query)
-    patients = _visible_patients(user)
-    if digits.isdigit():
-        patients = patients.filter(nhs_number=digits)
-    else:
-        for word in query.split():
-            patients = patients.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
+    """Patients of the user's service by NHS number or name (``referrals.queries.patient_search``)."""
+    patients = _visible_patients(user).filter(patient_search(query))
     return list(patients.order_by("family_name", "given_name", "id")[:MAX_PATIENT_MATCHES])
 
 
@@ -139,17 +131,6 @@ def _described(filters):
     return {k: (v.pk if isinstance(v, Staff) else v) for k, v in filters.items() if v}
 
 
-def _safe_cell(value):
-    """Spreadsheets run cells that start with = + - @; prefix those so an export cannot carry a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
 EXPORT_COLUMNS = [
     "time",
     "staff username",
@@ -178,37 +159,27 @@ def audit_export(request):
         raise PermissionDenied("That patient is not one of your service's.")
     audit.record(request.user, "audit.export", None, patient_id=filters["patient_id"], changes=_described(filters))
     events = trail.search(request.user, **filters)
-    writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(EXPORT_COLUMNS)
+        yield EXPORT_COLUMNS
         for event in events.iterator(chunk_size=2000):
             actor = event.actor
-            yield writer.writerow(
-                [
-                    _safe_cell(v)
-                    for v in (
-                        timezone.localtime(event.at).isoformat(timespec="seconds"),
-                        actor.username if actor else "",
-                        actor.get_full_name() if actor else "",
-                        audit.action_label(event.action),
-                        event.action,
-                        event.object_type,
-                        event.object_id,
-                        event.patient_id or "",
-                        event.patient_name or "",
-                        event.patient_nhs_number or "",
-                        event.client_address or "",
-                        _changes_text(event.changes),
-                    )
-                ]
+            yield (
+                timezone.localtime(event.at).isoformat(timespec="seconds"),
+                actor.username if actor else "",
+                actor.get_full_name() if actor else "",
+                audit.action_label(event.action),
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.patient_id or "",
+                event.patient_name or "",
+                event.patient_nhs_number or "",
+                event.client_address or "",
+                _changes_text(event.changes),
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_response(f"audit-{timezone.localtime():%Y%m%d-%H%M}.csv", rows(), stream=True)
 
 
 def _changes_text(changes):

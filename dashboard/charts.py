@@ -7,6 +7,7 @@ no chart library); every chart sits beside a table holding the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # Colour-blind-safe palette (Okabe–Ito), one colour per series key.
 COLOURS = {
@@ -21,6 +22,10 @@ COLOURS = {
     "awaiting_treatment": "#E69F00",
 }
 DEFAULT_COLOUR = "#555555"
+# Lines are told apart without colour too: each series of a chart has its own dash pattern and marker
+# shape (in this order), drawn the same in the legend. Target lines are thin, grey-dashed and labelled.
+LINE_STYLES = (("", "circle"), ("9 4", "square"), ("2 3", "triangle"), ("9 3 2 3", "diamond"))
+TARGET_DASH = "4 4"
 
 
 @dataclass(frozen=True)
@@ -29,12 +34,21 @@ class Tick:
     label: str
 
 
+class LegendEntry(NamedTuple):
+    name: str
+    colour: str
+    dash: str = ""  # SVG stroke-dasharray of a line series ("" solid)
+    marker: str = "square"  # circle, square, triangle, diamond; a bar series is a square
+
+
 @dataclass(frozen=True)
 class Line:
     key: str
     name: str
     colour: str
     points: tuple[tuple[float, float, str], ...]  # x, y, label of the value
+    dash: str = ""
+    marker: str = "circle"
 
     @property
     def polyline(self):
@@ -74,7 +88,7 @@ class Chart:
     lines: tuple[Line, ...] = ()
     targets: tuple[Target, ...] = ()
     bars: tuple[Bar, ...] = ()
-    legend: tuple[tuple[str, str], ...] = ()  # (name, colour)
+    legend: tuple[LegendEntry, ...] = ()
 
     @property
     def plot_width(self):
@@ -109,9 +123,10 @@ def rate_trend(title, x_labels, series, targets=(), *, width=720, height=260):
         return round(bottom - (bottom - top) * max(0.0, min(1.0, v)), 1)
 
     lines = []
-    for key, name, values in series:
+    for n_series, (key, name, values) in enumerate(series):
         points = tuple((x_at(i), y_at(v), percent(v)) for i, v in enumerate(values) if v is not None)
-        lines.append(Line(key, name, COLOURS.get(key, DEFAULT_COLOUR), points))
+        dash, marker = LINE_STYLES[n_series % len(LINE_STYLES)]
+        lines.append(Line(key, name, COLOURS.get(key, DEFAULT_COLOUR), points, dash, marker))
     every = max(1, (n + 11) // 12)
     x_ticks = tuple(Tick(x_at(i), label) for i, label in enumerate(x_labels) if i % every == 0)
     y_ticks = tuple(Tick(y_at(v / 100), f"{v}%") for v in range(0, 101, 25))
@@ -120,7 +135,7 @@ def rate_trend(title, x_labels, series, targets=(), *, width=720, height=260):
         for key, name, v in targets
         if v is not None
     )
-    legend = tuple((line.name, line.colour) for line in lines)
+    legend = tuple(LegendEntry(line.name, line.colour, line.dash, line.marker) for line in lines)
     return Chart(
         title, width, height, left, top, right, bottom, y_ticks, x_ticks, tuple(lines), target_lines, (), legend
     )
@@ -153,5 +168,5 @@ def grouped_bars(title, categories, series, *, as_rate=True, width=720, height=2
         y_ticks = tuple(
             Tick(round(bottom - (bottom - top) * f, 1), f"{top_value * f:.0f}") for f in (0, 0.25, 0.5, 0.75, 1.0)
         )
-    legend = tuple((name, COLOURS.get(key, DEFAULT_COLOUR)) for key, name, _ in series)
+    legend = tuple(LegendEntry(name, COLOURS.get(key, DEFAULT_COLOUR)) for key, name, _ in series)
     return Chart(title, width, height, left, top, right, bottom, y_ticks, x_ticks, (), (), tuple(bars), legend)

@@ -75,11 +75,13 @@ class DashboardFilterForm(forms.Form):
         self.helper.form_method = "get"
         self.helper.form_tag = True
         self.helper.attrs = {"aria-label": "Dashboard filters"}
+        # Each filter as wide as its longest choice, so that team and clinician names show whole.
         self.helper.layout = Layout(
             Row(
-                *(Column(name, css_class="col-sm-6 col-lg") for name in ("team", "start", "end", "clinician")),
-                *(Column(name, css_class="col-sm-6 col-lg") for name in ("step", "problem", "ltc")),
-                Column(Submit("apply", "Apply filters", css_class="mt-lg-4"), css_class="col-auto"),
+                *(Column(name, css_class="col-auto") for name in ("team", "start", "end", "clinician")),
+                *(Column(name, css_class="col-auto") for name in ("step", "problem", "ltc")),
+                Column(Submit("apply", "Apply filters", css_class="mt-4"), css_class="col-auto"),
+                css_class="align-items-start",
             )
         )
 

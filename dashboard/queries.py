@@ -27,7 +27,8 @@ from outcomes.queries import (
 )
 from referrals.codes import ACTIVE_STATUSES, ATTENDED_CODES, WAITING_STATUSES, Attendance, ReferralStatus
 from referrals.models import CareContact, Referral
-from stepped_care.models import CLINICAL_ROLES, FlagRule, FlagStatus, ReviewFlag, Staff, Step
+from stepped_care.models import CLINICAL_ROLES, FlagRule, FlagStatus, ReviewFlag, Staff, Step, rule_rank
+from stepped_care.queries import staff_of_team
 from supervision import queries as supervision_queries
 
 # How old an open flag is, for the "open flags by rule and age" table: (key, label, from days, to days).
@@ -211,7 +212,7 @@ def open_flags(flt, now):
     out = []
     for rule, counts in by_rule.items():
         out.append({"rule": rule, "label": labels.get(rule, rule), **counts})
-    out.sort(key=lambda r: list(labels).index(r["rule"]) if r["rule"] in labels else 99)
+    out.sort(key=lambda r: rule_rank(r["rule"]))
     return out
 
 
@@ -246,7 +247,7 @@ class DashboardData:
 
 def team_staff(team_id):
     """The team's staff, id -> (name, role label, clinical?). One query."""
-    rows = Staff.objects.filter(team_id=team_id).order_by("last_name", "first_name", "username")
+    rows = staff_of_team(team_id, active=None)
     labels = dict(Staff._meta.get_field("role").choices)
     return {
         s.pk: {

@@ -4,18 +4,18 @@ Managers and administrators see their own team; superusers may pick any team. An
 dashboard or drill-down is a 404 (it leaks nothing); a clinician gets 403 (not their page).
 """
 
-import csv
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from common import audit
+from common.csv_export import csv_response
 from outcomes.queries import NONE
 from referrals.codes import PresentingProblem, ReferralStatus
 from referrals.models import Referral
@@ -145,13 +145,7 @@ def export(request, key):
     flt = form.metric_filter()
     data = queries.dashboard(team, flt, today=today, now=timezone.now(), staff=staff)
     (table,) = tables(data, drilldown_links(flt), only=key)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"{team.code}-{key}-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
-    for row in table.csv_rows():
-        writer.writerow(row)
-    return response
+    return csv_response(f"{team.code}-{key}-{flt.start:%Y%m%d}-{flt.end:%Y%m%d}.csv", table.csv_rows())
 
 
 def referral_url_name():

@@ -165,6 +165,13 @@ def service_rates(counts: dict, targets: dict) -> dict:
 ATTENDED = ("5", "6")
 TREATMENT = ("02", "03", "05")
 DNA = "3"
+# "Sessions attended" means one thing on every page (caseload, referral page, supervision list, group
+# registers' courses): attended treatment contacts, ``attended_treatment_contacts`` below.
+SESSIONS_ATTENDED = "Treatment sessions attended"
+SESSIONS_ATTENDED_MEANS = (
+    "Treatment sessions attended: contacts attended (on time or late but seen) that were treatment, "
+    "assessment and treatment, or review and treatment. An assessment on its own is not counted."
+)
 
 
 def referral_facts(contacts, scores, *, ended_on=None, mixed_policy=NO_RELIABLE_CHANGE, min_treatment_contacts=2):

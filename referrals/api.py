@@ -12,12 +12,14 @@ from common import audit
 from outcomes.models import QuestionnaireResponse
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
-from stepped_care.models import Staff, Step
+from stepped_care.models import Step
+from stepped_care.queries import staff_of_users_team
 from stepped_care.services import change_step
 
 from . import services
 from .codes import AppointmentType, Attendance, Mechanism, PresentingProblem, ReferralSource, ReferralStatus
 from .models import CareContact, Patient, Referral
+from .queries import patient_search
 from .serializers import (
     AllocateSerializer,
     ContactErrorSerializer,
@@ -37,9 +39,7 @@ SEARCH_LIMIT = 25  # matches a patient search returns: enough to pick from, few 
 
 def _team_staff(request):
     """Staff a filter may name: the caller's team only, so ids of other services' staff reveal nothing."""
-    if request is None or not request.user.is_authenticated:
-        return Staff.objects.none()
-    return Staff.objects.filter(team_id=request.user.team_id)
+    return staff_of_users_team(request.user if request is not None else None, active=None)
 
 
 class PatientViewSet(
@@ -84,17 +84,18 @@ class PatientViewSet(
         filter_backends=[],
     )
     def search(self, request):
-        """Find patients by NHS number, family name or date of birth."""
+        """Find patients by NHS number, name (as typed in the app's search box), family name or date of birth."""
         body = PatientSearchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         criteria = body.validated_data
-        found = self.get_queryset()
-        if "nhs_number" in criteria:
-            found = found.filter(nhs_number=criteria["nhs_number"])
-        if "family_name" in criteria:
-            found = found.filter(family_name__istartswith=criteria["family_name"])
-        if "date_of_birth" in criteria:
-            found = found.filter(date_of_birth=criteria["date_of_birth"])
+        found = self.get_queryset().filter(
+            patient_search(criteria.get("nhs_number", "")),
+            patient_search(
+                criteria.get("q", ""),
+                family_name=criteria.get("family_name", ""),
+                date_of_birth=criteria.get("date_of_birth"),
+            ),
+        )
         patients = list(found[:SEARCH_LIMIT])
         for patient in patients:
             audit.record_view(request, patient)

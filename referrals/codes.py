@@ -46,14 +46,46 @@ class TherapyMode(models.TextChoices):
 
 
 class EndCode(models.TextChoices):
+    """Referral end codes (data set IDS101 EndCode), in the data set's three groups."""
+
+    # Seen and taken on for a course of treatment
     COMPLETED = "46", "Mutually agreed completion of treatment"
     ENDED_EARLY_PROFESSIONAL = "47", "Ended earlier than the professional planned"
     ENDED_EARLY_PATIENT = "48", "Ended earlier than the patient requested"
-    REFERRED_ON = "13", "Referred to another therapy service"
-    DECLINED = "14", "Declined treatment offered"
+    DECEASED_TREATED = "49", "Deceased (seen and taken on for treatment)"
+    NOT_KNOWN_TREATED = "96", "Not known (seen and taken on for treatment)"
+    # Seen but not taken on for a course of treatment
     NOT_SUITABLE = "10", "Not suitable for the service"
     NOT_SUITABLE_OTHER = "11", "Not suitable: signposted elsewhere"
     ADVICE_AND_SUPPORT = "12", "Discharged after advice and support"
+    REFERRED_ON = "13", "Referred to another therapy service"
+    DECLINED = "14", "Declined treatment offered"
+    INCOMPLETE_ASSESSMENT = "16", "Incomplete assessment (dropped out)"
+    DECEASED_SEEN = "17", "Deceased (seen, not taken on for treatment)"
+    NOT_KNOWN_SEEN = "95", "Not known (seen, not taken on for treatment)"
+    # Not seen
+    NOT_ASSESSED = "50", "Not assessed"
+
+
+TAKEN_ON_END_CODES = frozenset({"46", "47", "48", "49", "96"})
+SEEN_NOT_TREATED_END_CODES = frozenset({"10", "11", "12", "13", "14", "16", "17", "95"})
+NOT_ASSESSED_END_CODES = frozenset({"50"})
+
+
+def end_code_problem(code: str, *, seen: bool, taken_on: bool, treated: bool) -> str | None:
+    """Why ``code`` does not fit what happened (None when it fits), by the data set's groups (DOMAIN §9):
+    46-49 and 96 end a referral seen and taken on for treatment (given a step after assessment, or
+    treated); 10-17 and 95 one seen but never treated; 50 one never seen."""
+    label = f"End code {code} ({EndCode(code).label.lower()})" if code in EndCode.values else f"End code {code}"
+    if code in TAKEN_ON_END_CODES and not (seen and (taken_on or treated)):
+        return f"{label} is for a referral assessed and taken on for treatment; this one has not been."
+    if code in SEEN_NOT_TREATED_END_CODES and treated:
+        return f"{label} is for a referral never taken on for treatment; this one has attended treatment sessions."
+    if code in SEEN_NOT_TREATED_END_CODES and not seen:
+        return f"{label} is for a patient who was seen; this one attended no appointment (use 50, not assessed)."
+    if code in NOT_ASSESSED_END_CODES and seen:
+        return f"{label} is for a referral never seen; this patient attended an appointment."
+    return None
 
 
 class ReferralSource(models.TextChoices):

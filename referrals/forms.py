@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, ScoringError, score
-from stepped_care.models import CLINICAL_ROLES, Staff, Step
+from stepped_care.models import Staff, Step
+from stepped_care.queries import staff_of_team
 
 from .codes import (
     AppointmentType,
@@ -39,12 +40,6 @@ def date_input():
 def coded(choices):
     """Code lists show their words with the code beside them (data-set codes stay visible)."""
     return [(value, f"{label} ({value})") for value, label in choices]
-
-
-def team_clinicians(team_id):
-    return Staff.objects.filter(team_id=team_id, is_active=True, role__in=CLINICAL_ROLES).order_by(
-        "last_name", "first_name"
-    )
 
 
 def _helper(*layout):
@@ -151,7 +146,7 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         allocating = can_allocate(user)
         if allocating:
-            self.fields["care_coordinator"].queryset = team_clinicians(patient.team_id)
+            self.fields["care_coordinator"].queryset = staff_of_team(patient.team_id, clinical=True)
         else:  # administrators book referrals onto the waiting list; clinicians and managers allocate
             del self.fields["care_coordinator"]
         if not user.is_clinician:  # an assessment is a clinical contact
@@ -419,7 +414,9 @@ class AllocateForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, team_id, clinicians=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clinician"].queryset = clinicians if clinicians is not None else team_clinicians(team_id)
+        self.fields["clinician"].queryset = (
+            clinicians if clinicians is not None else staff_of_team(team_id, clinical=True)
+        )
 
 
 class ContactErrorForm(ServiceErrorsMixin, forms.Form):

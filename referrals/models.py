@@ -23,6 +23,12 @@ from .queries import CareContactQuerySet, PatientQuerySet, ReferralQuerySet
 from .validators import validate_nhs_number
 
 
+def display_name(family_name, given_name):
+    """How the app names a patient everywhere: "SURNAME, Given" (the family name in capitals first, as
+    on NHS lists), so that a name read aloud or copied into a search box means one thing."""
+    return f"{family_name.upper()}, {given_name}"
+
+
 class Patient(models.Model):
     # Random ids: URLs reveal nothing about how many patients a service has.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -59,7 +65,7 @@ class Patient(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.given_name} {self.family_name}"
+        return display_name(self.family_name, self.given_name)
 
     @property
     def long_term_condition_labels(self):

@@ -8,42 +8,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from outcomes.charts import questionnaire_chart, sparkline
-from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, ScoringError, severity
+from outcomes.presenters import Score
+from outcomes.presenters import score as score_cell
+from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, severity
 from stepped_care.models import Step
 
 from .codes import ReferralStatus
 
 STEP_LABELS = dict(Step.choices)
 SPARK_W, SPARK_H = 96, 28  # the caseload's trend lines (px)
-
-
-@dataclass(frozen=True)
-class ScoreCell:
-    measure: str
-    value: int
-    severity: str
-
-    @property
-    def css(self) -> str:
-        return "severity-" + self.severity.replace(" ", "-")
-
-    @property
-    def max_total(self) -> int:
-        return INSTRUMENTS[self.measure].max_total
-
-    @property
-    def is_case(self) -> bool:
-        cut = INSTRUMENTS[self.measure].caseness
-        return cut is not None and self.value >= cut
-
-
-def score_cell(measure, value):
-    if value is None:
-        return None
-    try:
-        return ScoreCell(measure, value, severity(measure, value))
-    except ScoringError:
-        return None
 
 
 def step_label(step):
@@ -57,8 +30,8 @@ def short_step(step):
 @dataclass
 class CaseloadRow:
     referral: object
-    phq9: ScoreCell | None
-    gad7: ScoreCell | None
+    phq9: Score | None
+    gad7: Score | None
     phq9_trend: str
     gad7_trend: str
     trend_points: int
@@ -148,7 +121,7 @@ class ScoreRow:
 
     on: dt.date
     contact: object
-    cells: dict = field(default_factory=dict)  # measure -> ScoreCell
+    cells: dict = field(default_factory=dict)  # measure -> Score
     wsas: int | None = None
     wsas_severity: str | None = None
     item9: int | None = None
@@ -160,6 +133,10 @@ class ScoreRow:
     @property
     def gad7(self):
         return self.cells.get(GAD7)
+
+    @property
+    def wsas_score(self):
+        return score_cell(WSAS, self.wsas)
 
 
 def score_rows(contacts):

@@ -8,7 +8,7 @@ their team; superusers see everything.
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Subquery, Value, When
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from common.scoping import InIds, team_scope
@@ -19,6 +19,8 @@ from stepped_care.models import ReviewFlag
 # app's own models through ``apps.get_model`` at call time (the one reason for it here).
 
 WAITING = ("awaiting_assessment", "awaiting_treatment")
+NHS_NUMBER_LENGTH = 10
+SEPARATORS = str.maketrans("", "", " -")
 TREND_MEASURES = ("PHQ9", "GAD7")
 
 
@@ -70,7 +72,8 @@ class ReferralQuerySet(models.QuerySet):
             phq9_last=F("summary__phq9_last"),
             gad7_last=F("summary__gad7_last"),
             phq9_latest_item9=F("summary__phq9_latest_item9"),
-            attended_contacts=Coalesce(F("summary__attended_contacts"), 0),
+            # "sessions attended": one meaning everywhere (outcomes.metrics.SESSIONS_ATTENDED_MEANS)
+            sessions_attended=Coalesce(F("summary__attended_treatment_contacts"), 0),
             dna_count=Coalesce(F("summary__dna_count"), 0),
             last_contact_on=F("summary__last_contact_on"),
             last_attended_on=F("summary__last_attended_on"),
@@ -80,7 +83,7 @@ class ReferralQuerySet(models.QuerySet):
 
     def with_trends_and_flags(self):
         """Prefetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores``
-        and the open flags, risk first, as ``open_flags``."""
+        and the open flags, most urgent first (``ReviewFlag.objects.risk_first``), as ``open_flags``."""
         scores = (
             QuestionnaireResponse.objects.filter(
                 measure__in=TREND_MEASURES, entered_in_error=False, contact__entered_in_error=False
@@ -90,25 +93,44 @@ class ReferralQuerySet(models.QuerySet):
         )
         return self.prefetch_related(
             Prefetch("questionnaires", queryset=scores, to_attr="trend_scores"),
-            Prefetch("flags", queryset=open_flags_risk_first(), to_attr="open_flags"),
+            Prefetch("flags", queryset=ReviewFlag.objects.open().risk_first(), to_attr="open_flags"),
         )
 
 
-def open_flags_risk_first():
-    """Open review flags in the order a clinician should read them: risk, then red, amber, green."""
-    return (
-        ReviewFlag.objects.filter(status="open")
-        .annotate(
-            risk_order=Case(When(rule="risk", then=Value(0)), default=Value(1), output_field=IntegerField()),
-            severity_order=Case(
-                When(severity="red", then=Value(0)),
-                When(severity="amber", then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            ),
-        )
-        .order_by("risk_order", "severity_order", "-raised_at")
-    )
+def patient_search(text="", *, family_name="", date_of_birth=None, prefix=""):
+    """The one patient search, as a condition on patients (``prefix="patient__"`` on referrals).
+
+    ``text`` is what a person types in a search box:
+
+    - an NHS number, with or without spaces or dashes ("943 476 5919"): ten digits find that number,
+      fewer find numbers that start with them;
+    - "SURNAME, Given", the way the app itself shows names ("QUILL, Jo" or "Quill,"): the part before
+      the comma is in the family name, the part after in the given name;
+    - words in any order ("Jo Quill", "Quill Jo", "quill"): every word is in the given or family name.
+
+    The API's structured search adds ``family_name`` (the start of it) and ``date_of_birth``; every
+    part given must match. Nothing given matches everybody.
+    """
+    condition = Q()
+    text = " ".join((text or "").split())
+    digits = text.translate(SEPARATORS)
+    if text and digits.isdigit():
+        lookup = "exact" if len(digits) == NHS_NUMBER_LENGTH else "startswith"
+        condition &= Q(**{f"{prefix}nhs_number__{lookup}": digits})
+    elif "," in text:
+        family, given = (part.strip() for part in text.split(",", 1))
+        if family:
+            condition &= Q(**{f"{prefix}family_name__icontains": family})
+        if given:
+            condition &= Q(**{f"{prefix}given_name__icontains": given})
+    else:
+        for word in text.split():
+            condition &= Q(**{f"{prefix}given_name__icontains": word}) | Q(**{f"{prefix}family_name__icontains": word})
+    if family_name:
+        condition &= Q(**{f"{prefix}family_name__istartswith": family_name.strip()})
+    if date_of_birth is not None:
+        condition &= Q(**{f"{prefix}date_of_birth": date_of_birth})
+    return condition
 
 
 class PatientQuerySet(models.QuerySet):

@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from common.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from outcomes.serializers import QuestionnaireSerializer
-from stepped_care.models import Staff, Step, StepAssignment
+from stepped_care.models import Step, StepAssignment
+from stepped_care.queries import staff_of_users_team
 
 from .codes import EndCode, LongTermCondition
 from .models import CareContact, Patient, Referral
@@ -22,9 +23,7 @@ def _visible_referrals(user):
 
 
 def _team_clinicians(user):
-    if user is None or not user.is_authenticated:
-        return Staff.objects.none()
-    return Staff.objects.filter(team_id=user.team_id, is_active=True)
+    return staff_of_users_team(user)
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -67,12 +66,24 @@ class PatientSearchSerializer(serializers.Serializer):
     nhs_number = serializers.CharField(
         required=False, max_length=14, help_text="Ten digits with a valid check digit; spaces and dashes are ignored"
     )
+    q = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text='Name or NHS number as typed in the app\'s search box: "SURNAME, Given", "Given Surname", '
+        '"943 476 5919" or its first digits',
+    )
     family_name = serializers.CharField(required=False, max_length=100, help_text="The start of the family name")
     date_of_birth = serializers.DateField(required=False)
 
     def validate_nhs_number(self, value):
         validate_nhs_number(value)
         return normalise_nhs_number(value)
+
+    def validate_q(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("Type a name or an NHS number to search for.")
+        return value
 
     def validate_family_name(self, value):
         value = value.strip()
@@ -82,7 +93,9 @@ class PatientSearchSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Give an NHS number, a family name or a date of birth to search by.")
+            raise serializers.ValidationError(
+                "Give an NHS number, a name, a family name or a date of birth to search by."
+            )
         return attrs
 
 

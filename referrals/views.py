@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,11 +27,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common import audit, search
 from common.exceptions import Conflict
+from common.redirects import safe_next
 from common.standards import standards
 from outcomes.scoring import INSTRUMENTS
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
 from stepped_care.models import Step, StepSource
+from stepped_care.queries import staff_of_team
 from stepped_care.services import change_step
 
 from . import presenters, services
@@ -44,10 +46,9 @@ from .forms import (
     ReferralForm,
     SessionForm,
     StepForm,
-    team_clinicians,
 )
 from .models import CareContact, Patient, Referral
-from .queries import open_flags_risk_first
+from .queries import patient_search
 
 INVALID = 400  # a form with errors is re-rendered with this status, everything typed kept
 
@@ -103,17 +104,6 @@ def _sorting(request, sorts, default):
     return order, links, raw
 
 
-def _filter_patients(qs, text):
-    text = (text or "").strip()
-    if not text:
-        return qs
-    digits = text.replace(" ", "")
-    q = Q(patient__family_name__icontains=text) | Q(patient__given_name__icontains=text)
-    if digits.isdigit():
-        q |= Q(patient__nhs_number__startswith=digits)
-    return qs.filter(q)
-
-
 # --- caseload and waiting list -------------------------------------------------------------------
 
 CASELOAD_SORTS = {
@@ -121,7 +111,7 @@ CASELOAD_SORTS = {
     "patient": [("patient__family_name", False), ("patient__given_name", False)],
     "step": [("current_step", False)],
     "status": [("status", False)],
-    "sessions": [("attended_contacts", False)],
+    "sessions": [("sessions_attended", False)],
     "phq9": [("phq9_last", False)],
     "gad7": [("gad7_last", False)],
     # fewer days since the last contact = a later date
@@ -146,7 +136,7 @@ def caseload(request):
         "step": request.GET.get("step", ""),
         "flagged": request.GET.get("flagged", ""),
     }
-    qs = _filter_patients(qs, filters["q"])
+    qs = qs.filter(patient_search(filters["q"], prefix="patient__"))
     if filters["status"] in ACTIVE_STATUSES:
         qs = qs.filter(status=filters["status"])
     if filters["step"] == "none":
@@ -200,7 +190,7 @@ def waiting_list(request):
         "problem": request.GET.get("problem", ""),
         "allocation": request.GET.get("allocation", ""),
     }
-    qs = _filter_patients(qs, filters["q"])
+    qs = qs.filter(patient_search(filters["q"], prefix="patient__"))
     if filters["status"] in WAITING_STATUSES:
         qs = qs.filter(status=filters["status"])
     if filters["problem"] in PresentingProblem.values:
@@ -227,7 +217,7 @@ def waiting_list(request):
             "sort_links": links,
             "sort": current,
             "can_allocate": can_allocate,
-            "clinicians": list(team_clinicians(user.team_id)) if can_allocate else [],
+            "clinicians": list(staff_of_team(user.team_id, clinical=True)) if can_allocate else [],
             "status_choices": [(s.value, s.label) for s in WAITING_STATUSES],
             "problem_choices": PresentingProblem.choices,
             "waits": standards()["waits"],
@@ -244,9 +234,7 @@ def allocate(request, pk):
     if f"version-{pk}" in data:  # the waiting list: one form for the page, a version per row
         data["version"] = data[f"version-{pk}"]
     form = AllocateForm(data, team_id=referral.team_id)
-    back = request.POST.get("next") or reverse("referrals:waiting_list")
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("referrals:waiting_list")
+    back = safe_next(request, "referrals:waiting_list")
     if not form.is_valid():
         messages.error(request, "Choose a clinician of the team to allocate to.")
         return redirect(back)
@@ -333,7 +321,7 @@ def referral_detail(request, pk):
     )
     steps = list(referral.steps.select_related("decided_by").order_by("-started_on", "-created_at"))
     events = list(referral.events.select_related("by"))
-    open_flags = list(open_flags_risk_first().filter(referral=referral))
+    open_flags = list(referral.flags.open().risk_first())
     rows = presenters.score_rows(contacts)
     chart, description = presenters.trajectory(rows)
     outcome = compute_outcome(referral)
@@ -345,7 +333,6 @@ def referral_detail(request, pk):
         {
             "referral": referral,
             "patient": referral.patient,
-            "nhs_number": presenters.nhs_number_display(referral.patient.nhs_number),
             "age": presenters.age_on(referral.patient.date_of_birth, today),
             "step_label": presenters.step_label(referral.current_step),
             "contacts": contacts,

@@ -118,7 +118,8 @@ class FlagFilter(django_filters.FilterSet):
 
 
 class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Review flags of the referrals you may see, newest first; filter by referral, status, rule, severity."""
+    """Review flags of the referrals you may see, most urgent first (risk, then red, amber, green, then the
+    longest open); filter by referral, status, rule, severity, or order with ``ordering``."""
 
     serializer_class = FlagSerializer
     filterset_class = FlagFilter
@@ -126,7 +127,7 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     lookup_value_converter = "uuid"
 
     def get_queryset(self):
-        return queries.flags_visible_to(self.request.user).order_by("-raised_at", "id")
+        return queries.flags_visible_to(self.request.user).risk_first()
 
     def retrieve(self, request, *args, **kwargs):
         """One flag with its evidence: a view of the patient's record, so it is audited."""

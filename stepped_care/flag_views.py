@@ -4,11 +4,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from common import audit
 from common.exceptions import Conflict
+from common.redirects import safe_next
 
 from . import queries, services
 from .forms import FlagResolveForm
@@ -21,13 +21,11 @@ def can_resolve(user):
 
 
 def _back(request, flag):
-    wanted = request.POST.get("next") or request.GET.get("next")
-    if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure()):
-        return wanted
     try:
-        return reverse("referrals:detail", args=[flag.referral_id])
+        fallback = reverse("referrals:detail", args=[flag.referral_id])
     except NoReverseMatch:
-        return reverse("home")
+        fallback = reverse("home")
+    return safe_next(request, fallback)
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from common.roles import CLINICAL_ROLES, LOW_INTENSITY_ROLES, MANAGEMENT_ROLES, Role
 
@@ -135,6 +135,38 @@ class FlagStatus(models.TextChoices):
     CLEARED = "cleared", "Closed: condition cleared"
 
 
+# The one order of a list of flags, most urgent first: risk before anything else, then red, amber,
+# green, then the longest open first (it has waited longest for a decision). The caseload, the
+# referral page, the supervision list and the API all read flags through ``risk_first()``.
+URGENCY = (
+    Case(When(rule=FlagRule.RISK, then=Value(0)), default=Value(1), output_field=IntegerField()),
+    Case(
+        When(severity=Severity.RED, then=Value(0)),
+        When(severity=Severity.AMBER, then=Value(1)),
+        When(severity=Severity.GREEN, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    ),
+    F("raised_at").asc(),
+    F("id").asc(),
+)
+
+
+class ReviewFlagQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=FlagStatus.OPEN)
+
+    def risk_first(self):
+        """Most urgent first (``URGENCY``): the order every list of flags is shown in."""
+        return self.order_by(*URGENCY)
+
+
+def rule_rank(rule):
+    """Where a rule's row goes in a table of flags by rule: risk first, then the rules' own order."""
+    rules = list(FlagRule.values)
+    return (rule != FlagRule.RISK, rules.index(rule) if rule in rules else len(rules))
+
+
 class ReviewFlag(models.Model):
     """An explainable finding of the review rules: which rule, what it recommends, and the evidence."""
 
@@ -157,6 +189,8 @@ class ReviewFlag(models.Model):
     episode = models.CharField(max_length=100, blank=True)
     digest = models.CharField(max_length=32, blank=True, editable=False)
     updated_at = models.DateTimeField(null=True, blank=True, help_text="When a review last changed the finding")
+
+    objects = ReviewFlagQuerySet.as_manager()
 
     class Meta:
         ordering = ["-raised_at"]

@@ -1,4 +1,4 @@
-"""Reads for the review engine and for showing flags. No writes.
+"""Reads for the review engine, for showing flags, and the one "staff of a team" selector. No writes.
 
 A review of a chunk of referrals costs a fixed number of SQL queries whatever the chunk's size: one
 for the referrals (with their open step and last supervision discussion), one for all their valid
@@ -13,7 +13,7 @@ from django.db.models import FilteredRelation, Max, Q
 
 from referrals.models import CareContact, Referral
 
-from .models import FlagStatus, ReviewFlag, Team
+from .models import CLINICAL_ROLES, FlagStatus, ReviewFlag, Staff, Team
 
 UUID_OID = 2950
 
@@ -160,9 +160,30 @@ def flags_visible_to(user):
     return ReviewFlag.objects.filter(referral__in=Referral.objects.visible_to(user).values("pk"))
 
 
-def open_flags(referral):
-    """A referral's open flags, most urgent first (risk, then red, amber, green), for its page."""
-    order = {"red": 0, "amber": 1, "green": 2}
-    flags = list(referral.flags.filter(status=FlagStatus.OPEN))
-    flags.sort(key=lambda f: (f.rule != "risk", order.get(f.severity, 3), f.raised_at))
-    return flags
+ALL_TEAMS = object()  # for ``staff_of_team``: every team's staff (a superuser's configuration pages)
+
+
+def staff_of_team(team, *, clinical=None, active=True):
+    """The staff of ``team`` (a Team, a team id, None for nobody, or ``ALL_TEAMS``), by family name.
+
+    The one way to ask "who works in this team": forms' choice lists, the dashboard, supervision,
+    group courses, the audit page's filters and the API's staff fields all start here.
+    ``clinical``: True for clinicians only, False for everyone else, None for both.
+    ``active``: True for current staff only (the default), False for those who left, None for both.
+    """
+    if team is None:
+        return Staff.objects.none()
+    staff = Staff.objects.all() if team is ALL_TEAMS else Staff.objects.filter(team=team)
+    if clinical is not None:
+        roles = [str(role) for role in CLINICAL_ROLES]
+        staff = staff.filter(role__in=roles) if clinical else staff.exclude(role__in=roles)
+    if active is not None:
+        staff = staff.filter(is_active=active)
+    return staff.order_by("last_name", "first_name", "username", "pk")
+
+
+def staff_of_users_team(user, *, clinical=None, active=True):
+    """``staff_of_team`` for the signed-in user's team (nobody for an anonymous or teamless user)."""
+    if user is None or not user.is_authenticated:
+        return Staff.objects.none()
+    return staff_of_team(user.team_id, clinical=clinical, active=active)

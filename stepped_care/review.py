@@ -296,6 +296,14 @@ def _gather(history: History) -> _Facts:
     return facts
 
 
+def _case_at_start(facts: _Facts) -> bool:
+    """At caseness at the first scores: PHQ-9 or GAD-7 at or above its cut-off."""
+    return bool(
+        (facts.phq_first is not None and facts.phq_first[1] >= PHQ_CUT)
+        or (facts.gad_first is not None and facts.gad_first[1] >= GAD_CUT)
+    )
+
+
 def _changes(facts: _Facts) -> tuple:
     """(measure, first, first_on, latest, latest_on, direction) for each measure scored on two dates."""
     out = ()
@@ -477,6 +485,8 @@ def recovered(history, facts, today, params, mixed_policy):
         start = c[0]  # the episode starts at the first session of the run below caseness
     if len(latest) < wanted:
         return None
+    if not _case_at_start(facts):
+        return None  # below caseness from the start: there is no recovery to speak of (DOMAIN §3)
     step_down = bool(history.step and history.step >= 3)
     return Finding(
         RECOVERED,
@@ -647,6 +657,10 @@ def evaluate(
         found = RULE_FUNCTIONS[rule](history, facts, today, params, mixed_policy)
         if found is not None:
             findings.append(found)
+    if any(f.recommendation == STEP_UP for f in findings):
+        # Never "step up" and "step down or out" at once: a case that is deteriorating or not improving
+        # is not stepped down, whatever its latest scores say.
+        findings = [f for f in findings if f.recommendation not in (STEP_DOWN, STEP_OUT)]
     return findings
 
 

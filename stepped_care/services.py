@@ -19,7 +19,7 @@ from common import audit, outbox
 from common.exceptions import Conflict
 from common.standards import standards
 from outcomes.services import refresh_summary
-from referrals.codes import EndCode, ReferralStatus
+from referrals.codes import ATTENDED_CODES, TREATMENT_TYPES, EndCode, ReferralStatus, end_code_problem
 from referrals.models import Referral, ReferralEvent
 
 from . import queries, review
@@ -126,6 +126,13 @@ def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_v
         errors["discharged_on"] = "Discharge cannot be before the referral was received."
     elif discharged_on > timezone.localdate():
         errors["discharged_on"] = "Discharge cannot be in the future."
+    attended = referral.contacts.valid().filter(attendance__in=ATTENDED_CODES)
+    if end_code in EndCode.values and "end_code" not in errors:
+        treated = attended.filter(appointment_type__in=TREATMENT_TYPES).exists()
+        seen = treated or attended.exists()
+        problem = end_code_problem(end_code, seen=seen, taken_on=referral.current_step is not None, treated=treated)
+        if problem:
+            errors["end_code"] = problem
     last_contact = referral.contacts.valid().order_by("-date").values_list("date", flat=True).first()
     if last_contact and discharged_on < last_contact and "discharged_on" not in errors:
         errors["discharged_on"] = f"Discharge cannot be before the last contact ({last_contact:%d %b %Y})."

@@ -217,6 +217,6 @@ class ComplianceView(APIView):
         if (user.is_superuser or user.role in queries.MANAGEMENT_ROLES) and user.team_id:
             rows = queries.team_compliance(user.team, today=today, weeks=weeks)
         else:
-            staff = queries.staff_visible_to(user).filter(is_active=True).order_by("last_name", "first_name", "id")
+            staff = queries.staff_visible_to(user).filter(is_active=True)
             rows = queries.compliance(staff, today=today, weeks=weeks, team=user.team)
         return Response(ComplianceSerializer(rows, many=True).data)

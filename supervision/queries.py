@@ -15,9 +15,7 @@ from django.db.models.functions import Coalesce, Greatest
 from common.standards import standards
 from referrals.models import CareContact, Referral
 from stepped_care.models import (
-    CLINICAL_ROLES,
     FlagRule,
-    FlagStatus,
     Recommendation,
     ReviewFlag,
     Role,
@@ -25,6 +23,7 @@ from stepped_care.models import (
     Step,
     StepAssignment,
 )
+from stepped_care.queries import ALL_TEAMS, staff_of_team
 
 from . import rules
 from .models import CaseDecision, SessionAttendance, SupervisionRelationship, SupervisionSession, SupervisionType
@@ -51,15 +50,14 @@ def _referral_model():
 def staff_visible_to(user):
     """Staff whose case lists and compliance ``user`` may see: themselves, whom they supervise now,
     and (managers, administrators) their whole team. Anyone else reads as not found."""
-    Staff = _staff_model()
     if not user or not user.is_authenticated:
-        return Staff.objects.none()
+        return staff_of_team(None)
     if user.is_superuser:
-        return Staff.objects.all()
+        return staff_of_team(ALL_TEAMS, active=None)
     if user.team_id and getattr(user, "role", None) in MANAGEMENT_ROLES:
-        return Staff.objects.filter(team_id=user.team_id)
+        return staff_of_team(user.team_id, active=None)
     supervised = SupervisionRelationship.objects.filter(supervisor=user, ended_on__isnull=True).values("supervisee")
-    return Staff.objects.filter(Q(pk=user.pk) | Q(pk__in=supervised))
+    return staff_of_team(ALL_TEAMS, active=None).filter(Q(pk=user.pk) | Q(pk__in=supervised))
 
 
 def supervisees_of(user):
@@ -171,8 +169,9 @@ def case_list(viewer, supervisee, *, today: dt.date, include_all: bool = False) 
     flags = {}
     rule_labels, rec_labels = dict(FlagRule.choices), dict(Recommendation.choices)
     for flag in (
-        ReviewFlag.objects.filter(referral_id__in=ids, status=FlagStatus.OPEN)
-        .order_by("raised_at")
+        ReviewFlag.objects.filter(referral_id__in=ids)
+        .open()
+        .risk_first()
         .values("id", "referral_id", "rule", "recommendation", "severity", "explanation")
     ):
         flags.setdefault(flag["referral_id"], []).append(
@@ -470,12 +469,7 @@ def compliance(staff, *, today: dt.date, weeks: int | None = None, team=None, de
 
 def team_compliance(team, *, today: dt.date, weeks: int | None = None, detail: bool = True) -> list[dict]:
     """Compliance of every active clinician of ``team`` that the guidance covers (for the dashboard)."""
-
-    staff = (
-        _staff_model()
-        .objects.filter(team=team, is_active=True, role__in=[str(r) for r in CLINICAL_ROLES])
-        .order_by("last_name", "first_name", "username")
-    )
+    staff = staff_of_team(team, clinical=True)
     return compliance(staff, today=today, weeks=weeks, team=team, detail=detail)
 
 

@@ -7,17 +7,15 @@ from rest_framework import serializers
 from common.api_fields import LabelField, ScopedRelatedField
 from referrals.codes import EndCode
 from referrals.models import Referral
-from stepped_care.models import Staff
+from stepped_care.queries import ALL_TEAMS, staff_of_team, staff_of_users_team
 
 from .models import CaseDecision, Decision, SupervisionRelationship, SupervisionSession, SupervisionType
 
 
 def _team_staff(user):
-    if user is None or not user.is_authenticated:
-        return Staff.objects.none()
-    if user.is_superuser:
-        return Staff.objects.filter(is_active=True)
-    return Staff.objects.filter(team_id=user.team_id, is_active=True)
+    if user is not None and user.is_authenticated and user.is_superuser:
+        return staff_of_team(ALL_TEAMS)
+    return staff_of_users_team(user)
 
 
 def _visible_referrals(user):

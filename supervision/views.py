@@ -4,21 +4,21 @@ Every record is fetched through a scoped query (404 for anyone else); every writ
 whose ValidationError is shown on the field it names.
 """
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from common import audit
+from common.csv_export import csv_response
 from common.exceptions import Conflict
+from outcomes.metrics import SESSIONS_ATTENDED
 from referrals.models import Referral
-from stepped_care.models import CLINICAL_ROLES, LOW_INTENSITY_ROLES, Staff
+from stepped_care.models import LOW_INTENSITY_ROLES
+from stepped_care.queries import staff_of_users_team
 
 from . import queries, services
 from .forms import (
@@ -106,26 +106,17 @@ def case_list(request, staff_id):
     )
 
 
-def _csv_cell(value):
-    """Spreadsheet-safe text: a cell must never start a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def case_list_csv(request, staff_id):
     supervisee = _staff_or_404(request.user, staff_id)
     today = timezone.localdate()
     prepared = queries.case_list(request.user, supervisee, today=today, include_all=request.GET.get("all") == "1")
     audit.record(request.user, "supervision.case_list.export", supervisee, changes={"cases": len(prepared.rows)})
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="case-list-{supervisee.username}-{today:%Y-%m-%d}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
+    rows = [
         [
             "Patient",
             "NHS number",
             "Step",
-            "Attended treatment sessions",
+            SESSIONS_ATTENDED,
             "DNAs",
             "PHQ-9 first",
             "PHQ-9 first severity",
@@ -142,37 +133,34 @@ def case_list_csv(request, staff_id):
             "Last decision date",
             "Last decision notes",
         ]
-    )
+    ]
     for row in prepared.rows:
         phq, gad = row.trends["phq9"], row.trends["gad7"]
         last = row.last_decision or {}
-        writer.writerow(
-            [
-                _csv_cell(v)
-                for v in (
-                    str(row.patient),
-                    row.patient.nhs_number or "",
-                    row.step_label,
-                    row.sessions,
-                    row.dna_count,
-                    phq.first,
-                    phq.first_severity,
-                    phq.latest,
-                    phq.latest_severity,
-                    phq.label,
-                    gad.first,
-                    gad.first_severity,
-                    gad.latest,
-                    gad.latest_severity,
-                    gad.label,
-                    row.why or "Not due",
-                    last.get("label", ""),
-                    last.get("date", ""),
-                    last.get("notes", ""),
-                )
-            ]
+        rows.append(
+            (
+                str(row.patient),
+                row.patient.nhs_number or "",
+                row.step_label,
+                row.sessions,
+                row.dna_count,
+                phq.first,
+                phq.first_severity,
+                phq.latest,
+                phq.latest_severity,
+                phq.label,
+                gad.first,
+                gad.first_severity,
+                gad.latest,
+                gad.latest_severity,
+                gad.label,
+                row.why or "Not due",
+                last.get("label", ""),
+                last.get("date", ""),
+                last.get("notes", ""),
+            )
         )
-    return response
+    return csv_response(f"case-list-{supervisee.username}-{today:%Y-%m-%d}.csv", rows)
 
 
 # ---- Recording a session ------------------------------------------------------------------------
@@ -180,7 +168,7 @@ def case_list_csv(request, staff_id):
 
 def _session_choices(user, supervisee, kind):
     """Who may be named supervisor and supervisees on this form (the service checks again)."""
-    team_staff = Staff.objects.filter(team_id=user.team_id, is_active=True).order_by("last_name", "first_name")
+    team_staff = staff_of_users_team(user)
     active = SupervisionRelationship.objects.filter(ended_on__isnull=True)
     target = supervisee or user
     supervisor_ids = set(active.filter(supervisee=target, kind=kind).values_list("supervisor_id", flat=True))
@@ -190,7 +178,7 @@ def _session_choices(user, supervisee, kind):
     if supervisee is not None and kind in queries.CASE_REVIEW_KINDS:
         supervisees = team_staff.filter(pk=supervisee.pk)
     else:
-        supervisees = team_staff.filter(role__in=[str(r) for r in CLINICAL_ROLES])
+        supervisees = staff_of_users_team(user, clinical=True)
     return team_staff.filter(pk__in=supervisor_ids), supervisees, user.pk in supervisor_ids
 
 
@@ -448,7 +436,7 @@ def compliance(request):
     if _is_management(user) and user.team_id:
         rows = queries.team_compliance(user.team, today=today, weeks=weeks)
     else:
-        staff = queries.staff_visible_to(user).filter(is_active=True).order_by("last_name", "first_name")
+        staff = queries.staff_visible_to(user).filter(is_active=True)
         rows = queries.compliance(staff, today=today, weeks=weeks, team=user.team)
     weeks = weeks or queries.parameters(user.team)["compliance"]["weeks"]
     return render(
@@ -461,7 +449,7 @@ def compliance(request):
 def relationships(request):
     user = request.user
     manage = _is_management(user) and user.team_id is not None
-    staff = Staff.objects.filter(team_id=user.team_id, is_active=True).order_by("last_name", "first_name")
+    staff = staff_of_users_team(user)
     form = RelationshipForm(request.POST or None, staff=staff) if manage else None
     if request.method == "POST":
         if not manage:

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from outcomes.scoring import GAD7, PHQ9, ScoringError, instrument
 from referrals.codes import Attendance
-from stepped_care.models import CLINICAL_ROLES, Staff
+from stepped_care.models import Staff
+from stepped_care.queries import staff_of_team
 
 from . import rules
 from .codes import Delivery, GroupStep, Topic, WithdrawalReason
@@ -31,9 +32,7 @@ class CourseForm(forms.Form):
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["facilitators"].queryset = Staff.objects.filter(
-            team=team, role__in=CLINICAL_ROLES, is_active=True
-        ).order_by("last_name", "first_name")
+        self.fields["facilitators"].queryset = staff_of_team(team, clinical=True)
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Plan the course"))
         self.helper.layout = _layout(

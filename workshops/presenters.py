@@ -5,7 +5,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from outcomes.models import QuestionnaireResponse
-from outcomes.scoring import GAD7, PHQ9, severity
+from outcomes.presenters import Score
+from outcomes.scoring import GAD7, PHQ9
 from referrals.codes import ATTENDED_CODES, Attendance
 
 from .models import RegisterEntry
@@ -19,20 +20,6 @@ SHORT_ATTENDANCE = {
     Attendance.CANCELLED_BY_PROVIDER: "Cancelled by service",
     Attendance.DID_NOT_ATTEND: "DNA",
 }
-
-
-@dataclass
-class Score:
-    measure: str
-    total: int
-
-    @property
-    def severity(self):
-        return severity(self.measure, self.total)
-
-    @property
-    def css(self):
-        return "severity-" + self.severity.replace(" ", "-")
 
 
 @dataclass

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from common.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
 from referrals.codes import Attendance
 from referrals.models import Referral
-from stepped_care.models import CLINICAL_ROLES, Staff
+from stepped_care.queries import staff_of_users_team
 
 from .codes import CourseStatus, WithdrawalReason
 from .models import CourseSession, Enrolment, GroupCourse
@@ -15,9 +15,7 @@ from .presenters import figures
 
 
 def _team_clinicians(user):
-    if user is None or not user.is_authenticated:
-        return Staff.objects.none()
-    return Staff.objects.filter(team_id=user.team_id, role__in=CLINICAL_ROLES, is_active=True)
+    return staff_of_users_team(user, clinical=True)
 
 
 def _offerable_courses(user):

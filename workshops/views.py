@@ -10,11 +10,12 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common import audit, search
+from common.redirects import safe_next
 from referrals.models import Referral
+from referrals.queries import patient_search
 from stepped_care.models import Staff
 
 from . import presenters, rules, services
@@ -44,13 +45,6 @@ def _facilitators():
 
 def _can_plan(user):
     return user.team_id is not None and (user.is_clinician or user.is_manager or user.is_administrator)
-
-
-def _next_url(request, default):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return default
 
 
 def _apply_errors(form, exc):
@@ -307,7 +301,7 @@ def enrol(request, pk):
         course = get_object_or_404(GroupCourse.objects.offerable_to(request.user), pk=pk)
         enrol_form = EnrolForm(request.POST)
         if not enrol_form.is_valid():
-            back = _next_url(request, reverse("workshops:waiting"))
+            back = safe_next(request, reverse("workshops:waiting"))
             return render(
                 request,
                 "workshops/enrol_invalid.html",
@@ -324,7 +318,7 @@ def enrol(request, pk):
             messages.error(request, " ".join(m for msgs in exc.message_dict.values() for m in msgs))
         else:
             messages.success(request, f"{referral.patient} is enrolled on {course}.")
-        return redirect(_next_url(request, default))
+        return redirect(safe_next(request, default))
     course = get_object_or_404(GroupCourse.objects.visible_to(request.user).with_stats(timezone.localdate()), pk=pk)
     text = search.current(request, search_key)
     form = ReferralSearchForm({"q": text} if text else None)
@@ -332,10 +326,7 @@ def enrol(request, pk):
     if form.is_valid() and form.cleaned_data["q"].strip():
         q = form.cleaned_data["q"].strip()
         enrolled = Enrolment.objects.filter(course=course, withdrawn_on__isnull=True).values("referral_id")
-        digits = q.replace(" ", "")
-        match = Q(patient__family_name__icontains=q) | Q(patient__given_name__icontains=q)
-        if digits.isdigit():
-            match |= Q(patient__nhs_number=digits)
+        match = patient_search(q, prefix="patient__")
         results = list(
             Referral.objects.visible_to(request.user)
             .active()
@@ -373,7 +364,7 @@ def withdraw(request, pk):
             _apply_errors(form, exc)
         else:
             messages.success(request, f"{enrolment.referral.patient} is withdrawn from {enrolment.course}.")
-            return redirect(_next_url(request, default))
+            return redirect(safe_next(request, default))
     return render(request, "workshops/withdraw.html", {"enrolment": enrolment, "form": form, "back": default})
 
 

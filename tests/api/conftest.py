@@ -57,7 +57,7 @@ def build_world(pwp, outsider):
     )
     waiting = ReferralFactory(patient__team=pwp.team, care_coordinator=None, received_on=days_ago(10))
     ended = ReferralFactory(patient__team=pwp.team, care_coordinator=pwp, received_on=days_ago(200))
-    stepped_care_services.discharge(referral=ended, end_code="14", by=pwp, discharged_on=days_ago(150))
+    stepped_care_services.discharge(referral=ended, end_code="50", by=pwp, discharged_on=days_ago(150))  # never seen
 
     theirs = ReferralFactory(patient__team=outsider.team, care_coordinator=outsider, received_on=days_ago(60))
     their_contact = services.log_contact(

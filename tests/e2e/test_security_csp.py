@@ -88,10 +88,10 @@ def test_manager_pages_run_without_policy_violations(page, sign_in, manager, cas
         page.goto(path)
         page.wait_for_load_state("networkidle")
     page.goto(reverse("audit"))
-    page.get_by_label("NHS number or name").fill("Casey Browser")
+    page.get_by_label("Patient name or NHS number").fill("Casey Browser")
     page.get_by_role("button", name="Find patient").click()
     page.wait_for_load_state()
-    assert "Browser" in page.content()
+    assert "BROWSER, Casey" in page.content()
     assert "Casey" not in page.url and "Browser" not in page.url
     screenshot("audit-trail")
     assert not problems, "\n".join(problems)

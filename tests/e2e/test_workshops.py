@@ -54,11 +54,11 @@ def test_facilitator_takes_the_register_for_a_group(page, sign_in, screenshot, p
 
     # Everyone attended but Dylan; quick entry of answers as digits (one out of range for Ben).
     page.get_by_role("button", name="Mark everyone not yet marked as attended").click()
-    page.get_by_label("Attendance of Dylan Price").select_option("3")
+    page.get_by_label("Attendance of PRICE, Dylan").select_option("3")
     answers = {
-        "Aisha Ahmed": ("221111110", "2211111"),
-        "Ben Carter": ("210140100", "1101100"),  # PHQ-9 item 5: 4 is out of range
-        "Chloe Evans": ("111111110", "1111110"),
+        "AHMED, Aisha": ("221111110", "2211111"),
+        "CARTER, Ben": ("210140100", "1101100"),  # PHQ-9 item 5: 4 is out of range
+        "EVANS, Chloe": ("111111110", "1111110"),
     }
     for name, (phq, gad) in answers.items():
         page.get_by_label(f"PHQ-9 answers of {name}").fill(phq)
@@ -68,17 +68,17 @@ def test_facilitator_takes_the_register_for_a_group(page, sign_in, screenshot, p
 
     # Nothing saved; the error sits on Ben's row; everything typed is still there.
     expect(page.get_by_role("alert").filter(has_text="Nothing was saved")).to_be_visible()
-    ben = page.locator("tr", has=page.get_by_label("PHQ-9 answers of Ben Carter"))
+    ben = page.locator("tr", has=page.get_by_label("PHQ-9 answers of CARTER, Ben"))
     expect(ben).to_contain_text("PHQ-9 item 5 must be between 0 and 3 (got 4).")
-    expect(ben.get_by_label("PHQ-9 answers of Ben Carter")).to_have_attribute("aria-invalid", "true")
-    aisha = page.locator("tr", has=page.get_by_label("PHQ-9 answers of Aisha Ahmed"))
+    expect(ben.get_by_label("PHQ-9 answers of CARTER, Ben")).to_have_attribute("aria-invalid", "true")
+    aisha = page.locator("tr", has=page.get_by_label("PHQ-9 answers of AHMED, Aisha"))
     expect(aisha).not_to_contain_text("must be")
-    expect(page.get_by_label("PHQ-9 answers of Aisha Ahmed")).to_have_value("221111110")
-    expect(page.get_by_label("Attendance of Dylan Price")).to_have_value("3")
+    expect(page.get_by_label("PHQ-9 answers of AHMED, Aisha")).to_have_value("221111110")
+    expect(page.get_by_label("Attendance of PRICE, Dylan")).to_have_value("3")
     assert not CareContact.objects.exists() and not RegisterEntry.objects.exists()
     screenshot("group_register_error")
 
-    page.get_by_label("PHQ-9 answers of Ben Carter").fill("210110100")
+    page.get_by_label("PHQ-9 answers of CARTER, Ben").fill("210110100")
     page.get_by_role("button", name="Save the register").click()
     expect(page.get_by_text("Register saved: 3 of 4 attended session 1")).to_be_visible()
 
@@ -93,7 +93,7 @@ def test_facilitator_takes_the_register_for_a_group(page, sign_in, screenshot, p
 
     # The course page shows each member's attendance and scores.
     grid = page.locator("table.course-grid")
-    expect(grid.locator("tr", has_text="Dylan Price")).to_contain_text("DNA")
-    expect(grid.locator("tr", has_text="Aisha Ahmed")).to_contain_text("10")
+    expect(grid.locator("tr", has_text="PRICE, Dylan")).to_contain_text("DNA")
+    expect(grid.locator("tr", has_text="AHMED, Aisha")).to_contain_text("10")
     expect(page.get_by_text("3 of 4 places")).to_be_visible()
     screenshot("group_course")

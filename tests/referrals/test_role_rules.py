@@ -35,14 +35,14 @@ def _allocate_api(api, user, referral, clinician):
 def _discharge_page(client, user, referral):
     client.force_login(user)
     return client.post(
-        reverse("referrals:discharge", args=[referral.pk]), {"end_code": "46", "version": referral.version}
+        reverse("referrals:discharge", args=[referral.pk]), {"end_code": "50", "version": referral.version}
     )
 
 
 def _discharge_api(api, user, referral):
     api.force_authenticate(user)
     return api.post(
-        f"/api/v1/referrals/{referral.pk}/discharge/", {"end_code": "46", "version": referral.version}, format="json"
+        f"/api/v1/referrals/{referral.pk}/discharge/", {"end_code": "50", "version": referral.version}, format="json"
     )
 
 
@@ -112,9 +112,9 @@ def test_the_service_itself_refuses(administrator, manager, colleague, pwp, outs
         services.allocate(referral=referral, clinician=colleague, by=outsider)
     for who in (administrator, manager, outsider, colleague):  # colleague: a clinician not on the case
         with pytest.raises(PermissionDenied):
-            stepped_care_services.discharge(referral=referral, end_code="46", by=who)
+            stepped_care_services.discharge(referral=referral, end_code="50", by=who)
     assert Referral.objects.get(pk=referral.pk).status != "discharged"
-    stepped_care_services.discharge(referral=referral, end_code="46", by=pwp)
+    stepped_care_services.discharge(referral=referral, end_code="50", by=pwp)  # never seen
 
 
 @pytest.mark.django_db

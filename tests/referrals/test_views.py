@@ -146,7 +146,7 @@ def test_caseload_shows_scores_trend_flags_risk_first_and_days_since_contact(cli
     row = rows[0]
     assert (row.phq9.value, row.phq9.severity) == (11, "moderate")
     assert (row.gad7.value, row.gad7.severity) == (6, "mild")
-    assert row.referral.attended_contacts == 2
+    assert row.referral.sessions_attended == 1  # the assessment (01) is not a treatment session
     assert row.days_since_contact == 53
     assert [f.rule for f in row.flags] == ["risk", "not_improving"]
     assert row.trend_points == 2 and row.phq9_trend
@@ -468,7 +468,7 @@ def test_questionnaires_are_optional_and_wsas_is_saved_when_given(client, referr
 
 
 def test_no_sessions_on_a_discharged_referral(client, referral, pwp):
-    stepped_care_services.discharge(referral=referral, end_code="46", by=pwp)
+    stepped_care_services.discharge(referral=referral, end_code="50", by=pwp)  # never seen
     client.force_login(pwp)
     response = client.get(reverse("referrals:log_session", kwargs={"pk": referral.pk}))
     assert response.status_code == 302

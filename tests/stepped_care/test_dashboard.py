@@ -217,7 +217,7 @@ def test_each_table_exports_as_csv_with_its_numbers(client, svc):
         response = client.get(f"/dashboard/export/{key}.csv")
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/csv")
-        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
         table = page["tables"][key]
         assert rows[0] == table.columns
         assert len(rows) == 1 + len(table.rows) + len(table.foot)

@@ -13,7 +13,7 @@ def test_rate_trend_places_values_between_the_axes_and_skips_missing_months():
     (target,) = chart.targets
     assert target.y == round((chart.top + chart.bottom) / 2, 1) and "50.0%" in target.label
     assert [t.label for t in chart.y_ticks] == ["0%", "25%", "50%", "75%", "100%"]
-    assert chart.legend == (("Recovery", charts.COLOURS["recovery_rate"]),)
+    assert chart.legend == (charts.LegendEntry("Recovery", charts.COLOURS["recovery_rate"], "", "circle"),)
 
 
 def test_a_single_month_is_centred_and_long_periods_thin_their_labels():
@@ -38,3 +38,13 @@ def test_grouped_bars_for_rates_and_for_counts():
 
 def test_percent_formats_missing_values_as_a_dash():
     assert charts.percent(None) == "–" and charts.percent(0.4567) == "45.7%"
+
+
+def test_trend_lines_differ_by_dash_and_marker_not_only_colour():
+    chart = charts.rate_trend(
+        "Trend", ["Jan", "Feb"], [(f"s{n}", f"S{n}", [0.2, 0.4]) for n in range(4)], [("s0", "S0", 0.5)]
+    )
+    styles = [(line.dash, line.marker) for line in chart.lines]
+    assert len(set(styles)) == 4
+    assert [(e.dash, e.marker) for e in chart.legend] == styles  # the legend draws the same
+    assert chart.targets[0].label.startswith("S0 target")

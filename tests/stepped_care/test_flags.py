@@ -171,8 +171,10 @@ def test_api_step_out_needs_an_end_code(api, pwp):
     url = f"/api/v1/flags/{flag.pk}/resolve/"
     assert "end_code" in api.post(url, {"action": "accept"}, format="json").json()
     assert api.post(url, {"action": "accept", "end_code": "99"}, format="json").status_code == 400
-    assert api.post(url, {"action": "accept", "end_code": "47"}, format="json").status_code == 200
-    assert Referral.objects.get(pk=referral.pk).end_code == "47"
+    not_seen = api.post(url, {"action": "accept", "end_code": "47"}, format="json")
+    assert not_seen.status_code == 400 and "taken on for treatment" in str(not_seen.json())  # never seen
+    assert api.post(url, {"action": "accept", "end_code": "50"}, format="json").status_code == 200
+    assert Referral.objects.get(pk=referral.pk).end_code == "50"
 
 
 # --- browser --------------------------------------------------------------------------------------

@@ -177,6 +177,8 @@ def test_not_improving_review_points_recur_and_are_configurable():
         ([(14, 10), (9, 8), (5, 3)], False),  # GAD-7 8 is at caseness
         ([(9, 7)], False),  # one score is not two
         ([(14, 10), (9, 7), (12, 3)], False),  # the latest is what counts
+        ([(9, 7), (9, 7), (5, 3)], False),  # never at caseness: nothing to recover from
+        ([(9, 8), (9, 7), (5, 3)], True),  # GAD-7 8 at the start is caseness
     ],
 )
 def test_recovered_needs_the_latest_two_below_caseness(scores, flagged):
@@ -188,7 +190,8 @@ def test_recovered_needs_the_latest_two_below_caseness(scores, flagged):
 
 @pytest.mark.parametrize(("step", "recommendation"), [(2, "step_out"), (3, "step_down"), (4, "step_down")])
 def test_recovered_recommends_by_step(step, recommendation):
-    assert found(history(weekly([(9, 7), (5, 3)]), step=step), 60)["recovered"].recommendation == recommendation
+    scores = [(14, 10), (9, 7), (5, 3)]
+    assert found(history(weekly(scores), step=step), 60)["recovered"].recommendation == recommendation
 
 
 def test_recovered_episode_is_stable_while_below_caseness():

@@ -1,11 +1,14 @@
 """Recording supervision: decisions act through the shared services, all or nothing, append-only."""
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from common.exceptions import Conflict
 from common.models import AuditEvent
 from referrals.models import Referral
+from referrals.services import log_contact
 from stepped_care.models import FlagStatus, Role, StepAssignment, StepSource
 from supervision import services
 from supervision.models import CaseDecision, SupervisionRelationship, SupervisionSession, SupervisionType
@@ -87,6 +90,7 @@ def test_a_risk_plan_accepts_the_risk_flag(supervisor, pwp):
 
 def test_refer_on_discharges_with_end_code_13_and_closes_every_flag(supervisor, pwp):
     referral = make_referral(pwp)
+    log_contact(referral=referral, by=pwp, date=today() - dt.timedelta(days=5), appointment_type="01", attendance="5")
     step_out = open_flag(referral, "recovered", "step_out", "green")
     other = open_flag(referral, "not_improving", "step_up")
     cms(supervisor, pwp, [{"referral": referral, "decision": "refer_on"}])

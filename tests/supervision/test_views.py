@@ -74,23 +74,26 @@ def test_csv_export(client, supervisor, pwp):
     response = client.get(reverse("supervision:case_list_csv", args=[pwp.pk]))
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark: Excel reads it right
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, row = rows[0], rows[1]
-    assert header[:4] == ["Patient", "NHS number", "Step", "Attended treatment sessions"]
+    assert header[:4] == ["Patient", "NHS number", "Step", "Treatment sessions attended"]
     record = dict(zip(header, row, strict=True))
-    assert record["Patient"] == "Alex =HYPERLINK"
+    assert record["Patient"] == "'=HYPERLINK, Alex"  # "SURNAME, Given", and never a formula
     assert record["PHQ-9 latest"] == "10" and record["PHQ-9 latest severity"] == "moderate"
     assert "Not improving" in record["Why listed"]
     assert AuditEvent.objects.filter(action="supervision.case_list.export").exists()
 
 
 def test_formula_like_cells_are_neutralised(client, supervisor, pwp):
-    make_referral(pwp, given="=cmd", family="Evil", received_days_ago=40)
+    make_referral(pwp, given="Evil", family="=cmd", received_days_ago=40)
     client.force_login(supervisor)
     rows = list(
-        csv.reader(io.StringIO(client.get(reverse("supervision:case_list_csv", args=[pwp.pk])).content.decode()))
+        csv.reader(
+            io.StringIO(client.get(reverse("supervision:case_list_csv", args=[pwp.pk])).content.decode("utf-8-sig"))
+        )
     )
-    assert rows[1][0] == "'=cmd Evil"
+    assert rows[1][0] == "'=CMD, Evil"
 
 
 def test_the_print_stylesheet_covers_the_list():

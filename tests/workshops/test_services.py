@@ -110,7 +110,7 @@ def test_a_discharged_referral_frees_its_place_and_cannot_be_enrolled(make_cours
     course = make_course(capacity=1)
     first = referral_of(pwp.team, pwp)
     services.enrol(course=course, referral=first, by=pwp)
-    discharge(referral=first, end_code="12", by=pwp)
+    discharge(referral=first, end_code="50", by=pwp)  # never seen
     services.enrol(course=course, referral=referral_of(pwp.team, pwp), by=pwp)
     first.refresh_from_db()
     with pytest.raises(ValidationError) as err:

@@ -185,7 +185,7 @@ class Command(BaseCommand):
         )
         self.stdout.write("Demo accounts: " + ", ".join(s[0] for s in STAFF))
         if options["password"]:
-            self.stdout.write("Password: as given with --password.")
+            self.stdout.write(f"Password for every demo account: {options['password']}")
         elif generated:
             self.stdout.write(f"Password for every demo account (shown once): {generated}")
         else:
