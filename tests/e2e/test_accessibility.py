@@ -3,6 +3,8 @@ here, what it cannot see: the session form's sticky save bar never covers the qu
 a clinician answers by keyboard (2.4.11 Focus Not Obscured), on a desktop and on a phone-sized window
 where the bar wraps onto two lines; and the main pages audited at phone width too."""
 
+import re
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -106,3 +108,40 @@ def test_the_main_pages_at_phone_width(page, sign_in, audit, team, manager, pwp,
     sign_in(supervisor)
     page.goto(f"/supervision/cases/{pwp.pk}/")
     assert len(audit.pages) >= 12, [p["url"] for p in audit.pages]
+
+
+def contrast(rgb_a, rgb_b):
+    """WCAG contrast ratio of two "rgb(r, g, b)" colours."""
+
+    def luminance(rgb):
+        channels = [int(c) / 255 for c in re.findall(r"\d+", rgb)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(rgb_a), luminance(rgb_b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_focus_shows_on_the_blue_header(page, sign_in, pwp):
+    """2.4.7 Focus Visible: Tab through the header; each link and button there draws a solid ring of
+    at least 2 px, 3:1 or more against the header's blue."""
+    sign_in(pwp)
+    header = page.locator("nav.navbar").evaluate("nav => getComputedStyle(nav).backgroundColor")
+    page.locator("body").focus()
+    rings = []
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(
+            """() => { const el = document.activeElement; const s = getComputedStyle(el);
+                return {inNav: !!el.closest("nav.navbar"), name: el.textContent.trim(), style: s.outlineStyle,
+                        width: parseFloat(s.outlineWidth), colour: s.outlineColor}; }"""
+        )
+        if rings and not ring["inNav"]:
+            break
+        if ring["inNav"]:
+            rings.append(ring)
+    assert {"My caseload", "Waiting list", "Sign out"} <= {r["name"] for r in rings}, rings
+    for ring in rings:
+        assert ring["style"] == "solid" and ring["width"] >= 2, ring
+        assert contrast(ring["colour"], header) >= 3, (ring, header)
