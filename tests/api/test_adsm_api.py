@@ -127,7 +127,8 @@ def test_a_referral_made_with_an_icd10_code_starts_with_that_problem(client_of, 
     api = client_of(pwp)
     body = {"patient": str(referral.patient_id), "received_on": days_ago(2), "source": "gp"}
     response = api.post("/api/v1/referrals/", body | {"presenting_problem_code": "F43.1"}, format="json")
-    assert response.status_code == 400 and "presenting_problem" in response.json()["errors"]  # the descriptor is required
+    # the descriptor is required
+    assert response.status_code == 400 and "presenting_problem" in response.json()["errors"]
     made = api.post(
         "/api/v1/referrals/",
         body | {"presenting_problem": "ptsd", "presenting_problem_code": "F43.1"},
@@ -295,5 +296,6 @@ def test_a_malformed_questionnaire_is_refused_naming_its_place(client_of, pwp, s
     body = contact_body(social, days_ago(3), [{"measure": "SPIN", "items": [0] * 17}, {"measure": "OCI", "items": 3}])
     response = client_of(pwp).post("/api/v1/contacts/", body, format="json")
     assert response.status_code == 400
-    assert any(m.startswith("questionnaires[1].items: ") for m in response.json()["errors"]["questionnaires"]), response.json()
+    messages = response.json()["errors"]["questionnaires"]
+    assert any(m.startswith("questionnaires[1].items: ") for m in messages), response.json()
     assert saved(social) == before
