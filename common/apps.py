@@ -8,4 +8,6 @@ class CommonConfig(AppConfig):
     verbose_name = "Common"
 
     def ready(self):
-        from . import two_factor  # noqa: F401  (connects the sign-in signal that asks for a second factor)
+        # Signal receivers: the sign-in step that asks for a second factor, failed sign-ins counted per
+        # address, API tokens revoked on a password change or deactivation.
+        from . import api_auth, security, two_factor  # noqa: F401

@@ -104,6 +104,7 @@ ACTION_LABELS = {
     "referral.view": "Referral viewed",
     "referral.allocate": "Referral allocated",
     "referral.discharge": "Referral discharged",
+    "referral.presenting_problem": "Presenting problem recorded",
     "contact.create": "Session logged",
     "contact.view": "Session viewed",
     "contact.entered_in_error": "Session marked entered in error",

@@ -58,3 +58,26 @@ class PendingTask(models.Model):
 
     def __str__(self):
         return f"{self.task}({self.kwargs})"
+
+
+class IdempotencyKey(models.Model):
+    """An API create already answered, by ``Idempotency-Key`` (common/idempotency.py): replayed, not redone.
+
+    Holds the answer as sent (it may carry patient details, like the record it describes) until
+    ``expires_at``; purged hourly.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path, query and body")
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField(null=True, blank=True)
+    location = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

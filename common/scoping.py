@@ -2,19 +2,22 @@
 
 from django.db.models import BooleanField, F, Func, Subquery
 
-from .roles import MANAGEMENT_ROLES
+from .permissions import sees_whole_team
 
 
 def team_scope(queryset, user):
     """Anonymous users and staff without a team see nothing, superusers everything, managers and
-    administrators their team. Returns None for a clinician: the record's own rule decides."""
+    administrators their team. Returns None for a clinician: the record's own rule decides.
+
+    Seeing is not doing: a superuser sees every team's records (as in the Django admin they configure),
+    but what anyone may change is decided by their role, in ``common.permissions``."""
     if not user or not user.is_authenticated:
         return queryset.none()
     if user.is_superuser:
         return queryset
     if user.team_id is None:
         return queryset.none()
-    if getattr(user, "role", None) in MANAGEMENT_ROLES:
+    if sees_whole_team(user):
         return queryset.filter(team_id=user.team_id)
     return None
 

@@ -6,12 +6,19 @@ that list only, and the browser is sent back (303) to the list's URL, which carr
 that identify nobody (status, step, sort ...). The list reads the text back from the session.
 """
 
+import unicodedata
 from urllib.parse import urlencode
 
 from django.http import HttpResponseRedirect
 
 SESSION_KEY = "patient_search"
 MAX_LENGTH = 100
+
+
+def _printable(text):
+    """Control characters and broken surrogates dropped: a NUL in a search made PostgreSQL refuse the
+    list's query (a server error); nobody searches for them."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs"))
 
 
 def current(request, key):
@@ -27,7 +34,7 @@ def remember(request, key, *, keep=()):
     """
     searches = dict(request.session.get(SESSION_KEY, {}))
     clear = "clear" in request.POST
-    text = "" if clear else request.POST.get("q", "").strip()[:MAX_LENGTH]
+    text = "" if clear else _printable(request.POST.get("q", "")).strip()[:MAX_LENGTH]
     if text:
         searches[key] = text
     else:

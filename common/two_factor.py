@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.dispatch import receiver
-from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -23,7 +22,8 @@ from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import audit
+from . import audit, permissions
+from .api_errors import problem_response
 from .redirects import safe_next
 
 SESSION_KEY = "two_factor"
@@ -32,10 +32,8 @@ DEVICE_NAME = "Authenticator app"
 
 
 def required_for(user):
-    """Managers and administrators must use two-factor sign-in when their team requires it."""
-    return bool(
-        (user.is_manager or user.is_administrator) and user.team_id is not None and user.team.require_two_factor
-    )
+    """Managers and administrators (and superusers) must use two-factor sign-in when their team requires it."""
+    return permissions.must_use_two_factor(user)
 
 
 def pending_step(user):
@@ -78,9 +76,8 @@ class TwoFactorMiddleware:
         step = session.get(SESSION_KEY) if session is not None else None
         if step and not _allowed_while_pending(request.path, step):
             if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {"detail": "Finish two-factor sign-in in the browser first.", "code": "two_factor_required"},
-                    status=403,
+                return problem_response(
+                    403, "Finish two-factor sign-in in the browser first.", code="two_factor_required"
                 )
             target = reverse("two_factor_setup" if step == SETUP else "two_factor_verify")
             if request.method == "GET":

@@ -3,9 +3,9 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from common.api_auth import ObtainTokenView
+from common.api_auth import ObtainTokenView, SignOutEverywhereView, SignOutView
 from dashboard.api import DashboardView
-from outcomes.api import QuestionnaireViewSet
+from outcomes.api import MeasureViewSet, QuestionnaireViewSet
 from referrals.api import ContactViewSet, PatientViewSet, ReferralViewSet
 from stepped_care.api import FlagViewSet, MeView
 from supervision.api import CaseListViewSet, ComplianceView, DecisionViewSet, RelationshipViewSet, SessionViewSet
@@ -27,9 +27,12 @@ router.register("courses", CourseViewSet, basename="course")
 router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("registers", RegisterViewSet, basename="register")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
+router.register("measures", MeasureViewSet, basename="measure")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("auth/logout/", SignOutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", SignOutEverywhereView.as_view(), name="api-logout-all"),
     path("me/", MeView.as_view(), name="api-me"),
     path("supervision/compliance/", ComplianceView.as_view(), name="api-supervision-compliance"),
     path("dashboard/", DashboardView.as_view(), name="api-dashboard"),

@@ -6,6 +6,7 @@ SECRET_KEY must be given.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,7 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "common.api_guards.ApiGuardMiddleware",  # API: 413 for an over-large body, Cache-Control: no-store
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,6 +111,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # A persistent connection the server dropped (a restart, a failover, pg_terminate_backend) is
+        # noticed at the start of the next request and replaced, instead of failing that request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("DB_JIT"):
@@ -135,7 +140,12 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock a username *at an address* (both together): one person's wrong passwords do not lock out every
+# colleague behind the same NHS network address. Failed sign-ins from one address across all usernames
+# have their own, looser limit (django-ratelimit, common/security.py): "N/period", e.g. "50/30m".
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+SIGN_IN_ADDRESS_FAILURE_RATE = os.environ.get("SIGN_IN_ADDRESS_FAILURE_RATE", "50/30m")
+RATELIMIT_FAIL_OPEN = True  # a cache outage must not refuse every sign-in; django-axes (database) still locks
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "common.security.lockout_response"  # 429: JSON for the API, a page for people
@@ -227,11 +237,26 @@ WHITENOISE_USE_FINDERS = True
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# Shared cache (the address sign-in limit): Redis when CACHE_URL is set (production), else per process.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "TIMEOUT": 300}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 REST_FRAMEWORK = {
     # Token first: an anonymous client is told 401 with `WWW-Authenticate: Token`, not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "common.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -243,6 +268,18 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "common.api_errors.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "common.api_errors.exception_handler",
 }
+# API tokens (django-rest-knox, common/api_auth.py): one per client, hashed, expiring, revocable.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=float(os.environ.get("API_TOKEN_TTL_HOURS", "10"))),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+API_TOKENS_PER_USER = int(os.environ.get("API_TOKENS_PER_USER", "10"))
+# Idempotency-Key answers are kept this long (common/idempotency.py), then purged.
+IDEMPOTENCY_KEY_TTL = int(os.environ.get("IDEMPOTENCY_KEY_TTL", str(24 * 3600)))
+# API request bodies above this many bytes are refused with 413 before they are read (common/api_guards.py).
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Stepped Care API",
     "DESCRIPTION": "Case management for NHS Talking Therapies services: referrals, sessions, "
@@ -263,6 +300,7 @@ SPECTACULAR_SETTINGS = {
         "GroupStepEnum": "workshops.codes.GroupStep",
         "CourseStatusEnum": "workshops.codes.CourseStatus",
         "WithdrawalReasonEnum": "workshops.codes.WithdrawalReason",
+        "PresentingProblemEnum": "referrals.codes.PresentingProblem",
     },
 }
 
@@ -291,6 +329,10 @@ CELERY_BEAT_SCHEDULE = {
     "nightly-review-scan": {
         "task": "stepped_care.tasks.scan_active_referrals",
         "schedule": crontab(hour=2, minute=15),
+    },
+    "purge-expired-idempotency-keys": {
+        "task": "common.tasks.purge_expired_idempotency_keys",
+        "schedule": crontab(minute=40),
     },
     "outbox": {"task": "common.tasks.dispatch_outbox", "schedule": 60.0},
 }

@@ -3,21 +3,15 @@
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import Concat, Upper
 
+from common import permissions
 from common.models import AuditEvent
 from referrals.models import Patient
 
 
-def can_search(user):
-    """Managers and administrators search their team's trail; superusers search everything."""
-    return bool(
-        user.is_authenticated
-        and (user.is_superuser or (user.team_id is not None and (user.is_manager or user.is_administrator)))
-    )
-
-
 def events_visible_to(user):
-    """Events about the team's patients or done by the team's staff."""
-    if not can_search(user):
+    """Events about the team's patients or done by the team's staff (``search_audit`` in the rulebook:
+    managers and administrators their team's, superusers everyone's)."""
+    if not permissions.may(user, "search_audit"):
         return AuditEvent.objects.none()
     if user.is_superuser:
         return AuditEvent.objects.all()

@@ -7,15 +7,15 @@ a patient and exporting are themselves audited.
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
-from common import audit
+from common import audit, permissions
 from common.csv_export import csv_response
 from referrals.models import Patient
 from referrals.queries import patient_search
@@ -66,8 +66,7 @@ class AuditFilterForm(forms.Form):
 
 
 def _require_searcher(request):
-    if not trail.can_search(request.user):
-        raise PermissionDenied("Only service managers and administrators can search the audit trail.")
+    permissions.require_role(request.user, "search_audit")
 
 
 def _visible_patients(user):
@@ -109,8 +108,8 @@ def audit_log(request):
         filters = form.filters() if form.is_bound else dict(NO_FILTERS)
         if filters["patient_id"]:
             patient = _visible_patients(request.user).filter(pk=filters["patient_id"]).first()
-            if patient is None:
-                raise PermissionDenied("That patient is not one of your service's.")
+            if patient is None:  # another service's patient does not exist here
+                raise Http404("No patient of your service has that id.")
             audit.record(request.user, "audit.search", patient, patient_id=patient.pk, changes=_described(filters))
         page = Paginator(trail.search(request.user, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
@@ -156,7 +155,7 @@ def audit_export(request):
         return redirect(f"{reverse('audit')}?{request.GET.urlencode()}")
     filters = form.filters()
     if filters["patient_id"] and not _visible_patients(request.user).filter(pk=filters["patient_id"]).exists():
-        raise PermissionDenied("That patient is not one of your service's.")
+        raise Http404("No patient of your service has that id.")
     audit.record(request.user, "audit.export", None, patient_id=filters["patient_id"], changes=_described(filters))
     events = trail.search(request.user, **filters)
 

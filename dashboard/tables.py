@@ -23,8 +23,10 @@ from .queries import FLAG_AGES
 METRIC_LABELS = {
     "finished": "Finished a course of treatment and ended in the period",
     "not_caseness": "Not at caseness at the start",
-    "at_caseness": "At caseness at the start, or not computable (the recovery denominator)",
-    "not_computable": "Outcome not computable (a first or last score is missing)",
+    "at_caseness": "At caseness at the start, or not assessed (the recovery denominator)",
+    "not_computable": "Not assessed (fewer than two PHQ-9 scores or two scores of the anxiety measure)",
+    "specific_anxiety": "A specific anxiety disorder (its presenting problem has a disorder-specific measure)",
+    "measured_with_adsm": "A specific anxiety disorder measured with its own disorder-specific measure (ADSM)",
     "recovered": "Recovered",
     "reliable_improvement": "Reliable improvement",
     "reliable_deterioration": "Reliable deterioration",
@@ -191,6 +193,17 @@ def headline_table(data, links):
         "second_contact_measured",
         "hidden_wait_share",
     )
+    adsm_share = c["measured_with_adsm"] / c["specific_anxiety"] if c["specific_anxiety"] else None
+    rows.append(
+        [
+            plain("Specific anxiety disorders measured with their own ADSM"),
+            count(c["measured_with_adsm"], links, "measured_with_adsm"),
+            count(c["specific_anxiety"], links, "specific_anxiety"),
+            rate(adsm_share),
+            plain("No target", "text-end"),
+            plain("–"),
+        ]
+    )
     with_dna = c["with_dna"] / c["finished"] if c["finished"] else None
     rows.append(
         [
@@ -220,8 +233,10 @@ def headline_table(data, links):
         note=(
             f"{c['finished']} referrals finished a course of treatment (ended, at least 2 attended treatment "
             f"contacts) in the period; {c['not_caseness']} were not at caseness at the start and "
-            f"{c['not_computable']} lack a first or last score. The DNA rate counts the appointments of these "
-            "referrals; the row above lists the referrals with a DNA."
+            f"{c['not_computable']} are not assessed (fewer than two PHQ-9 scores or two scores of the anxiety "
+            "measure). The anxiety measure is the one the presenting problem calls for (SPIN, PCL-5, OCI, PDSS, "
+            "HAI, Mobility Inventory) when it has two or more scores, else GAD-7. The DNA rate counts the "
+            "appointments of these referrals; the row above lists the referrals with a DNA."
         ),
     )
 

@@ -1,12 +1,12 @@
 """Dashboard pages: parse the filter, call the queries, hand tables to templates. No rules here.
 
-Managers and administrators see their own team; superusers may pick any team. Another team's
-dashboard or drill-down is a 404 (it leaks nothing); a clinician gets 403 (not their page).
+Who may see it is the rulebook's ``see_dashboard``: managers and administrators their own team,
+superusers any team. Another team's dashboard or drill-down is a 404 (it leaks nothing); anyone else
+gets the 403 page naming who may.
 """
 
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from common import audit
+from common import audit, permissions
 from common.csv_export import csv_response
 from outcomes.queries import NONE
 from referrals.codes import PresentingProblem, ReferralStatus
@@ -30,20 +30,19 @@ PAGE_SIZE = 50
 
 
 def management_teams(user):
-    """The teams whose dashboard this user may see (a manager's or administrator's own team)."""
-    if not user.is_authenticated:
+    """The teams whose dashboard this user may see (a manager's or administrator's own team; every
+    team for a superuser)."""
+    if not permissions.may(user, "see_dashboard"):
         return []
     if user.is_superuser:
         return list(Team.objects.order_by("name"))
-    if getattr(user, "role", None) in ("manager", "administrator") and user.team_id:
-        return [user.team]
-    return []
+    return [user.team]
 
 
 def resolve_team(request, teams):
     """The team asked for: a manager's own by default; any other team answers 404."""
     if not teams:
-        raise PermissionDenied("The service dashboard is for service managers and administrators.")
+        raise permissions.NotAllowed("see_dashboard")
     wanted = request.GET.get("team")
     if not wanted:
         return teams[0]

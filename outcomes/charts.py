@@ -104,9 +104,9 @@ def line_chart(
             return (left + right) / 2
         return left + (on - first).days / span * (right - left)
 
-    def y_of(value: float) -> float:
-        clamped = min(max(value, 0), y_max)
-        return bottom - clamped / y_max * (bottom - top)
+    def y_of(value) -> float:
+        clamped = min(max(float(value), 0.0), float(y_max))
+        return bottom - clamped / float(y_max) * (bottom - top)
 
     placed = tuple(
         Series(
@@ -120,7 +120,7 @@ def line_chart(
         Threshold(code=code, y=y_of(value), value=value, label=label)
         for code, (value, label) in (thresholds or {}).items()
     )
-    y_values = list(range(0, y_max + 1, y_step))
+    y_values = list(range(0, int(y_max) + 1, y_step))
     if y_max - y_values[-1] >= y_step / 2:  # label the top too, unless it would crowd the last tick
         y_values.append(y_max)
     y_ticks = tuple(Tick(y_of(v), str(v)) for v in y_values)
@@ -139,6 +139,32 @@ def questionnaire_chart(points: dict[str, list[tuple[dt.date, int]]], **kwargs) 
             code: (INSTRUMENTS[code].caseness, f"{INSTRUMENTS[code].name} caseness ({INSTRUMENTS[code].caseness})")
             for code in codes
         },
+        **kwargs,
+    )
+
+
+def _nice_step(top) -> int:
+    """A round tick interval giving about five to eight ticks on a 0..top axis."""
+    for step in (1, 2, 5, 10, 20, 25, 50, 100):
+        if top / step <= 8:
+            return step
+    return 100
+
+
+def measure_chart(code: str, points: list[tuple[dt.date, object]], **kwargs) -> Chart:
+    """One measure on its own 0..maximum axis (SPIN 0-68, PCL-5 0-80, the Mobility Inventory 1-5 ...),
+    with its caseness line where one is published."""
+    inst = INSTRUMENTS[code]
+    top = inst.total_max
+    thresholds = {}
+    if inst.caseness_threshold:
+        thresholds[code] = (inst.caseness, f"{inst.name} caseness ({inst.caseness_threshold})")
+    return line_chart(
+        {code: points},
+        names={code: inst.name},
+        y_max=top,
+        thresholds=thresholds,
+        y_step=_nice_step(top),
         **kwargs,
     )
 

@@ -1,17 +1,23 @@
-"""Paired outcomes and service rates: pure functions over first/last scores (DOMAIN.md §3). No ORM.
+"""Paired outcomes and service rates: pure functions over a referral's scores (DOMAIN.md §2-3). No ORM.
 
-The first and last scores of a referral are compared. Reliable change values and caseness cut-offs
-come from the instrument table in ``scoring``; targets and the mixed-change policy from ``standards``.
+Outcomes compare the first and last scores of PHQ-9 and of the anxiety measure in use. Which anxiety
+measure is in use follows the guide (§7.7): the anxiety disorder-specific measure (ADSM) the deciding
+presenting problem calls for when it has two or more scores, else GAD-7 when it has two or more, else the
+referral is "not assessed". A pair is two or more scores of each measure: one score is never compared
+with itself. Caseness and reliable change values, with their comparison signs, come from the instrument
+table in ``scoring`` (the measures CSV); targets and the mixed-change policy from ``standards``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .scoring import GAD7, PHQ9, instrument, severity
+from .problems import ProblemRecord, deciding
+from .scoring import ANXIETY_DEFAULT, GAD7, INSTRUMENTS, PHQ9, adsm_for, severity
 
 NO_RELIABLE_CHANGE = "no_reliable_change"
 RELIABLE_DETERIORATION = "reliable_deterioration"
+MIN_SCORES = 2  # a pair: two or more scores of each measure
 
 
 @dataclass(frozen=True)
@@ -22,8 +28,17 @@ class PairedOutcome:
     gad7_last: int | None
     phq9_last_severity: str | None
     gad7_last_severity: str | None
-    computable: bool
-    reason: str  # why not computable, or "" when it is
+    assessed: bool  # paired scores exist (two or more PHQ-9 and two or more of the anxiety measure)
+    computable: bool  # the same as ``assessed`` (the name the summary table and older clients use)
+    reason: str  # why not assessed, in plain words, or "" when it is
+    anxiety_measure: str | None  # the anxiety measure in use (an ADSM code or GAD7), None without two scores
+    anxiety_first: object  # int, or Decimal for the Mobility Inventory's mean
+    anxiety_last: object
+    anxiety_basis: str  # which anxiety measure decides and why: "SPIN, for social phobia F40.1: 3 scores"
+    adsm: str | None  # the ADSM the presenting problem calls for (used or not)
+    problem_code: str | None  # the ICD-10 code of the deciding presenting problem
+    phq9_scores: int
+    anxiety_scores: int
     caseness_at_start: bool | None
     recovered: bool | None
     reliable_improvement: bool | None
@@ -38,10 +53,14 @@ class PairedOutcome:
         return asdict(self)
 
     @property
+    def anxiety_name(self) -> str | None:
+        return INSTRUMENTS[self.anxiety_measure].name if self.anxiety_measure else None
+
+    @property
     def summary(self) -> str:
         """The classification in words, as shown to clinicians."""
-        if not self.computable:
-            return f"Not computable: {self.reason}"
+        if not self.assessed:
+            return f"Not assessed: {self.reason}"
         parts = []
         if self.caseness_at_start:
             parts.append("recovered" if self.recovered else "not recovered")
@@ -58,15 +77,121 @@ class PairedOutcome:
         return "; ".join(parts).capitalize()
 
 
-def _reliable(measure: str, first: int, last: int) -> int:
-    """+1 reliably worse, -1 reliably better, 0 neither."""
-    change = last - first
-    rc = instrument(measure).reliable_change
-    if change >= rc:
-        return 1
-    if change <= -rc:
-        return -1
-    return 0
+def _count_words(name: str, n: int) -> str:
+    return f"no {name} score" if n == 0 else f"only one {name} score"
+
+
+def _scores_words(n: int) -> str:
+    return "1 score" if n == 1 else f"{n} scores"
+
+
+def _basis(anxiety, adsm, problem, counts) -> str:
+    """Which anxiety measure decides the outcome and why, in the clinician's words."""
+    gad = INSTRUMENTS[GAD7].name
+    where = f"{problem.words}" if problem else None
+    if anxiety is not None and anxiety == adsm:
+        return f"{INSTRUMENTS[adsm].name}, for {where}: {_scores_words(counts[adsm])}"
+    if anxiety == GAD7:
+        n = _scores_words(counts[GAD7])
+        if adsm:
+            short = "only one score" if counts.get(adsm, 0) == 1 else "no scores"
+            return f"{gad}, because {INSTRUMENTS[adsm].name} (for {where}) has {short}: {n}"
+        if problem:
+            return f"{gad}, for {where}: {n}"
+        return f"{gad} (no presenting problem recorded): {n}"
+    if adsm:
+        return (
+            f"{INSTRUMENTS[adsm].name}, for {where}, once it has {MIN_SCORES} scores (it has "
+            f"{counts.get(adsm, 0)}; {gad} has {counts.get(GAD7, 0)})"
+        )
+    reason = f"for {where}" if problem else "(no presenting problem recorded)"
+    return f"{gad}, {reason}, once it has {MIN_SCORES} scores (it has {counts.get(GAD7, 0)})"
+
+
+def outcome_of(
+    series: dict,
+    problem: ProblemRecord | None,
+    attended_treatment_contacts: int,
+    ended: bool,
+    *,
+    mixed_policy: str = NO_RELIABLE_CHANGE,
+    min_treatment_contacts: int = 2,
+) -> PairedOutcome:
+    """Classify one referral from the scores of each measure in completion order (``{measure: [total, ...]}``)
+    and the presenting problem that decides its anxiety measure."""
+    finished = bool(ended) and attended_treatment_contacts >= min_treatment_contacts
+    counts = {code: len(values) for code, values in series.items()}
+    phq, gad = list(series.get(PHQ9, ())), list(series.get(GAD7, ()))
+    adsm = adsm_for(problem.code) if problem else None
+    if adsm and counts.get(adsm, 0) >= MIN_SCORES:
+        anxiety = adsm
+    elif len(gad) >= MIN_SCORES:
+        anxiety = ANXIETY_DEFAULT
+    else:
+        anxiety = None
+    anx = list(series.get(anxiety, ())) if anxiety else []
+    assessed = len(phq) >= MIN_SCORES and anxiety is not None
+    reasons = []
+    if len(phq) < MIN_SCORES:
+        reasons.append(_count_words(INSTRUMENTS[PHQ9].name, len(phq)))
+    if anxiety is None:
+        if adsm:
+            reasons.append(
+                f"{_count_words(INSTRUMENTS[adsm].name, counts.get(adsm, 0))} and "
+                f"{_count_words(INSTRUMENTS[GAD7].name, len(gad))}"
+            )
+        else:
+            reasons.append(_count_words(INSTRUMENTS[GAD7].name, len(gad)))
+    base = dict(
+        phq9_first=phq[0] if phq else None,
+        phq9_last=phq[-1] if phq else None,
+        gad7_first=gad[0] if gad else None,
+        gad7_last=gad[-1] if gad else None,
+        phq9_last_severity=severity(PHQ9, phq[-1]) if phq else None,
+        gad7_last_severity=severity(GAD7, gad[-1]) if gad else None,
+        assessed=assessed,
+        computable=assessed,
+        reason="; ".join(reasons),
+        anxiety_measure=anxiety,
+        anxiety_first=anx[0] if anx else None,
+        anxiety_last=anx[-1] if anx else None,
+        anxiety_basis=_basis(anxiety, adsm, problem, counts | {GAD7: len(gad)}),
+        adsm=adsm,
+        problem_code=(problem.code or None) if problem else None,
+        phq9_scores=len(phq),
+        anxiety_scores=len(anx),
+        finished_treatment=finished,
+        attended_treatment_contacts=attended_treatment_contacts,
+        ended=bool(ended),
+    )
+    if not assessed:
+        return PairedOutcome(
+            **base,
+            caseness_at_start=None,
+            recovered=None,
+            reliable_improvement=None,
+            reliable_deterioration=None,
+            no_reliable_change=None,
+            reliable_recovery=None,
+        )
+    depression, anxiety_inst = INSTRUMENTS[PHQ9], INSTRUMENTS[anxiety]
+    caseness = bool(depression.is_case(phq[0]) or anxiety_inst.is_case(anx[0]))
+    changes = (depression.change(phq[0], phq[-1]), anxiety_inst.change(anx[0], anx[-1]))
+    better, worse = -1 in changes, 1 in changes
+    improvement = better and not worse
+    deterioration = worse and not better
+    if better and worse and mixed_policy == RELIABLE_DETERIORATION:
+        deterioration = True
+    recovered = (not depression.is_case(phq[-1]) and not anxiety_inst.is_case(anx[-1])) if caseness else None
+    return PairedOutcome(
+        **base,
+        caseness_at_start=caseness,
+        recovered=recovered,
+        reliable_improvement=improvement,
+        reliable_deterioration=deterioration,
+        no_reliable_change=not improvement and not deterioration,
+        reliable_recovery=(recovered and improvement) if caseness else None,
+    )
 
 
 def paired_outcome(
@@ -80,60 +205,19 @@ def paired_outcome(
     mixed_policy: str = NO_RELIABLE_CHANGE,
     min_treatment_contacts: int = 2,
 ) -> PairedOutcome:
-    """Classify one referral from its first and last PHQ-9 and anxiety scores."""
-    finished = bool(ended) and attended_treatment_contacts >= min_treatment_contacts
-    missing = [
-        name
-        for name, value in (
-            ("first PHQ-9", phq9_first),
-            ("first GAD-7", gad7_first),
-            ("last PHQ-9", phq9_last),
-            ("last GAD-7", gad7_last),
-        )
-        if value is None
-    ]
-    base = dict(
-        phq9_first=phq9_first,
-        phq9_last=phq9_last,
-        gad7_first=gad7_first,
-        gad7_last=gad7_last,
-        phq9_last_severity=severity(PHQ9, phq9_last) if phq9_last is not None else None,
-        gad7_last_severity=severity(GAD7, gad7_last) if gad7_last is not None else None,
-        finished_treatment=finished,
-        attended_treatment_contacts=attended_treatment_contacts,
-        ended=bool(ended),
-    )
-    if missing:
-        return PairedOutcome(
-            **base,
-            computable=False,
-            reason="no " + ", ".join(missing) + " score",
-            caseness_at_start=None,
-            recovered=None,
-            reliable_improvement=None,
-            reliable_deterioration=None,
-            no_reliable_change=None,
-            reliable_recovery=None,
-        )
-    phq_cut, gad_cut = instrument(PHQ9).caseness, instrument(GAD7).caseness
-    caseness = phq9_first >= phq_cut or gad7_first >= gad_cut
-    changes = (_reliable(PHQ9, phq9_first, phq9_last), _reliable(GAD7, gad7_first, gad7_last))
-    better, worse = -1 in changes, 1 in changes
-    improvement = better and not worse
-    deterioration = worse and not better
-    if better and worse and mixed_policy == RELIABLE_DETERIORATION:
-        deterioration = True
-    recovered = (phq9_last < phq_cut and gad7_last < gad_cut) if caseness else None
-    return PairedOutcome(
-        **base,
-        computable=True,
-        reason="",
-        caseness_at_start=caseness,
-        recovered=recovered,
-        reliable_improvement=improvement,
-        reliable_deterioration=deterioration,
-        no_reliable_change=not improvement and not deterioration,
-        reliable_recovery=(recovered and improvement) if caseness else None,
+    """Classify from a first and a last PHQ-9 and GAD-7 score (two separate scores of each when both are
+    given; a missing one leaves fewer than two)."""
+    series = {
+        PHQ9: [v for v in (phq9_first, phq9_last) if v is not None],
+        GAD7: [v for v in (gad7_first, gad7_last) if v is not None],
+    }
+    return outcome_of(
+        series,
+        None,
+        attended_treatment_contacts,
+        ended,
+        mixed_policy=mixed_policy,
+        min_treatment_contacts=min_treatment_contacts,
     )
 
 
@@ -174,30 +258,37 @@ SESSIONS_ATTENDED_MEANS = (
 )
 
 
-def referral_facts(contacts, scores, *, ended_on=None, mixed_policy=NO_RELIABLE_CHANGE, min_treatment_contacts=2):
+def referral_facts(
+    contacts,
+    scores,
+    *,
+    problems=(),
+    ended_on=None,
+    mixed_policy=NO_RELIABLE_CHANGE,
+    min_treatment_contacts=2,
+):
     """Everything the service metrics need about one referral, from its valid rows.
 
     ``contacts``: (date, appointment_type, attendance) in date order; ``scores``: (measure, date, total,
-    item_9) in completion order, entered-in-error rows already left out.
+    item_9) in completion order, entered-in-error rows already left out; ``problems``: its presenting
+    problems (``ProblemRecord``), any order.
     """
     attended = [c for c in contacts if c[2] in ATTENDED]
     treatment_dates = [c[0] for c in attended if c[1] in TREATMENT]
-    firsts, lasts, last_item9 = {}, {}, None
+    series, last_item9 = {}, None
     first_on = last_on = None
     for measure, on, total, item9 in scores:
+        series.setdefault(measure, []).append(total)
         if measure not in (PHQ9, GAD7):
             continue
-        firsts.setdefault(measure, total)
-        lasts[measure] = total
         first_on = first_on or on
         last_on = on
         if measure == PHQ9:
             last_item9 = item9
-    outcome = paired_outcome(
-        firsts.get(PHQ9),
-        firsts.get(GAD7),
-        lasts.get(PHQ9),
-        lasts.get(GAD7),
+    problem = deciding(problems)
+    outcome = outcome_of(
+        series,
+        problem,
         len(treatment_dates),
         ended_on is not None,
         mixed_policy=mixed_policy,
@@ -208,6 +299,10 @@ def referral_facts(contacts, scores, *, ended_on=None, mixed_policy=NO_RELIABLE_
         "phq9_last": outcome.phq9_last,
         "gad7_first": outcome.gad7_first,
         "gad7_last": outcome.gad7_last,
+        "anxiety_measure": outcome.anxiety_measure or "",
+        "anxiety_first": outcome.anxiety_first,
+        "anxiety_last": outcome.anxiety_last,
+        "adsm": outcome.adsm or "",
         "first_scored_on": first_on,
         "last_scored_on": last_on,
         "phq9_latest_item9": last_item9,

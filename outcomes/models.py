@@ -4,60 +4,60 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.db.models.lookups import Exact
 
-from .scoring import GAD7, INSTRUMENTS, PHQ9, WSAS
+from .fields import JSONArrayLength, ScoreField
+from .scoring import INSTRUMENTS, MEAN, NO_MISSING, PHQ9, RISK_ITEM
 
-ITEM_FIELDS = [f"item_{n}" for n in range(1, 10)]
-
-
-class Measure(models.TextChoices):
-    PHQ9 = PHQ9, "PHQ-9 (depression)"
-    GAD7 = GAD7, "GAD-7 (anxiety)"
-    WSAS = WSAS, "WSAS (work and social adjustment)"
+# Every measure of the measures table, e.g. ("SPIN", "SPIN: Social Phobia Inventory").
+Measure = models.TextChoices(
+    "Measure", [(code, (code, f"{inst.name}: {inst.title}")) for code, inst in INSTRUMENTS.items()]
+)
 
 
 def _item_constraints():
-    """Per measure: the items it has lie in its range, the items it lacks are empty, total = sum."""
-    constraints = []
+    """What the database itself defends, per measure of the measures table: a known measure, the number
+    of item answers, each answer in the measure's range (empty only where the measure allows a skipped
+    item), the score in the measure's range and, for a plain sum, the score equal to the sum.
+
+    One constraint of each kind, each an OR over the measures, rather than one per measure: adding a
+    constraint checks every row (and rebuilds the table on SQLite), so fewer constraints migrate faster.
+    """
+    valid, summed = Q(), Q()
     for code, inst in INSTRUMENTS.items():
-        present = Q()
-        for n in range(1, 10):
-            field = f"item_{n}"
-            if n <= inst.item_count:
-                present &= Q(**{f"{field}__isnull": False, f"{field}__gte": 0, f"{field}__lte": inst.item_max})
-            else:
-                present &= Q(**{f"{field}__isnull": True})
-        present &= Q(total__gte=0, total__lte=inst.max_total)
-        constraints.append(
-            models.CheckConstraint(condition=~Q(measure=code) | present, name=f"{code.lower()}_items_in_range")
-        )
-    total = F("item_1")
-    for n in range(2, 10):
-        total = total + Coalesce(F(f"item_{n}"), 0)
-    constraints.append(models.CheckConstraint(condition=Q(total=total), name="questionnaire_total_is_sum"))
-    return constraints
+        rule = Q(Exact(JSONArrayLength("items"), inst.item_count), total__gte=inst.total_min, total__lte=inst.total_max)
+        for index in range(inst.item_count):
+            answered = Q(**{f"items__{index}__gte": inst.item_min, f"items__{index}__lte": inst.item_max})
+            rule &= answered if inst.missing == NO_MISSING else (Q(**{f"items__{index}": None}) | answered)
+        valid |= Q(measure=code) & rule
+        if inst.item_count and inst.scoring != MEAN and inst.missing == NO_MISSING and not inst.reverse_items:
+            items = [Cast(KeyTextTransform(str(i), "items"), models.IntegerField()) for i in range(inst.item_count)]
+            summed |= Q(measure=code, total=sum(items[1:], items[0]))
+        else:
+            summed |= Q(measure=code)
+    return [
+        models.CheckConstraint(condition=valid, name="questionnaire_items_in_range"),
+        models.CheckConstraint(condition=summed, name="questionnaire_total_is_sum"),
+    ]
 
 
 class QuestionnaireResponse(models.Model):
-    """One completed questionnaire at one contact. Corrections mark it entered in error."""
+    """One completed questionnaire at one contact, with every item answer. Corrections mark it entered in error.
+
+    ``items`` holds the answers in item order (``null`` for an item skipped where the measure allows it);
+    ``total`` is the score as the data set records it (a sum, or the Mobility Inventory's mean to 2 decimals).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # in URLs: reveals no count
     contact = models.ForeignKey("referrals.CareContact", on_delete=models.PROTECT, related_name="questionnaires")
     referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="questionnaires")
-    measure = models.CharField(max_length=10, choices=Measure.choices)
+    measure = models.CharField(max_length=16, choices=Measure.choices)
     completed_on = models.DateField()
-    item_1 = models.SmallIntegerField(null=True)
-    item_2 = models.SmallIntegerField(null=True)
-    item_3 = models.SmallIntegerField(null=True)
-    item_4 = models.SmallIntegerField(null=True)
-    item_5 = models.SmallIntegerField(null=True)
-    item_6 = models.SmallIntegerField(null=True)
-    item_7 = models.SmallIntegerField(null=True)
-    item_8 = models.SmallIntegerField(null=True)
-    item_9 = models.SmallIntegerField(null=True)
-    total = models.SmallIntegerField()
+    items = models.JSONField(default=list, blank=True)
+    total = ScoreField()
     entered_in_error = models.BooleanField(default=False)
     error_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -76,12 +76,20 @@ class QuestionnaireResponse(models.Model):
         indexes = [models.Index(fields=["referral", "measure", "completed_on"])]
 
     def __str__(self):
-        return f"{self.get_measure_display()} {self.total} on {self.completed_on}"
+        return f"{self.get_measure_display()} {self.score_display} on {self.completed_on}"
 
     @property
-    def items(self):
-        count = INSTRUMENTS[self.measure].item_count
-        return [getattr(self, f) for f in ITEM_FIELDS[:count]]
+    def instrument(self):
+        return INSTRUMENTS[self.measure]
+
+    @property
+    def score_display(self):
+        return self.instrument.format(self.total)
+
+    @property
+    def item_9(self):
+        """PHQ-9 item 9 (the risk item); None for other measures."""
+        return self.items[RISK_ITEM - 1] if self.measure == PHQ9 and len(self.items) >= RISK_ITEM else None
 
 
 class OutcomeSummary(models.Model):
@@ -99,6 +107,14 @@ class OutcomeSummary(models.Model):
     phq9_last = models.SmallIntegerField(null=True)
     gad7_first = models.SmallIntegerField(null=True)
     gad7_last = models.SmallIntegerField(null=True)
+    anxiety_measure = models.CharField(
+        max_length=16, blank=True, default="", help_text="The anxiety measure in use (an ADSM or GAD7); empty if none"
+    )
+    anxiety_first = ScoreField(null=True)
+    anxiety_last = ScoreField(null=True)
+    adsm = models.CharField(
+        max_length=16, blank=True, default="", help_text="The ADSM the presenting problem calls for; empty if none"
+    )
     first_scored_on = models.DateField(null=True)
     last_scored_on = models.DateField(null=True)
     phq9_latest_item9 = models.SmallIntegerField(null=True)
@@ -111,7 +127,7 @@ class OutcomeSummary(models.Model):
     last_contact_on = models.DateField(null=True)
     last_attended_on = models.DateField(null=True)
     ended_on = models.DateField(null=True)
-    computable = models.BooleanField(default=False)
+    computable = models.BooleanField(default=False, help_text="Assessed: paired PHQ-9 and anxiety scores exist")
     caseness_at_start = models.BooleanField(null=True)
     recovered = models.BooleanField(null=True)
     reliable_improvement = models.BooleanField(null=True)
@@ -128,3 +144,15 @@ class OutcomeSummary(models.Model):
 
     def __str__(self):
         return f"Outcome summary of {self.referral_id}"
+
+    @property
+    def anxiety_name(self):
+        return INSTRUMENTS[self.anxiety_measure].name if self.anxiety_measure in INSTRUMENTS else None
+
+    @property
+    def anxiety_first_display(self):
+        return INSTRUMENTS[self.anxiety_measure].format(self.anxiety_first) if self.anxiety_name else ""
+
+    @property
+    def anxiety_last_display(self):
+        return INSTRUMENTS[self.anxiety_measure].format(self.anxiety_last) if self.anxiety_name else ""

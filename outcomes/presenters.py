@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 from .scoring import INSTRUMENTS, ScoringError, severity
 
+CASENESS_BANDS = ("below caseness", "caseness")  # for measures with a cut-off but no published bands
+
 
 @dataclass(frozen=True)
 class Score:
-    """One total of one measure, with its severity band."""
+    """One score of one measure, with its severity band (or, for a measure without published bands, whether
+    it is at caseness). ``total`` is an int, or a Decimal for the Mobility Inventory's mean."""
 
     measure: str
-    total: int
+    total: object
 
     @property
     def instrument(self):
@@ -23,34 +26,49 @@ class Score:
         return self.instrument.name
 
     @property
-    def value(self) -> int:
+    def value(self):
         return self.total
 
     @property
+    def display(self) -> str:
+        """As the data set writes it: whole numbers, the Mobility Inventory as d.dd."""
+        return self.instrument.format(self.total)
+
+    @property
     def severity(self) -> str:
-        return severity(self.measure, self.total)
+        """The band in words: the published severity band, else caseness, else nothing."""
+        band = severity(self.measure, self.total)
+        if band:
+            return band
+        case = self.instrument.is_case(self.total)
+        return "" if case is None else CASENESS_BANDS[int(case)]
 
     @property
     def css(self) -> str:
-        return "severity-" + self.severity.replace(" ", "-")
+        return "severity-" + self.severity.replace(" ", "-") if self.severity else ""
 
     @property
-    def max_total(self) -> int:
+    def max_total(self):
         return self.instrument.max_total
 
     @property
     def is_case(self) -> bool:
-        cut = self.instrument.caseness
-        return cut is not None and self.total >= cut
+        return bool(self.instrument.is_case(self.total))
 
     @property
     def band_index(self) -> int:
-        """1 for the mildest band, up to ``band_count`` for the most severe."""
-        return next(n for n, band in enumerate(self.instrument.bands, 1) if band.low <= self.total <= band.high)
+        """1 for the mildest band, up to ``band_count`` for the most severe (0 without bands)."""
+        bands = self.instrument.bands
+        if bands:
+            return next(n for n, band in enumerate(bands, 1) if band.low <= self.total <= band.high)
+        case = self.instrument.is_case(self.total)
+        return 0 if case is None else 1 + int(case)
 
     @property
     def band_count(self) -> int:
-        return len(self.instrument.bands)
+        if self.instrument.bands:
+            return len(self.instrument.bands)
+        return len(CASENESS_BANDS) if self.instrument.caseness_threshold else 0
 
     @property
     def pips(self) -> list[bool]:

@@ -147,6 +147,10 @@ def count_conditions(paths=ON_SUMMARY):
         # finished − not at caseness: the recovery denominator (a not-computable referral stays in it)
         "at_caseness": ~Q(**{s("caseness_at_start"): False}),
         "not_computable": Q(**{s("computable"): False}),
+        # a specific anxiety disorder (the presenting problem calls for an ADSM), and those of them whose
+        # outcome was measured with that ADSM (two or more of its scores), not with GAD-7
+        "specific_anxiety": ~Q(**{s("adsm"): ""}),
+        "measured_with_adsm": ~Q(**{s("adsm"): ""}) & Q(**{s("anxiety_measure"): F(s("adsm"))}),
         "recovered": Q(**{s("recovered"): True}),
         "reliable_improvement": Q(**{s("reliable_improvement"): True}),
         "reliable_deterioration": Q(**{s("reliable_deterioration"): True}),

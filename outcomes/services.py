@@ -1,28 +1,44 @@
 """Writes of questionnaire data and the per-referral outcome summary."""
 
 from django.db import transaction
+from django.db.models import IntegerField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from common.standards import standards
-from referrals.models import CareContact
+from referrals.models import CareContact, PresentingProblemRecord
 
 from .metrics import referral_facts
-from .models import ITEM_FIELDS, OutcomeSummary, QuestionnaireResponse
-from .scoring import score
+from .models import OutcomeSummary, QuestionnaireResponse
+from .problems import ProblemRecord
+from .scoring import RISK_ITEM, score
 
 
-def record_questionnaire(*, contact, measure, answers, by):
-    """Store one questionnaire with every item answer. Raises ScoringError on a bad answer."""
-    result = score(measure, answers)
-    values = dict(zip(ITEM_FIELDS, result.items, strict=False))
+def record_questionnaire(*, contact, measure, answers=None, total=None, by):
+    """Store one questionnaire with every item answer (or, for a measure recorded as a score, its score).
+    Raises ScoringError on a bad answer."""
+    result = score(measure, answers, total=total)
     return QuestionnaireResponse.objects.create(
         contact=contact,
         referral_id=contact.referral_id,
         measure=measure,
         completed_on=contact.date,
+        items=list(result.items),
         total=result.total,
         created_by=by,
-        **values,
     )
+
+
+def problem_records(referral_ids):
+    """{referral id: [ProblemRecord, ...]}: the presenting problems of these referrals (one query)."""
+    out = {}
+    for rid, code, significance, on, created_at, problem in (
+        PresentingProblemRecord.objects.filter(referral_id__in=referral_ids)
+        .order_by()
+        .values_list("referral_id", "code", "significance", "recorded_on", "created_at", "problem")
+    ):
+        out.setdefault(rid, []).append(ProblemRecord(code, significance, on, created_at, problem))
+    return out
 
 
 def _rows(referral_ids):
@@ -39,19 +55,21 @@ def _rows(referral_ids):
             referral_id__in=referral_ids, entered_in_error=False, contact__entered_in_error=False
         )
         .order_by("referral_id", "completed_on", "contact__time", "contact__created_at", "created_at")
-        .values_list("referral_id", "measure", "completed_on", "total", "item_9")
+        .annotate(item9=Cast(KeyTextTransform(str(RISK_ITEM - 1), "items"), IntegerField()))
+        .values_list("referral_id", "measure", "completed_on", "total", "item9")
     ):
         scores.setdefault(rid, []).append((measure, on, total, item9))
-    return contacts, scores
+    return contacts, scores, problem_records(referral_ids)
 
 
 def compute_outcome(referral):
     """The paired outcome of one referral from its raw rows (entered-in-error rows ignored)."""
-    contacts, scores = _rows([referral.pk])
+    contacts, scores, problems = _rows([referral.pk])
     policy = standards()
     _, outcome = referral_facts(
         contacts.get(referral.pk, []),
         scores.get(referral.pk, []),
+        problems=problems.get(referral.pk, []),
         ended_on=referral.discharged_on,
         mixed_policy=policy["mixed_reliable_change"],
         min_treatment_contacts=policy["finished_treatment_min_contacts"],
@@ -66,12 +84,13 @@ def refresh_summaries(referrals):
     if not referrals:
         return 0
     policy = standards()
-    contacts, scores = _rows([r.pk for r in referrals])
+    contacts, scores, problems = _rows([r.pk for r in referrals])
     rows = []
     for referral in referrals:
         facts, _ = referral_facts(
             contacts.get(referral.pk, []),
             scores.get(referral.pk, []),
+            problems=problems.get(referral.pk, []),
             ended_on=referral.discharged_on,
             mixed_policy=policy["mixed_reliable_change"],
             min_treatment_contacts=policy["finished_treatment_min_contacts"],

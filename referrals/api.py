@@ -8,7 +8,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from common import audit
+from common import audit, permissions
+from common.idempotency import IdempotentCreateMixin
 from outcomes.models import QuestionnaireResponse
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
@@ -29,6 +30,7 @@ from .serializers import (
     PatientSearchSerializer,
     PatientSerializer,
     PatientUpdateSerializer,
+    PresentingProblemSerializer,
     ReferralSerializer,
     StepChangeSerializer,
     StepSerializer,
@@ -43,6 +45,7 @@ def _team_staff(request):
 
 
 class PatientViewSet(
+    IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -52,6 +55,7 @@ class PatientViewSet(
     """Patients of referrals you may see (and patients your team registered who have no referral yet)."""
 
     serializer_class = PatientSerializer
+    not_idempotent = ("search",)  # a POSTed read: nothing to make twice
     ordering_fields = ["family_name", "given_name", "date_of_birth", "created_at"]
     ordering = ["family_name", "given_name", "id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -155,7 +159,11 @@ class ReferralFilter(django_filters.FilterSet):
 
 
 class ReferralViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Referrals you may see: the ones you coordinate or treat, your team's unallocated waiting list, your
     supervisees' (supervisors) or your team's (managers and administrators)."""
@@ -180,7 +188,7 @@ class ReferralViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         user = self.request.user
-        if "care_coordinator" not in data and user.is_clinician:
+        if "care_coordinator" not in data and permissions.is_clinician(user):
             data["care_coordinator"] = user  # the creating clinician coordinates unless told otherwise
         serializer.instance = services.create_referral(by=user, **data)
 
@@ -206,9 +214,41 @@ class ReferralViewSet(
             step=body.validated_data["step"],
             reason=body.validated_data["reason"],
             by=request.user,
+            on=body.validated_data.get("started_on"),
             expected_version=body.validated_data.get("version"),
         )
         return Response(StepSerializer(assignment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], request=None, responses={200: PresentingProblemSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=PresentingProblemSerializer, responses={201: PresentingProblemSerializer})
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="presenting-problems",
+        url_name="presenting-problems",
+        serializer_class=PresentingProblemSerializer,
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def presenting_problems(self, request, pk=None):
+        """The referral's presenting problems (IDS603), oldest first (GET), or a new one (POST): an ICD-10
+        code, primary or secondary, with its date. The latest primary decides the anxiety measure."""
+        referral = self.get_object()
+        if request.method == "GET":
+            audit.record_view(request, referral, action="referral.presenting_problems.view")
+            records = referral.presenting_problems.select_related("created_by")
+            return Response(PresentingProblemSerializer(records, many=True).data)
+        body = PresentingProblemSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        record = services.record_presenting_problem(
+            referral=referral,
+            code=body.validated_data["code"],
+            significance=body.validated_data["significance"],
+            recorded_on=body.validated_data["recorded_on"],
+            by=request.user,
+            expected_version=body.validated_data.get("version"),
+        )
+        return Response(PresentingProblemSerializer(record).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=DischargeSerializer, responses={200: ReferralSerializer})
     @action(detail=True, methods=["post"], serializer_class=DischargeSerializer)
@@ -267,7 +307,11 @@ class ContactFilter(django_filters.FilterSet):
 
 
 class ContactViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Care contacts (sessions) with their questionnaires. Logging one moves the referral on and refreshes
     its outcome; a mistake is corrected by marking the contact entered in error, never by editing it."""

@@ -104,7 +104,16 @@ class PresentingProblem(models.TextChoices):
     OCD = "ocd", "Obsessive-compulsive disorder"
     PANIC = "panic", "Panic disorder"
     HEALTH_ANXIETY = "health_anxiety", "Health anxiety"
+    SPECIFIC_PHOBIA = "specific_phobia", "Specific phobia"
+    OTHER_ANXIETY = "other_anxiety", "Other anxiety or stress-related disorder"
     OTHER = "other", "Other"
+
+
+class Significance(models.TextChoices):
+    """IDS603 PresCompCodSig: primary (1) or secondary (2)."""
+
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
 
 
 class ReferralStatus(models.TextChoices):

@@ -7,6 +7,8 @@ service's ``ValidationError`` dict on its fields, so the browser and the API giv
 
 from __future__ import annotations
 
+import re
+
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
@@ -14,7 +16,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, ScoringError, score
+from common import permissions
+from outcomes.problems import DESCRIPTORS, ICD10
+from outcomes.scoring import (
+    GAD7,
+    INSTRUMENTS,
+    MI_ACCOMPANIED,
+    MI_ALONE,
+    PHQ9,
+    RISK_ITEM,
+    WSAS,
+    ScoringError,
+    adsm_for,
+    score,
+)
 from stepped_care.models import Staff, Step
 from stepped_care.queries import staff_of_team
 
@@ -26,11 +41,29 @@ from .codes import (
     Mechanism,
     PresentingProblem,
     ReferralSource,
+    Significance,
     TherapyMode,
 )
-from .services import can_allocate
 
 MEASURE_FIELDS = {PHQ9: "phq9", GAD7: "gad7", WSAS: "wsas"}  # instrument code -> service argument
+
+
+def field_prefix(code):
+    """Form field names of a measure's items: phq9_1 ... phq9_9, spin_1 ..., mi_alone_1 ..."""
+    return code.lower()
+
+
+def measures_called_for(problem):
+    """The questionnaires a session offers first: PHQ-9, the disorder-specific measure the presenting
+    problem calls for (with the Mobility Inventory's accompanied subscale beside the alone one), GAD-7."""
+    adsm = adsm_for(problem.code) if problem else None
+    out = [PHQ9]
+    if adsm:
+        out.append(adsm)
+        if adsm == MI_ALONE:
+            out.append(MI_ACCOMPANIED)
+    out.append(GAD7)
+    return out
 
 
 def date_input():
@@ -129,6 +162,11 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
     received_on = forms.DateField(label="Referral received on", initial=timezone.localdate, widget=date_input())
     source = forms.ChoiceField(label="Source of referral", choices=ReferralSource.choices)
     presenting_problem = forms.ChoiceField(label="Presenting problem", choices=PresentingProblem.choices)
+    presenting_problem_code = forms.ChoiceField(
+        label="ICD-10 code, if known",
+        required=False,
+        help_text="When given, the problem above follows it; it can also be recorded or refined after assessment.",
+    )
     ltc_pathway = forms.BooleanField(label="Long-term condition (LTC) pathway", required=False)
     care_coordinator = forms.ModelChoiceField(
         label="Care coordinator",
@@ -144,15 +182,17 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
 
     def __init__(self, *args, user, patient, **kwargs):
         super().__init__(*args, **kwargs)
-        allocating = can_allocate(user)
+        self.fields["presenting_problem_code"].choices = [("", "Not known yet")] + problem_choices()
+        allocating = permissions.may(user, "allocate")
         if allocating:
             self.fields["care_coordinator"].queryset = staff_of_team(patient.team_id, clinical=True)
         else:  # administrators book referrals onto the waiting list; clinicians and managers allocate
             del self.fields["care_coordinator"]
-        if not user.is_clinician:  # an assessment is a clinical contact
+        recording = permissions.may(user, "record_care")  # an assessment is a clinical contact
+        if not recording:
             del self.fields["assess_now"]
         if not self.is_bound:
-            if user.is_clinician and user.team_id == patient.team_id:
+            if recording and user.team_id == patient.team_id:
                 self.initial.setdefault("care_coordinator", user.pk)
                 self.initial.setdefault("assess_now", True)
             self.initial.setdefault("ltc_pathway", bool(patient.long_term_conditions))
@@ -163,6 +203,7 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
                 Div("presenting_problem", css_class="col-md-4"),
                 css_class="row",
             ),
+            Div(Div("presenting_problem_code", css_class="col-md-8"), css_class="row"),
             *([Div(Div("care_coordinator", css_class="col-md-6"), css_class="row")] if allocating else []),
             "ltc_pathway",
             *(["assess_now"] if "assess_now" in self.fields else []),
@@ -170,8 +211,9 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
 
 
 class SessionForm(ServiceErrorsMixin, forms.Form):
-    """Log a session: contact details, PHQ-9 and GAD-7 item by item, optional WSAS, risk note and,
-    for a referral without a step yet, the first step with its reason."""
+    """Log a session: contact details, PHQ-9, the measure the presenting problem calls for and GAD-7 item
+    by item (any other measure on request), optional WSAS, risk note and, for a referral without a step
+    yet, the first step with its reason."""
 
     date = forms.DateField(label="Date of the session", initial=timezone.localdate, widget=date_input())
     time = forms.TimeField(label="Time", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
@@ -221,12 +263,21 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
     # Service error keys → form fields (questionnaire errors are shown on their fieldsets).
     error_field_map = {"reason": "step_reason", "step": "first_step", "started_on": "first_step"}
 
-    def __init__(self, *args, referral, **kwargs):
+    def __init__(self, *args, referral, problem=None, extra_measures=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.referral = referral
         self.questionnaire_errors = {}
-        for code, inst in INSTRUMENTS.items():
-            prefix = MEASURE_FIELDS[code]
+        self.problem = problem
+        self.called_for = measures_called_for(problem)
+        shown = set(self.called_for) | {WSAS}
+        self.extra = [code for code in INSTRUMENTS if code in set(extra_measures) and code not in shown]
+        self.measures = [*self.called_for, *self.extra, WSAS]
+        for code in self.measures:
+            inst = INSTRUMENTS[code]
+            prefix = field_prefix(code)
+            if not inst.has_items:
+                self.fields[f"{prefix}_score"] = forms.IntegerField(label=f"{inst.name} score", required=False)
+                continue
             for number, text in enumerate(inst.items, start=1):
                 # A plain integer, not a choice: an out-of-range answer reaches the scoring rules,
                 # whose message names the questionnaire and the item.
@@ -274,10 +325,25 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
 
     def answers(self, code):
         """The answers to one questionnaire: None when none was answered, else a list with None for
-        each unanswered item (the service then names the missing item)."""
-        prefix = MEASURE_FIELDS[code]
+        each unanswered item (the service then names the missing item, or scores a skip it allows)."""
+        prefix = field_prefix(code)
         values = [self.cleaned_data.get(f"{prefix}_{n}") for n in range(1, INSTRUMENTS[code].item_count + 1)]
         return None if all(v is None for v in values) else values
+
+    def other_questionnaires(self):
+        """The measures beyond PHQ-9, GAD-7 and WSAS that were answered, as the service takes them."""
+        out = []
+        for code in self.measures:
+            if code in MEASURE_FIELDS:
+                continue
+            if INSTRUMENTS[code].has_items:
+                answers = self.answers(code)
+                if answers is not None:
+                    out.append({"measure": code, "items": answers})
+            elif self.cleaned_data.get(f"{field_prefix(code)}_score") is not None:
+                out.append({"measure": code, "score": self.cleaned_data[f"{field_prefix(code)}_score"]})
+        self.questionnaire_order = [q["measure"] for q in out]
+        return out
 
     def service_arguments(self):
         data = self.cleaned_data
@@ -295,15 +361,20 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
             "homework": data.get("homework", ""),
             "risk_note": data.get("risk_note", ""),
             "ltc_service": data.get("ltc_service", False),
-            **{MEASURE_FIELDS[code]: self.answers(code) for code in INSTRUMENTS},
+            **{arg: self.answers(code) for code, arg in MEASURE_FIELDS.items()},
+            "questionnaires": self.other_questionnaires(),
         }
 
     def add_service_errors(self, exc):
         measures = {arg: code for code, arg in MEASURE_FIELDS.items()}
+        order = getattr(self, "questionnaire_order", [])
         if hasattr(exc, "error_dict"):
             rest = {}
             for key, messages in exc.message_dict.items():
-                if key in measures:
+                listed = re.match(r"questionnaires\[(\d+)\]", key)
+                if listed and int(listed.group(1)) < len(order):
+                    self.questionnaire_errors.setdefault(order[int(listed.group(1))], []).extend(messages)
+                elif key in measures:
                     self.questionnaire_errors[measures[key]] = messages
                 else:
                     rest[key] = messages
@@ -322,15 +393,16 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
         return bool(self.errors or self.questionnaire_errors)
 
     def questionnaires(self):
-        """What the questionnaire fieldsets render: items with their current answer, totals when
+        """What the questionnaire fieldsets render: items with their current answer, scores when
         complete (shown before JavaScript runs and after a failed save)."""
         out = []
-        for code, inst in INSTRUMENTS.items():
-            prefix = MEASURE_FIELDS[code]
+        for code in self.measures:
+            inst = INSTRUMENTS[code]
+            prefix = field_prefix(code)
             items, values = [], []
             for number, text in enumerate(inst.items, start=1):
                 name = f"{prefix}_{number}"
-                raw = self[name].value() if self.is_bound else None
+                raw = self[name].value()
                 current = "" if raw in (None, "") else str(raw)
                 values.append(current)
                 items.append(
@@ -340,7 +412,7 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
                         "text": text,
                         "id": f"id_{name}",
                         "current": current,
-                        "errors": self.errors.get(name, []),
+                        "errors": self.errors.get(name, []) if self.is_bound else [],
                         "choices": [(str(v), label, f"id_{name}_{v}") for v, label in inst.answers],
                         "missing": bool(self.questionnaire_errors.get(code)) and current == "",
                         "risk": code == PHQ9 and number == RISK_ITEM,
@@ -348,30 +420,48 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
                 )
             answered = sum(1 for v in values if v != "")
             total = band = None
-            if answered == inst.item_count:
+            score_field = None
+            if inst.has_items and answered and answered >= inst.item_count - inst.max_missing:
                 try:
-                    result = score(code, [int(v) for v in values])
-                    total, band = result.total, result.severity
+                    result = score(code, [int(v) if v != "" else None for v in values])
+                    total, band = inst.format(result.total), result.severity
                 except (ScoringError, ValueError):
                     pass
+            elif not inst.has_items:
+                score_field = self[f"{prefix}_score"]
+                answered = int(score_field.value() not in (None, ""))
             out.append(
                 {
                     "code": code,
-                    "slug": code.lower(),
+                    "slug": prefix,
                     "name": inst.name,
+                    "title": inst.title,
                     "stem": inst.stem,
                     "items": items,
+                    "has_items": inst.has_items,
+                    "score_field": score_field,
                     "answered": answered,
                     "count": inst.item_count,
-                    "max_total": inst.max_total,
+                    "max_missing": inst.max_missing,
+                    "scoring": inst.scoring,
+                    "max_total": inst.format(inst.total_max),
                     "total": total,
                     "severity": band,
+                    "caseness": str(inst.caseness_threshold) if inst.caseness_threshold else None,
                     "errors": self.questionnaire_errors.get(code, []),
                     "optional": code == WSAS,
+                    "extra": code in self.extra,
+                    "adsm": inst.is_adsm,
                     "open": code != WSAS or answered > 0 or bool(self.questionnaire_errors.get(code)),
                 }
             )
         return out
+
+    def measures_to_add(self):
+        """Measures that may be added on request (any other of the measures table)."""
+        return [
+            (code, INSTRUMENTS[code].name, INSTRUMENTS[code].title) for code in INSTRUMENTS if code not in self.measures
+        ]
 
 
 class StepForm(ServiceErrorsMixin, forms.Form):
@@ -384,12 +474,47 @@ class StepForm(ServiceErrorsMixin, forms.Form):
         help_text="Required: it is kept in the step history.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    started_on = forms.DateField(
+        label="Starts on",
+        required=False,
+        initial=timezone.localdate,
+        widget=date_input(),
+        help_text="The step's effective date: today unless it began earlier. The reviews count from it.",
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    error_field_map = {"started_on": "step"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper("step", "reason", "version")
+        self.helper = _helper("step", "reason", "started_on", "version")
+
+
+def problem_choices():
+    """ICD-10 codes grouped by problem descriptor, as a select shows them."""
+    groups = {}
+    for code, (title, descriptor) in ICD10.items():
+        groups.setdefault(DESCRIPTORS[descriptor], []).append((code, f"{code} {title}"))
+    return list(groups.items())
+
+
+class PresentingProblemForm(ServiceErrorsMixin, forms.Form):
+    """A presenting problem as the data set keeps it (IDS603): ICD-10 code, primary or secondary, date."""
+
+    code = forms.ChoiceField(label="Presenting problem (ICD-10)", required=False)
+    significance = forms.ChoiceField(
+        label="Significance",
+        choices=Significance.choices,
+        initial=Significance.PRIMARY,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="The latest primary problem decides the anxiety measure of the outcome.",
+    )
+    recorded_on = forms.DateField(label="Recorded on", required=False, initial=timezone.localdate, widget=date_input())
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].choices = [("", "Choose a code")] + problem_choices()
+        self.helper = _helper("code", InlineRadios("significance"), "recorded_on", "version")
 
 
 class DischargeForm(ServiceErrorsMixin, forms.Form):

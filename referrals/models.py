@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from outcomes.problems import ICD10
+
 from .codes import (
     WAITING_STATUSES,
     AppointmentType,
@@ -17,10 +19,17 @@ from .codes import (
     PresentingProblem,
     ReferralSource,
     ReferralStatus,
+    Significance,
     TherapyMode,
 )
 from .queries import CareContactQuerySet, PatientQuerySet, ReferralQuerySet
 from .validators import validate_nhs_number
+
+PROBLEM_CODES = [(code, f"{code} {title}") for code, (title, _) in ICD10.items()]
+DESCRIPTOR_CODES = {}
+for _code, (_title, _descriptor) in ICD10.items():
+    DESCRIPTOR_CODES.setdefault(_descriptor, []).append(_code)
+DESCRIPTOR_CODES["other"] = [""]
 
 
 def display_name(family_name, given_name):
@@ -40,6 +49,8 @@ class Patient(models.Model):
         validators=[validate_nhs_number],
         help_text="Ten digits; optional for self-referrals",
     )
+    # Plausible bounds of these details (lengths, characters, age 0–120, list sizes): common/plausibility.py,
+    # checked by referrals.services for the web and the API alike.
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
@@ -84,7 +95,7 @@ class Referral(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="referrals")
     team = models.ForeignKey("stepped_care.Team", on_delete=models.PROTECT, related_name="referrals")
-    received_on = models.DateField()
+    received_on = models.DateField()  # from 2000 to today: common/plausibility.py
     source = models.CharField(max_length=10, choices=ReferralSource.choices, default=ReferralSource.SELF)
     presenting_problem = models.CharField(
         max_length=20, choices=PresentingProblem.choices, default=PresentingProblem.DEPRESSION
@@ -149,6 +160,45 @@ class Referral(models.Model):
         self.status = status
 
 
+class PresentingProblemRecord(models.Model):
+    """One presenting problem of a referral as the data set keeps it (IDS603): an ICD-10 code, primary or
+    secondary, with the date it was recorded. A history: a refined diagnosis is a new record, and the
+    latest primary decides the anxiety measure (DOMAIN.md §2). ``problem`` is the code's problem
+    descriptor; a referral carried over from before codes were recorded may have a descriptor alone."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="presenting_problems")
+    code = models.CharField("ICD-10 code", max_length=8, blank=True, choices=PROBLEM_CODES)
+    problem = models.CharField(max_length=20, choices=PresentingProblem.choices)
+    significance = models.CharField(max_length=10, choices=Significance.choices, default=Significance.PRIMARY)
+    recorded_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["recorded_on", "created_at"]
+        indexes = [models.Index(fields=["referral", "recorded_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__in=list(ICD10)) | Q(code="", problem="other"), name="problem_code_listed"
+            ),
+            models.CheckConstraint(condition=Q(significance__in=Significance.values), name="problem_significance"),
+            *[
+                models.CheckConstraint(
+                    condition=~Q(problem=descriptor) | Q(code__in=codes), name=f"problem_{descriptor}_codes"
+                )
+                for descriptor, codes in DESCRIPTOR_CODES.items()
+            ],
+        ]
+
+    def __str__(self):
+        return f"{self.code or self.get_problem_display()} ({self.significance}) from {self.recorded_on:%d %b %Y}"
+
+    @property
+    def title(self):
+        return ICD10[self.code][0] if self.code in ICD10 else self.get_problem_display()
+
+
 class ReferralEvent(models.Model):
     """Append-only history of a referral: status changes, allocation, discharge, review flags raised and closed."""
 
@@ -191,6 +241,7 @@ class CareContact(models.Model):
     group_participants = models.PositiveSmallIntegerField(null=True, blank=True)
     group_facilitators = models.PositiveSmallIntegerField(null=True, blank=True)
     ltc_service = models.BooleanField("LTC service", default=False)
+    # Free text up to plausibility.NOTE_MAX characters, no control characters (common/plausibility.py).
     notes = models.TextField(blank=True)
     homework = models.TextField("homework set", blank=True)
     risk_note = models.TextField(blank=True, help_text="Required when PHQ-9 item 9 is above 0")

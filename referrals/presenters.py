@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from outcomes.charts import questionnaire_chart, sparkline
+from outcomes.charts import measure_chart, questionnaire_chart, sparkline
 from outcomes.presenters import Score
 from outcomes.presenters import score as score_cell
+from outcomes.problems import ProblemRecord, deciding
 from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, severity
 from stepped_care.models import Step
 
@@ -17,6 +18,14 @@ from .codes import ReferralStatus
 
 STEP_LABELS = dict(Step.choices)
 SPARK_W, SPARK_H = 96, 28  # the caseload's trend lines (px)
+
+
+def score_words(measure, value):
+    """'PHQ-9 14 (moderate)', 'SPIN 40 (caseness)', 'MI alone 2.30 (caseness)'."""
+    cell = score_cell(measure, value)
+    if cell is None:
+        return f"{INSTRUMENTS[measure].name} {value}"
+    return f"{cell.name} {cell.display}" + (f" ({cell.severity})" if cell.severity else "")
 
 
 def step_label(step):
@@ -187,6 +196,69 @@ def trajectory(rows):
     return chart, description
 
 
+CHARTED_TOGETHER = (PHQ9, GAD7)  # the trajectory chart; every other measure gets a chart of its own
+
+
+def _other_measures(rows, outcome):
+    """Measures other than PHQ-9, GAD-7 and WSAS with scores on this referral, the anxiety measure in use
+    (or the one the presenting problem calls for) first, then in the order of the measures table."""
+    present = {m for row in rows for m in row.cells if m not in CHARTED_TOGETHER}
+    first = [m for m in (outcome.anxiety_measure, outcome.adsm) if m and m not in CHARTED_TOGETHER]
+    return list(dict.fromkeys([*[m for m in first if m in present], *[m for m in INSTRUMENTS if m in present]]))
+
+
+def score_columns(rows, outcome):
+    """Columns of the questionnaire table: PHQ-9, GAD-7, then every other measure recorded (WSAS last)."""
+    return [(m, INSTRUMENTS[m].name) for m in (*CHARTED_TOGETHER, *_other_measures(rows, outcome))]
+
+
+def score_table(rows, columns):
+    """(row, [cell per column]) for the questionnaire table."""
+    return [(row, [row.cells.get(code) for code, _ in columns]) for row in rows]
+
+
+@dataclass(frozen=True)
+class MeasureChart:
+    code: str
+    name: str
+    title: str
+    chart: object
+    description: str
+    decides: bool  # the anxiety measure the outcome uses
+
+
+def measure_charts(rows, outcome):
+    """One chart per other measure with scores (SPIN, PCL-5, the Mobility Inventory ...), each on its own
+    scale with its caseness line, described in words for screen readers."""
+    out = []
+    for code in _other_measures(rows, outcome):
+        inst = INSTRUMENTS[code]
+        points = [(row.on, row.cells[code].value) for row in rows if row.cells.get(code) is not None]
+        values = [inst.format(v) for _, v in points]
+        if len(points) == 1:
+            words = f"{inst.name} {values[0]} on {points[0][0]:%d %b %Y}"
+        else:
+            words = (
+                f"{inst.name} from {values[0]} on {points[0][0]:%d %b %Y} to {values[-1]} on "
+                f"{points[-1][0]:%d %b %Y} over {len(points)} scores"
+            )
+        if inst.caseness_threshold:
+            words += f". Caseness: {inst.caseness_threshold}."
+        out.append(
+            MeasureChart(
+                code, inst.name, inst.title, measure_chart(code, points), words, code == outcome.anxiety_measure
+            )
+        )
+    return out
+
+
+def deciding_record(problems):
+    """The record (model instance) of the presenting problem that decides the anxiety measure, or None."""
+    records = [ProblemRecord(p.code, p.significance, p.recorded_on, p.created_at, p.problem) for p in problems]
+    chosen = deciding(records)
+    return problems[records.index(chosen)] if chosen else None
+
+
 @dataclass(frozen=True)
 class HistoryItem:
     at: dt.datetime
@@ -241,14 +313,21 @@ def age_on(born: dt.date, today: dt.date) -> int:
 
 
 def questionnaire_spec():
-    """The instruments as the session form's script needs them (names, items, bands, caseness)."""
+    """The measures as the session form's script needs them (items, scoring, bands, caseness)."""
     return {
         code: {
             "name": inst.name,
             "count": inst.item_count,
-            "max": inst.max_total,
+            "max": inst.format(inst.total_max),
+            "item_min": inst.item_min,
+            "item_max": inst.item_max,
+            "scoring": inst.scoring,
+            "missing": inst.missing,
+            "max_missing": inst.max_missing,
+            "reverse": list(inst.reverse_items),
             "bands": [[b.low, b.high, b.label] for b in inst.bands],
-            "caseness": inst.caseness,
+            "caseness": float(inst.caseness) if inst.caseness is not None else None,
+            "caseness_op": inst.caseness_threshold.op if inst.caseness_threshold else None,
             "risk_item": RISK_ITEM if code == PHQ9 else None,
         }
         for code, inst in INSTRUMENTS.items()

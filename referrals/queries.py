@@ -11,8 +11,10 @@ from django.db import models
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from common.plausibility import digits_only
 from common.scoping import InIds, team_scope
 from outcomes.models import QuestionnaireResponse
+from outcomes.problems import ProblemRecord, deciding
 from stepped_care.models import ReviewFlag
 
 # The QuerySets below are attached by this app's models.py, which imports this module: they name this
@@ -43,17 +45,28 @@ class ReferralQuerySet(models.QuerySet):
         # Supervision and group courses build on referrals, so they are reached through their relations
         # (the supervisor's ``supervising`` relationships, a referral's ``enrolments``), not imported.
         supervisees = user.supervising.filter(ended_on__isnull=True).values("supervisee_id")
+        ids = self._case_ids(user, self.model.objects.filter(care_coordinator__in=supervisees))
+        return self.filter(InIds("pk", ids))
+
+    def on_the_case_of(self, user):
+        """The referrals a clinician is on the case of (common.permissions.on_the_case): coordinates,
+        has treated, facilitates a group they are on, or may assess from the team's unallocated waiting
+        list. What a clinician sees, less their supervisees' cases (supervisors act through decisions)."""
+        if not user or not user.is_authenticated or user.team_id is None:
+            return self.none()
+        return self.filter(InIds("pk", self._case_ids(user)))
+
+    def _case_ids(self, user, *more):
         in_my_groups = self.model.objects.filter(
             enrolments__course__facilitators=user, enrolments__withdrawn_on__isnull=True
         )
         # One id list, each part found by its own index (see InIds), rather than an OR across the table.
-        ids = _ids(
+        return _ids(
             self.model.objects.filter(care_coordinator=user),
             self.model.objects.filter(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING),
-            self.model.objects.filter(care_coordinator__in=supervisees),
             in_my_groups,
+            *more,
         ).union(_treated_by(user))
-        return self.filter(InIds("pk", ids))
 
     def caseload_of(self, user):
         """Active referrals this clinician coordinates or treats."""
@@ -114,7 +127,7 @@ def patient_search(text="", *, family_name="", date_of_birth=None, prefix=""):
     condition = Q()
     text = " ".join((text or "").split())
     digits = text.translate(SEPARATORS)
-    if text and digits.isdigit():
+    if text and digits_only(digits):  # '0'-'9' only: '²'.isdigit() is true
         lookup = "exact" if len(digits) == NHS_NUMBER_LENGTH else "startswith"
         condition &= Q(**{f"{prefix}nhs_number__{lookup}": digits})
     elif "," in text:
@@ -157,3 +170,13 @@ class CareContactQuerySet(models.QuerySet):
 
     def valid(self):
         return self.filter(entered_in_error=False)
+
+
+def deciding_problem(referral):
+    """The presenting problem that decides the referral's anxiety measure (one query), or None."""
+    return deciding(
+        ProblemRecord(*row)
+        for row in referral.presenting_problems.values_list(
+            "code", "significance", "recorded_on", "created_at", "problem"
+        )
+    )

@@ -1,15 +1,16 @@
 """API representations of patients, referrals and contacts. Writes go through referrals.services."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common import plausibility
 from common.api_fields import LabelField, ScopedRelatedField, ScopedStaffField, answers_field
-from outcomes.serializers import QuestionnaireSerializer
+from outcomes.problems import CODES
+from outcomes.serializers import QuestionnairesField, ScoreValueField
 from stepped_care.models import Step, StepAssignment
 from stepped_care.queries import staff_of_users_team
 
-from .codes import EndCode, LongTermCondition
-from .models import CareContact, Patient, Referral
+from .codes import EndCode, LongTermCondition, Significance
+from .models import CareContact, Patient, PresentingProblemRecord, Referral
 from .services import PATIENT_EDITABLE_FIELDS
 from .validators import normalise_nhs_number, validate_nhs_number
 
@@ -35,7 +36,9 @@ class PatientSerializer(serializers.ModelSerializer):
         help_text="Ten digits with a valid Modulus 11 check digit; optional for self-referrals",
     )
     long_term_conditions = serializers.ListField(
-        child=serializers.ChoiceField(choices=LongTermCondition.choices), required=False
+        child=serializers.ChoiceField(choices=LongTermCondition.choices),
+        required=False,
+        max_length=plausibility.MAX_LONG_TERM_CONDITIONS,
     )
     long_term_conditions_display = serializers.ListField(
         child=serializers.CharField(), source="long_term_condition_labels", read_only=True
@@ -45,6 +48,7 @@ class PatientSerializer(serializers.ModelSerializer):
         model = Patient
         fields = ["id", *PATIENT_EDITABLE_FIELDS, "long_term_conditions_display", "version", "created_at"]
         read_only_fields = ["id", "version", "created_at"]
+        extra_kwargs = {"address": {"max_length": plausibility.ADDRESS_MAX}}
 
     def validate_nhs_number(self, value):
         if not value:
@@ -134,6 +138,11 @@ class StepSerializer(serializers.ModelSerializer):
 class StepChangeSerializer(serializers.Serializer):
     step = serializers.ChoiceField(choices=Step.choices)
     reason = serializers.CharField(max_length=2000)
+    started_on = serializers.DateField(
+        required=False,
+        help_text="The step's effective date (default today); not in the future, not before the referral, "
+        "not before the current step began. The review rules count from it.",
+    )
     version = serializers.IntegerField(required=False, help_text="The referral version you read; stale → 409")
 
 
@@ -164,6 +173,13 @@ class ReferralSerializer(serializers.ModelSerializer):
         choices=EndCode.choices, allow_blank=True, read_only=True, help_text="Empty until the referral is discharged"
     )
     end_code_display = LabelField("end_code")
+    presenting_problem_code = serializers.CharField(
+        required=False,
+        write_only=True,
+        max_length=10,
+        help_text="ICD-10 code of the presenting problem (e.g. F40.1), when known: recorded as the first primary "
+        "problem; presenting_problem then follows it. Codes: " + ", ".join(CODES),
+    )
 
     class Meta:
         model = Referral
@@ -177,6 +193,7 @@ class ReferralSerializer(serializers.ModelSerializer):
             "source_display",
             "presenting_problem",
             "presenting_problem_display",
+            "presenting_problem_code",
             "status",
             "status_display",
             "care_coordinator",
@@ -219,8 +236,9 @@ class ContactSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(
         required=False, write_only=True, help_text="The referral version you read; stale → 409"
     )
-    questionnaires = serializers.SerializerMethodField(
-        help_text="The questionnaires completed at this contact, with totals and severity bands"
+    questionnaires = QuestionnairesField(
+        help_text='Write: questionnaires completed at the contact, [{"measure": "SPIN", "items": [...]}] with '
+        "the codes of GET /api/v1/measures/. Read: each one with its score and severity band."
     )
 
     class Meta:
@@ -256,7 +274,10 @@ class ContactSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = ["id", "entered_in_error", "error_reason", "created_at"]
-        extra_kwargs = {"ltc_service": {"required": False, "allow_null": True}}
+        extra_kwargs = {
+            "ltc_service": {"required": False, "allow_null": True},
+            **{field: {"max_length": plausibility.NOTE_MAX} for field in ("notes", "homework", "risk_note")},
+        }
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -265,17 +286,44 @@ class ContactSerializer(serializers.ModelSerializer):
             data[field] = valid[measure].items if measure in valid else None
         return data
 
-    @extend_schema_field(QuestionnaireSerializer(many=True))
-    def get_questionnaires(self, obj):
-        return QuestionnaireSerializer(obj.questionnaires.all(), many=True).data
-
 
 class ContactErrorSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+class PresentingProblemSerializer(serializers.ModelSerializer):
+    """A presenting problem (IDS603): ICD-10 code, primary or secondary, and the date it was recorded."""
+
+    code = serializers.CharField(max_length=10, help_text="ICD-10 code, e.g. F40.1 (F401 is read as F40.1)")
+    significance = serializers.ChoiceField(choices=Significance.choices)
+    recorded_on = serializers.DateField(help_text="Not in the future, not before the referral was received")
+    title = serializers.CharField(read_only=True, help_text="The ICD-10 title")
+    problem_display = LabelField("problem")
+    recorded_by = serializers.CharField(
+        source="created_by", read_only=True, allow_null=True, help_text="Who recorded it (null: carried over)"
+    )
+    version = serializers.IntegerField(required=False, write_only=True, help_text="The referral version you read")
+
+    class Meta:
+        model = PresentingProblemRecord
+        fields = [
+            "id",
+            "code",
+            "title",
+            "problem",
+            "problem_display",
+            "significance",
+            "recorded_on",
+            "recorded_by",
+            "created_at",
+            "version",
+        ]
+        read_only_fields = ["id", "title", "problem", "problem_display", "recorded_by", "created_at"]
+
+
 class OutcomeSerializer(serializers.Serializer):
-    """The paired outcome of a referral (first and last scores). ``null`` where it does not apply."""
+    """The paired outcome of a referral (first and last scores). ``null`` where it does not apply; the
+    classification booleans are null when the referral is not assessed (no paired scores)."""
 
     phq9_first = serializers.IntegerField(allow_null=True)
     phq9_last = serializers.IntegerField(allow_null=True)
@@ -283,8 +331,23 @@ class OutcomeSerializer(serializers.Serializer):
     gad7_last = serializers.IntegerField(allow_null=True)
     phq9_last_severity = serializers.CharField(allow_null=True)
     gad7_last_severity = serializers.CharField(allow_null=True)
-    computable = serializers.BooleanField()
-    reason = serializers.CharField(allow_blank=True)
+    assessed = serializers.BooleanField(
+        help_text="Paired scores exist: two or more PHQ-9 and two or more of the anxiety measure in use"
+    )
+    anxiety_measure = serializers.CharField(
+        allow_null=True, help_text="The anxiety measure in use (a measure code: SPIN, PCL5, MI_ALONE ... or GAD7)"
+    )
+    anxiety_first = ScoreValueField(allow_null=True, help_text="First score of the anxiety measure (MI: mean)")
+    anxiety_last = ScoreValueField(allow_null=True, help_text="Last score of the anxiety measure (MI: mean)")
+    anxiety_basis = serializers.CharField(help_text="Which anxiety measure decides and why, in words")
+    adsm = serializers.CharField(
+        allow_null=True, help_text="The disorder-specific measure the presenting problem calls for, if any"
+    )
+    problem_code = serializers.CharField(allow_null=True, help_text="ICD-10 code of the deciding presenting problem")
+    phq9_scores = serializers.IntegerField()
+    anxiety_scores = serializers.IntegerField()
+    computable = serializers.BooleanField(help_text="The same as 'assessed' (kept for older clients)")
+    reason = serializers.CharField(allow_blank=True, help_text="Why not assessed, in plain words")
     caseness_at_start = serializers.BooleanField(allow_null=True)
     recovered = serializers.BooleanField(allow_null=True)
     reliable_improvement = serializers.BooleanField(allow_null=True)

@@ -1,13 +1,15 @@
 """Clinical writes on patients, referrals and contacts: one function per use case, each in one
 transaction, each audited. The HTML views and the API both call these."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common import audit
+from common import audit, permissions
+from common import plausibility as plausible
 from common.exceptions import Conflict
-from outcomes.scoring import GAD7, PHQ9, RISK_ITEM, WSAS, ScoringError, score
+from outcomes import problems as icd10
+from outcomes.scoring import GAD7, INSTRUMENTS, PHQ9, RISK_ITEM, WSAS, ScoringError, score
 from outcomes.services import record_questionnaire, refresh_summary
 from stepped_care.services import bump_version, lock_referral, queue_review, raise_risk_flag
 
@@ -18,24 +20,63 @@ from .codes import (
     Attendance,
     Mechanism,
     ReferralStatus,
+    Significance,
     TherapyMode,
 )
-from .models import CareContact, Patient, Referral, ReferralEvent
+from .models import CareContact, Patient, PresentingProblemRecord, Referral, ReferralEvent
 from .validators import normalise_nhs_number
 
 QUESTIONNAIRE_FIELDS = {"phq9": PHQ9, "gad7": GAD7, "wsas": WSAS}
 
 
+# Plausibility of a patient's details (common/plausibility.py): field → its rule.
+PATIENT_TEXT_RULES = {
+    "given_name": lambda v: plausible.name_problem(v),
+    "family_name": lambda v: plausible.name_problem(v),
+    "phone": lambda v: plausible.text_problem(v, max_length=30),
+    "postcode": lambda v: plausible.text_problem(v, max_length=10),
+    "gp_practice": lambda v: plausible.text_problem(v, max_length=200),
+    "address": lambda v: plausible.text_problem(v, max_length=plausible.ADDRESS_MAX, multiline=True),
+    "email": lambda v: plausible.text_problem(v, max_length=254),
+}
+
+
+def _implausible_patient_details(fields):
+    """Errors by field for details no real patient has (a date of birth in year 1, a name that is only a
+    zero-width space, a terminal escape code, ten thousand long-term conditions)."""
+    errors = {}
+    for field, rule in PATIENT_TEXT_RULES.items():
+        problem = rule(fields.get(field)) if field in fields else None
+        if problem:
+            errors[field] = problem
+    if "date_of_birth" in fields:
+        problem = plausible.date_of_birth_problem(fields["date_of_birth"], timezone.localdate())
+        if problem:
+            errors["date_of_birth"] = problem
+    if "long_term_conditions" in fields:
+        conditions = fields["long_term_conditions"]
+        problem = (
+            plausible.list_problem(conditions, max_items=plausible.MAX_LONG_TERM_CONDITIONS)
+            if isinstance(conditions, list | tuple)
+            else "Give a list of condition codes."
+        )
+        if problem:
+            errors["long_term_conditions"] = problem
+    return errors
+
+
 @transaction.atomic
 def create_patient(*, by, team=None, **fields):
+    team = team or by.team
+    permissions.require(by, "register_patient", team)
+    errors = _implausible_patient_details(fields)
+    if errors:
+        raise ValidationError(errors)
     if fields.get("nhs_number"):
         fields["nhs_number"] = normalise_nhs_number(fields["nhs_number"])
     else:
         fields["nhs_number"] = None
-    patient = Patient(team=team or by.team, **fields)
-    dob = fields.get("date_of_birth")
-    if dob is not None and dob > timezone.localdate():
-        raise ValidationError({"date_of_birth": "A date of birth cannot be in the future."})
+    patient = Patient(team=team, **fields)
     patient.full_clean()
     patient.save()
     audit.record(by, "patient.create", patient, patient_id=patient.pk)
@@ -65,7 +106,11 @@ def update_patient(*, patient, by, expected_version, **changes):
         raise ValidationError({field: "This field cannot be changed here." for field in sorted(unknown)})
     if expected_version is None:
         raise ValidationError({"version": "Give the version of the record you read."})
+    errors = _implausible_patient_details(changes)
+    if errors:
+        raise ValidationError(errors)
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    permissions.require(by, "update_patient", locked)
     if int(expected_version) != locked.version:
         raise Conflict()
     if "nhs_number" in changes:
@@ -84,7 +129,39 @@ def update_patient(*, patient, by, expected_version, **changes):
 
 
 @transaction.atomic
-def create_referral(*, by, patient, received_on, source, presenting_problem, care_coordinator=None, ltc_pathway=False):
+def create_referral(
+    *,
+    by,
+    patient,
+    received_on,
+    source,
+    presenting_problem=None,
+    presenting_problem_code=None,
+    care_coordinator=None,
+    ltc_pathway=False,
+):
+    """Record a referral with its presenting problem: an ICD-10 code when one is known (its problem
+    descriptor follows), else the problem descriptor, kept as a first record with that problem's
+    "unspecified" code (DOMAIN.md §9)."""
+    permissions.require(by, "register_referral", patient)
+    errors = {}
+    code = icd10.normalise(presenting_problem_code) if presenting_problem_code else ""
+    if presenting_problem_code and code not in icd10.ICD10:
+        errors["presenting_problem_code"] = _unknown_code(presenting_problem_code)
+    elif code:
+        derived = icd10.descriptor(code)
+        if presenting_problem and presenting_problem != derived:
+            given = icd10.DESCRIPTORS.get(presenting_problem, str(presenting_problem)).lower()
+            errors["presenting_problem_code"] = (
+                f"{code} is {icd10.DESCRIPTORS[derived].lower()}, not {given}: give one or make them agree."
+            )
+        presenting_problem = derived
+    elif not presenting_problem:
+        errors["presenting_problem"] = "Give the presenting problem (or its ICD-10 code)."
+    elif presenting_problem not in icd10.DESCRIPTORS:
+        errors["presenting_problem"] = f"Unknown presenting problem {presenting_problem!r}."
+    else:
+        code = icd10.UNSPECIFIED[presenting_problem]
     referral = Referral(
         patient=patient,
         team=patient.team,
@@ -94,14 +171,14 @@ def create_referral(*, by, patient, received_on, source, presenting_problem, car
         care_coordinator=care_coordinator,
         ltc_pathway=ltc_pathway,
     )
-    errors = {}
-    if received_on and received_on > timezone.localdate():
-        errors["received_on"] = "A referral cannot be received in the future."
+    received_problem = plausible.referral_received_problem(received_on, timezone.localdate())
+    if received_problem:
+        errors["received_on"] = received_problem
     if care_coordinator is not None and (
         care_coordinator.team_id != patient.team_id or not care_coordinator.is_clinician
     ):
         errors["care_coordinator"] = "The care coordinator must be a clinician of the patient's team."
-    elif care_coordinator is not None and not can_allocate(by):
+    elif care_coordinator is not None and not permissions.may(by, "allocate"):
         errors["care_coordinator"] = (
             "Only clinicians and managers allocate: leave the care coordinator empty for the waiting list."
         )
@@ -116,29 +193,82 @@ def create_referral(*, by, patient, received_on, source, presenting_problem, car
         ReferralEvent.objects.create(
             referral=referral, kind=ReferralEvent.Kind.ALLOCATED, by=by, to_value=str(care_coordinator)
         )
+    PresentingProblemRecord.objects.create(
+        referral=referral,
+        code=code,
+        problem=presenting_problem,
+        significance=Significance.PRIMARY,
+        recorded_on=received_on,
+        created_by=by,
+    )
     refresh_summary(referral)
     audit.record(by, "referral.create", referral, patient_id=patient.pk)
     return referral
 
 
-# --- who may do what: the one place both doors (pages and API) ask ----------------------------------
+def _unknown_code(code):
+    return (
+        f"{str(code)[:20]!r} is not an ICD-10 code of the Talking Therapies problem-descriptor list "
+        "(depression F32.x/F33.x, anxiety disorders F40.x-F43.x, health anxiety F45.2)."
+    )
 
 
-def can_allocate(user):
-    """Clinicians (taking a case or handing one over) and managers allocate. Administrators are not
-    clinicians: they book and register, but do not decide who treats."""
-    return bool(user.is_clinician or user.is_manager)
-
-
-def _require_allocator(by, referral):
-    if not can_allocate(by) or by.team_id != referral.team_id:
-        raise PermissionDenied("Only clinicians and managers of the referral's team allocate referrals.")
+@transaction.atomic
+def record_presenting_problem(*, referral, code, significance, recorded_on, by, expected_version=None):
+    """Add a presenting problem (IDS603) to the referral's history. The latest primary decides its
+    problem descriptor and its anxiety measure, so the outcome summary is refreshed with it."""
+    permissions.require(by, "record_problem", referral)  # a diagnosis: clinicians on the case
+    referral = lock_referral(referral, expected_version)
+    errors = {}
+    normalised = icd10.normalise(code)
+    if not code:
+        errors["code"] = "Give the ICD-10 code of the presenting problem."
+    elif normalised not in icd10.ICD10:
+        errors["code"] = _unknown_code(code)
+    if significance not in Significance.values:
+        errors["significance"] = "Say whether the problem is primary or secondary."
+    if recorded_on is None:
+        errors["recorded_on"] = "Give the date the problem was recorded."
+    elif recorded_on < referral.received_on:
+        errors["recorded_on"] = (
+            "A presenting problem cannot be recorded before the referral was received "
+            f"({referral.received_on:%d %b %Y})."
+        )
+    elif recorded_on > timezone.localdate():
+        errors["recorded_on"] = "A presenting problem cannot be recorded with a future date."
+    if errors:
+        raise ValidationError(errors)
+    record = PresentingProblemRecord.objects.create(
+        referral=referral,
+        code=normalised,
+        problem=icd10.descriptor(normalised),
+        significance=significance,
+        recorded_on=recorded_on,
+        created_by=by,
+    )
+    deciding = icd10.deciding(
+        icd10.ProblemRecord(r.code, r.significance, r.recorded_on, r.created_at, r.problem)
+        for r in referral.presenting_problems.all()
+    )
+    changed = ["presenting_problem"] if deciding.descriptor != referral.presenting_problem else []
+    referral.presenting_problem = deciding.descriptor
+    bump_version(referral, *changed)
+    refresh_summary(referral)
+    audit.record(
+        by,
+        "referral.presenting_problem",
+        record,
+        patient_id=referral.patient_id,
+        changes={"code": normalised, "significance": significance, "recorded_on": recorded_on},
+    )
+    queue_review(referral.pk)
+    return record
 
 
 @transaction.atomic
 def allocate(*, referral, clinician, by, expected_version=None):
     """Make a clinician the referral's care coordinator (from the waiting list or a hand-over)."""
-    _require_allocator(by, referral)
+    permissions.require(by, "allocate", referral)
     referral = lock_referral(referral, expected_version)
     if referral.status == ReferralStatus.DISCHARGED:
         raise ValidationError({"care_coordinator": "A discharged referral cannot be allocated."})
@@ -186,10 +316,16 @@ def log_contact(
     phq9=None,
     gad7=None,
     wsas=None,
+    questionnaires=None,
     expected_version=None,
 ):
     """Record a session with its questionnaires, move the referral's status on, refresh its outcome
-    summary and queue its review. All or nothing: any error leaves no trace."""
+    summary and queue its review. All or nothing: any error leaves no trace.
+
+    Questionnaires come as ``phq9`` / ``gad7`` / ``wsas`` answer lists, or as ``questionnaires``: a list of
+    ``{"measure": code, "items": [...]}`` (``{"measure": code, "score": n}`` for a measure recorded as a
+    score) with the codes of the measures table. Errors name the field: ``questionnaires[1].items``."""
+    permissions.require(by, "record_care", referral)
     referral = lock_referral(referral, expected_version)
     clinician = clinician or by
     answers = {"phq9": phq9, "gad7": gad7, "wsas": wsas}
@@ -208,8 +344,13 @@ def log_contact(
         errors["appointment_type"] = "Choose an appointment type."
     if attendance not in Attendance.values:
         errors["attendance"] = "Choose an attendance outcome."
+    for field, text in (("notes", notes), ("homework", homework), ("risk_note", risk_note)):
+        problem = plausible.text_problem(text, max_length=plausible.NOTE_MAX, multiline=True)
+        if problem:
+            errors[field] = problem
     attended = attendance in ATTENDED_CODES
-    scored = {}
+    scored = {}  # measure -> Score
+    fields = {}  # measure -> the field it came in, for the audit trail and error messages
     for field, measure in QUESTIONNAIRE_FIELDS.items():
         if answers[field] in (None, []):
             continue
@@ -217,10 +358,35 @@ def log_contact(
             errors[field] = "Questionnaires can only be recorded at a contact the patient attended."
             continue
         try:
-            scored[field] = score(measure, answers[field])
+            scored[measure] = score(measure, answers[field])
+            fields[measure] = field
         except ScoringError as exc:
             errors[field] = exc.message
-    phq = scored.get("phq9")
+    for index, entry in enumerate(_questionnaire_entries(questionnaires, errors)):
+        here = f"questionnaires[{index}]"
+        if not isinstance(entry, dict):
+            errors[here] = "Give each questionnaire as an object with its measure and items."
+            continue
+        measure = entry.get("measure")
+        if not isinstance(measure, str) or measure not in INSTRUMENTS:
+            errors[f"{here}.measure"] = (
+                f"Unknown measure {str(measure)[:20]!r}: use a code of the measures table ({', '.join(INSTRUMENTS)})."
+            )
+            continue
+        if not attended:
+            errors[here] = "Questionnaires can only be recorded at a contact the patient attended."
+            continue
+        name = INSTRUMENTS[measure].name
+        if measure in fields:
+            errors[f"{here}.measure"] = f"{name} is given twice for this contact ({fields[measure]} and {here})."
+            continue
+        has_items = INSTRUMENTS[measure].has_items
+        try:
+            scored[measure] = score(measure, entry.get("items"), total=None if has_items else entry.get("score"))
+            fields[measure] = here
+        except ScoringError as exc:
+            errors[f"{here}.{'items' if has_items else 'score'}"] = exc.message
+    phq = scored.get(PHQ9)
     if phq is not None and phq.risk and not (risk_note or "").strip():
         errors["risk_note"] = f"PHQ-9 item {RISK_ITEM} is above 0: record the risk assessment before saving."
     if errors:
@@ -245,9 +411,11 @@ def log_contact(
     )
     contact.full_clean(exclude=["referral", "clinician", "created_by"])
     contact.save()
-    for field, measure in QUESTIONNAIRE_FIELDS.items():
-        if field in scored:
-            record_questionnaire(contact=contact, measure=measure, answers=scored[field].items, by=by)
+    for measure, result in scored.items():
+        if result.items:
+            record_questionnaire(contact=contact, measure=measure, answers=result.items, by=by)
+        else:
+            record_questionnaire(contact=contact, measure=measure, total=result.total, by=by)
     if attended:
         if appointment_type in TREATMENT_TYPES:
             referral.move_to(ReferralStatus.IN_TREATMENT, by)
@@ -264,7 +432,7 @@ def log_contact(
             "date": date,
             "attendance": attendance,
             "appointment_type": appointment_type,
-            **{f: s.total for f, s in scored.items()},
+            **{m.lower(): s.total for m, s in scored.items()},
         },
     )
     if phq is not None and phq.risk:
@@ -273,11 +441,24 @@ def log_contact(
     return contact
 
 
+def _questionnaire_entries(questionnaires, errors):
+    if questionnaires in (None, []):
+        return []
+    if not isinstance(questionnaires, (list, tuple)):
+        errors["questionnaires"] = "Give a list of questionnaires, each with its measure and items."
+        return []
+    return questionnaires
+
+
 @transaction.atomic
 def mark_contact_in_error(*, contact, reason, by):
     """Correction, not edit: the contact and its questionnaires stay, marked entered in error."""
+    permissions.require(by, "mark_in_error", contact.referral)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the contact was entered in error."})
+    problem = plausible.text_problem(reason, max_length=plausible.REASON_MAX, multiline=True)
+    if problem:
+        raise ValidationError({"reason": problem})
     contact = CareContact.objects.select_for_update().get(pk=contact.pk)
     if contact.entered_in_error:
         raise ValidationError({"reason": "This contact is already marked entered in error."})

@@ -1,5 +1,5 @@
 """The clinician's pages: caseload, waiting list and allocation, new patient and referral, the
-referral page, log a session, change step, discharge, contact entered in error.
+referral page, log a session, presenting problems, change step, discharge, contact entered in error.
 
 Thin: a form parses, a service writes (and validates), a query reads. Every read is scoped with
 ``visible_to(user)``, so a record the user may not see is a 404, never a 403 that confirms it exists.
@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F
@@ -25,24 +25,26 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common import audit, search
+from common import audit, permissions, search
 from common.exceptions import Conflict
+from common.plausibility import digits_only
 from common.redirects import safe_next
 from common.standards import standards
-from outcomes.scoring import INSTRUMENTS
+from outcomes.problems import measure_words
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
 from stepped_care.models import Step, StepSource
 from stepped_care.queries import staff_of_team
 from stepped_care.services import change_step
 
-from . import presenters, services
+from . import presenters, queries, services
 from .codes import ACTIVE_STATUSES, WAITING_STATUSES, AppointmentType, PresentingProblem
 from .forms import (
     AllocateForm,
     ContactErrorForm,
     DischargeForm,
     PatientForm,
+    PresentingProblemForm,
     ReferralForm,
     SessionForm,
     StepForm,
@@ -60,16 +62,6 @@ def _visible_referral(request, pk, *related):
     return get_object_or_404(
         Referral.objects.visible_to(request.user).select_related("patient", "care_coordinator", *related), pk=pk
     )
-
-
-def _require_clinician(user):
-    if not (user.is_clinician or user.is_superuser):
-        raise PermissionDenied("Only clinicians record clinical care.")
-
-
-def _require_allocator(user):
-    if not services.can_allocate(user):  # the services decide; asked here too so the page refuses early
-        raise PermissionDenied("Only clinicians and managers allocate referrals.")
 
 
 def _rebind_with_version(form_class, request, referral, **kwargs):
@@ -141,7 +133,7 @@ def caseload(request):
         qs = qs.filter(status=filters["status"])
     if filters["step"] == "none":
         qs = qs.filter(current_step__isnull=True)
-    elif filters["step"].isdigit():
+    elif digits_only(filters["step"]):
         qs = qs.filter(current_step=int(filters["step"]))
     if filters["flagged"]:
         qs = qs.filter(open_flag_count__gt=0)
@@ -201,7 +193,7 @@ def waiting_list(request):
         qs = qs.filter(care_coordinator__isnull=False)
     order, links, current = _sorting(request, WAITING_SORTS, "waited")
     qs = qs.with_list_facts().order_by(*order, "patient__family_name", "pk")
-    can_allocate = services.can_allocate(user)
+    can_allocate = permissions.may(user, "allocate")
     # A county service waits in thousands: a page at a time (one count query more).
     page = Paginator(qs, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = presenters.waiting_rows(page.object_list, timezone.localdate(), standards()["waits"])
@@ -227,8 +219,8 @@ def waiting_list(request):
 
 @require_POST
 def allocate(request, pk):
-    """Make a clinician the care coordinator (audited; shown in the referral's history)."""
-    _require_allocator(request.user)
+    """Make a clinician the care coordinator (audited; shown in the referral's history). The service
+    decides who may (a refusal is the 403 page)."""
     referral = _visible_referral(request, pk)
     data = request.POST.copy()
     if f"version-{pk}" in data:  # the waiting list: one form for the page, a version per row
@@ -259,8 +251,8 @@ def allocate(request, pk):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def new_patient(request):
-    if request.user.team_id is None:
-        raise PermissionDenied("Staff without a team cannot register patients.")
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "register_patient", request.user.team)
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -282,10 +274,14 @@ def new_patient(request):
 @require_http_methods(["GET", "POST"])
 def new_referral(request, pk):
     patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=pk)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "register_referral", patient)
     form = ReferralForm(request.POST or None, user=request.user, patient=patient)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         assess_now = data.pop("assess_now", False)
+        if data.get("presenting_problem_code"):
+            data["presenting_problem"] = None  # the code is the more precise answer; its problem follows
         try:
             referral = services.create_referral(by=request.user, patient=patient, **data)
         except ValidationError as exc:
@@ -294,7 +290,7 @@ def new_referral(request, pk):
             messages.success(request, f"Referral of {patient} recorded.")
             if not Referral.objects.visible_to(request.user).filter(pk=referral.pk).exists():
                 return redirect("referrals:waiting_list")
-            if assess_now and request.user.is_clinician:
+            if assess_now and permissions.may(request.user, "record_care", referral):
                 url = reverse("referrals:log_session", kwargs={"pk": referral.pk})
                 return redirect(f"{url}?type={AppointmentType.ASSESSMENT}")
             return redirect("referrals:detail", pk=referral.pk)
@@ -325,8 +321,9 @@ def referral_detail(request, pk):
     rows = presenters.score_rows(contacts)
     chart, description = presenters.trajectory(rows)
     outcome = compute_outcome(referral)
+    problems = list(referral.presenting_problems.select_related("created_by").order_by("-recorded_on", "-created_at"))
+    columns = presenters.score_columns(rows, outcome)
     today = timezone.localdate()
-    user = request.user
     return render(
         request,
         "referrals/detail.html",
@@ -344,11 +341,15 @@ def referral_detail(request, pk):
             "latest_gad7": next((r.gad7 for r in reversed(rows) if r.gad7), None),
             "chart": chart,
             "chart_description": description,
+            "measure_charts": presenters.measure_charts(rows, outcome),
+            "score_columns": columns,
+            "score_table": presenters.score_table(rows, columns),
             "outcome": outcome,
+            "problems": problems,
+            "deciding_problem": presenters.deciding_record(problems),
+            "problem_form": PresentingProblemForm(initial={"version": referral.version}),
             "days_waited": (today - referral.received_on).days,
             "is_open": presenters.is_open(referral),
-            "can_record": user.is_clinician or user.is_superuser,
-            "can_discharge": stepped_care_services.can_discharge(user),
             "step_form": StepForm(initial={"version": referral.version}),
             "discharge_form": DischargeForm(initial={"version": referral.version}),
         },
@@ -364,15 +365,25 @@ def log_session(request, pk):
     """Contact details, PHQ-9 and GAD-7 item by item, optional WSAS, all saved in one transaction by
     ``log_contact`` (which also queues the review); with the first step when none is set yet."""
     referral = _visible_referral(request, pk)
-    _require_clinician(request.user)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "record_care", referral)
     if not presenters.is_open(referral):
         messages.error(request, "This referral has been discharged: sessions can no longer be logged.")
         return redirect("referrals:detail", pk=referral.pk)
     initial = {}
     if request.GET.get("type") in AppointmentType.values:
         initial["appointment_type"] = request.GET["type"]
-    form = SessionForm(request.POST or None, referral=referral, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    problem = queries.deciding_problem(referral)
+    extra = request.POST.getlist("extra_measure") if request.method == "POST" else request.GET.getlist("add")
+    adding = request.POST.get("add_measure")
+    if adding:  # another measure on request: show it, keep everything typed, save nothing yet
+        initial = {key: request.POST.get(key) for key in request.POST if key not in ("csrfmiddlewaretoken",)}
+        form = SessionForm(referral=referral, problem=problem, extra_measures=[*extra, adding], initial=initial)
+    else:
+        form = SessionForm(
+            request.POST or None, referral=referral, problem=problem, extra_measures=extra, initial=initial
+        )
+    if request.method == "POST" and not adding and form.is_valid():
         try:
             with transaction.atomic():
                 contact = services.log_contact(referral=referral, by=request.user, **form.service_arguments())
@@ -395,10 +406,7 @@ def log_session(request, pk):
         except Conflict as exc:
             form.add_error(None, exc.message)
         else:
-            scores = ", ".join(
-                f"{INSTRUMENTS[q.measure].name} {q.total} ({presenters.score_cell(q.measure, q.total).severity})"
-                for q in contact.questionnaires.all()
-            )
+            scores = ", ".join(presenters.score_words(q.measure, q.total) for q in contact.questionnaires.all())
             messages.success(
                 request, f"Session of {contact.date:%d %b %Y} saved." + (f" Scores: {scores}." if scores else "")
             )
@@ -414,11 +422,13 @@ def log_session(request, pk):
             "patient": referral.patient,
             "form": form,
             "questionnaires": form.questionnaires(),
+            "measures_to_add": form.measures_to_add(),
+            "anxiety_words": measure_words(problem),
             "questionnaire_spec": presenters.questionnaire_spec(),
             "step_label": presenters.step_label(referral.current_step),
             "latest": rows[-1] if rows else None,
         },
-        status=INVALID if request.method == "POST" else 200,
+        status=INVALID if request.method == "POST" and not adding else 200,
     )
 
 
@@ -429,7 +439,8 @@ def log_session(request, pk):
 @require_http_methods(["GET", "POST"])
 def change_step_view(request, pk):
     referral = _visible_referral(request, pk)
-    _require_clinician(request.user)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "change_step", referral)
     form = StepForm(request.POST or None, initial={"version": referral.version})
     if request.method == "POST" and form.is_valid():
         try:
@@ -438,6 +449,7 @@ def change_step_view(request, pk):
                 step=form.cleaned_data["step"],
                 reason=form.cleaned_data["reason"],
                 by=request.user,
+                on=form.cleaned_data.get("started_on"),
                 expected_version=form.cleaned_data["version"],
             )
         except ValidationError as exc:
@@ -463,11 +475,53 @@ def change_step_view(request, pk):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+def presenting_problem_view(request, pk):
+    """Record a presenting problem (ICD-10, primary or secondary, dated): clinicians on the case."""
+    referral = _visible_referral(request, pk)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "record_problem", referral)
+    form = PresentingProblemForm(request.POST or None, initial={"version": referral.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            record = services.record_presenting_problem(
+                referral=referral,
+                code=data["code"],
+                significance=data["significance"],
+                recorded_on=data["recorded_on"],
+                by=request.user,
+                expected_version=data["version"],
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except Conflict as exc:
+            form = _rebind_with_version(PresentingProblemForm, request, referral)
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, f"Presenting problem {record.code} {record.title} recorded ({record.significance})."
+            )
+            return redirect(reverse("referrals:detail", kwargs={"pk": referral.pk}) + "#problems")
+    return render(
+        request,
+        "referrals/presenting_problem.html",
+        {
+            "referral": referral,
+            "patient": referral.patient,
+            "form": form,
+            "step_label": presenters.step_label(referral.current_step),
+            "deciding": measure_words(queries.deciding_problem(referral)),
+        },
+        status=INVALID if request.method == "POST" else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
 def discharge_view(request, pk):
     referral = _visible_referral(request, pk)
-    # The services decide; asked here so the form is not offered.
-    if not stepped_care_services.can_discharge(request.user):
-        raise PermissionDenied("Only clinicians on the case discharge a referral.")
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "discharge", referral)
     form = DischargeForm(request.POST or None, initial={"version": referral.version})
     if request.method == "POST" and form.is_valid():
         try:
@@ -502,7 +556,8 @@ def contact_in_error(request, pk):
     contact = get_object_or_404(
         CareContact.objects.visible_to(request.user).select_related("referral__patient", "clinician"), pk=pk
     )
-    _require_clinician(request.user)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "mark_in_error", contact.referral)
     form = ContactErrorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -4,16 +4,15 @@ import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common import audit
 from common.api_fields import LabelField
+from common.idempotency import IdempotentCreateMixin
 from referrals.codes import EndCode
 
 from . import queries, review, services
-from .flag_views import can_resolve
 from .models import FlagRule, FlagStatus, ReviewFlag, Severity, Staff
 
 
@@ -117,7 +116,7 @@ class FlagFilter(django_filters.FilterSet):
         fields = ["referral", "status", "rule", "severity"]
 
 
-class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FlagViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Review flags of the referrals you may see, most urgent first (risk, then red, amber, green, then the
     longest open); filter by referral, status, rule, severity, or order with ``ordering``."""
 
@@ -144,12 +143,10 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["post"], serializer_class=FlagResolveSerializer)
     def resolve(self, request, pk=None):
-        """Accept or dismiss an open flag (clinicians). Accepting a step up or down changes the step with
+        """Accept or dismiss an open flag (clinicians on the case). Accepting a step up or down changes the step with
         this flag as its source; accepting a step out discharges with ``end_code``; dismissing needs a
         ``reason``."""
         flag = self.get_object()
-        if not can_resolve(request.user):
-            raise PermissionDenied("Only clinicians accept or dismiss review flags.")
         body = FlagResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         flag = services.resolve_flag(flag=flag, by=request.user, **body.validated_data)

@@ -1,23 +1,18 @@
 """Resolving a review flag from the browser: parse the form, call the service, go back."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods
 
-from common import audit
+from common import audit, permissions
 from common.exceptions import Conflict
 from common.redirects import safe_next
 
 from . import queries, services
 from .forms import FlagResolveForm
 from .models import FlagStatus
-
-
-def can_resolve(user):
-    """Clinicians decide on flags (a step change or a discharge is a clinical decision)."""
-    return bool(user and user.is_authenticated and (user.is_clinician or user.is_superuser))
 
 
 def _back(request, flag):
@@ -32,10 +27,8 @@ def _back(request, flag):
 def flag_resolve(request, pk):
     flag = get_object_or_404(queries.flags_visible_to(request.user).select_related("referral__patient"), pk=pk)
     back = _back(request, flag)
-    allowed = can_resolve(request.user) and flag.status == FlagStatus.OPEN
-    if request.method == "POST":
-        if not can_resolve(request.user):
-            raise PermissionDenied("Only clinicians accept or dismiss review flags.")
+    allowed = permissions.may(request.user, "resolve_flag", flag.referral) and flag.status == FlagStatus.OPEN
+    if request.method == "POST":  # the service decides who may (a refusal is the 403 page)
         form = FlagResolveForm(request.POST, flag=flag)
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}

@@ -46,6 +46,7 @@ class Staff(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.username
 
+    # Facts about the role, not rights: who may do what is decided in common.permissions.
     @property
     def is_clinician(self):
         return self.role in CLINICAL_ROLES
@@ -56,7 +57,7 @@ class Staff(AbstractUser):
 
     @property
     def is_administrator(self):
-        return self.role == Role.ADMINISTRATOR or self.is_superuser
+        return self.role == Role.ADMINISTRATOR
 
 
 class Step(models.IntegerChoices):

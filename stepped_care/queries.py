@@ -9,7 +9,9 @@ teams' parameters.
 import uuid
 
 from django.db import connection
-from django.db.models import FilteredRelation, Max, Q
+from django.db.models import FilteredRelation, IntegerField, Max, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from referrals.models import CareContact, Referral
 
@@ -115,6 +117,14 @@ def last_supervision_discussions(ids):
     )
 
 
+# Whole numbers straight from the cursor (``fetch`` bypasses the ORM's conversions on PostgreSQL): the
+# PHQ-9 and GAD-7 totals (stored with two decimals for the Mobility Inventory's mean) and PHQ-9 item 9
+# (the risk item, in the answers array).
+PHQ9_TOTAL = Cast("phq__total", IntegerField())
+GAD7_TOTAL = Cast("gad__total", IntegerField())
+PHQ9_ITEM_9 = Cast(KeyTextTransform("8", "phq__items"), IntegerField())
+
+
 def contact_rows(ids):
     """Valid contacts of the referrals ``ids`` (and maybe of others in their id range), by referral and
     date: (date, appointment_type, attendance, PHQ-9 total, PHQ-9 item 9, GAD-7 total, referral_id),
@@ -135,7 +145,7 @@ def contact_rows(ids):
         CareContact.objects.filter(_within("referral_id", ids), entered_in_error=False)
         .annotate(phq=scores("PHQ9"), gad=scores("GAD7"))
         .order_by("referral_id", "date", "time", "created_at")
-        .values_list("date", "appointment_type", "attendance", "phq__total", "phq__item_9", "gad__total", "referral_id")
+        .values_list("date", "appointment_type", "attendance", PHQ9_TOTAL, PHQ9_ITEM_9, GAD7_TOTAL, "referral_id")
     )
 
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common import audit, outbox
+from common import audit, outbox, permissions, plausibility
 from common.exceptions import Conflict
 from common.standards import standards
 from outcomes.services import refresh_summary
@@ -41,7 +41,9 @@ def bump_version(referral, *fields):
 
 @transaction.atomic
 def change_step(*, referral, step, reason, by, source=StepSource.CLINICIAN, flag=None, on=None, expected_version=None):
-    """Move a referral to another step (or assign its first): end the open step, open the new one."""
+    """Move a referral to another step (or assign its first): end the open step, open the new one.
+    A clinician on the case decides it; a supervisor through a supervision decision (``source``)."""
+    permissions.require(by, "supervision_decision" if source == StepSource.SUPERVISION else "change_step", referral)
     referral = lock_referral(referral, expected_version)
     on = on or timezone.localdate()
     errors = {}
@@ -53,8 +55,12 @@ def change_step(*, referral, step, reason, by, source=StepSource.CLINICIAN, flag
         errors["step"] = "This referral has been discharged; its step can no longer change."
     elif referral.current_step == step:
         errors["step"] = f"The referral is already on step {step}."
-    if isinstance(on, dt.date) and on < referral.received_on:
+    if not isinstance(on, dt.date):
+        errors["started_on"] = "Give the date the step starts."
+    elif on < referral.received_on:
         errors["started_on"] = "A step cannot start before the referral was received."
+    elif on > timezone.localdate():
+        errors["started_on"] = "A step cannot start in the future."
     if errors:
         raise ValidationError(errors)
     current = StepAssignment.objects.filter(referral=referral, ended_on__isnull=True).first()
@@ -99,22 +105,13 @@ def queue_review(referral_id):
 # Discharge (stepping out): ends the referral, its step and its open flags
 
 
-def can_discharge(user):
-    """Discharge is a clinical decision (its end code says how care ended): clinicians only, and only on a
-    case they may see (the views' scoped lookups; ``discharge`` checks again)."""
-    return bool(user.is_clinician)
-
-
-def _require_discharger(by, referral):
-    on_the_case = Referral.objects.visible_to(by).filter(pk=referral.pk).exists()
-    if not can_discharge(by) or by.team_id != referral.team_id or not on_the_case:
-        raise PermissionDenied("Only clinicians on the case discharge a referral.")
-
-
 @transaction.atomic
-def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_version=None):
-    """End the referral with an end code: close its step and its open flags, finish its outcome."""
-    _require_discharger(by, referral)
+def discharge(
+    *, referral, end_code, by, discharged_on=None, note="", expected_version=None, source=StepSource.CLINICIAN
+):
+    """End the referral with an end code: close its step and its open flags, finish its outcome.
+    A clinician on the case decides it; a supervisor through a supervision decision (``source``)."""
+    permissions.require(by, "supervision_decision" if source == StepSource.SUPERVISION else "discharge", referral)
     referral = lock_referral(referral, expected_version)
     discharged_on = discharged_on or timezone.localdate()
     errors = {}
@@ -122,6 +119,9 @@ def discharge(*, referral, end_code, by, discharged_on=None, note="", expected_v
         errors["end_code"] = "This referral is already discharged."
     if end_code not in EndCode.values:
         errors["end_code"] = "Choose a referral end code."
+    note_problem = plausibility.text_problem(note, max_length=plausibility.REASON_MAX, multiline=True)
+    if note_problem:
+        errors["note"] = note_problem
     if discharged_on < referral.received_on:
         errors["discharged_on"] = "Discharge cannot be before the referral was received."
     elif discharged_on > timezone.localdate():
@@ -539,7 +539,7 @@ def decide(*, referral, action, by, source, reason, step=None, end_code=None, on
     if action == "discharge":
         if not end_code:
             raise ValidationError({"end_code": "Choose the referral end code for the discharge."})
-        return discharge(referral=referral, end_code=end_code, by=by, discharged_on=on, note=reason)
+        return discharge(referral=referral, end_code=end_code, by=by, discharged_on=on, note=reason, source=source)
     raise ValueError(f"unknown decision {action!r}")
 
 
@@ -548,9 +548,11 @@ RESOLVE_ACTIONS = ("accept", "dismiss")
 
 @transaction.atomic
 def resolve_flag(*, flag, action, by, reason="", end_code=None, step=None):
-    """A clinician accepts or dismisses an open flag. Accepting a step-up or step-down changes the step
-    (the step form's service, with this flag as its source); accepting a step-out discharges with an
-    end code; dismissing needs a reason. Audited."""
+    """A clinician on the case accepts or dismisses an open flag (supervision answers flags through its
+    own decisions). Accepting a step-up or step-down changes the step (the step form's service, with
+    this flag as its source); accepting a step-out discharges with an end code; dismissing needs a
+    reason. Audited."""
+    permissions.require(by, "resolve_flag", flag.referral)
     reason = (reason or "").strip()
     referral = lock_referral(flag.referral)
     flag = ReviewFlag.objects.select_for_update().get(pk=flag.pk)

@@ -11,7 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common import audit
+from common import audit, permissions
+from common.idempotency import IdempotentCreateMixin
 
 from . import queries, services
 from .models import CaseDecision
@@ -31,7 +32,11 @@ from .serializers import (
 
 
 class RelationshipViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Who supervises whom, in which kind of supervision, how often and for how long."""
 
@@ -66,7 +71,11 @@ def _decision_entries(decisions):
 
 
 class SessionViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Supervision sessions with their case decisions. Append-only: sign off, or mark entered in error."""
 
@@ -143,7 +152,7 @@ class SessionViewSet(
         return self._out(session, status.HTTP_201_CREATED)
 
 
-class DecisionViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class DecisionViewSet(IdempotentCreateMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Case decisions on the referrals you may see."""
 
     serializer_class = CaseDecisionSerializer
@@ -214,7 +223,7 @@ class ComplianceView(APIView):
         user = request.user
         today = timezone.localdate()
         weeks = query.validated_data.get("weeks")
-        if (user.is_superuser or user.role in queries.MANAGEMENT_ROLES) and user.team_id:
+        if permissions.sees_whole_team(user):
             rows = queries.team_compliance(user.team, today=today, weeks=weeks)
         else:
             staff = queries.staff_visible_to(user).filter(is_active=True)

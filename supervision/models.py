@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from common.permissions import sees_whole_team
+
 
 class SupervisionType(models.TextChoices):
     CASE_MANAGEMENT = "case_management", "Case-management supervision"
@@ -66,7 +68,7 @@ class SupervisionSessionQuerySet(models.QuerySet):
             return self
         if user.team_id is None:
             return self.none()
-        if getattr(user, "role", None) in ("manager", "administrator"):
+        if sees_whole_team(user):
             return self.filter(team_id=user.team_id)
         return self.filter(
             Q(supervisor=user) | Q(pk__in=SessionAttendance.objects.filter(supervisee=user).values("session"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
+from common.permissions import sees_whole_team
 from common.standards import standards
 from referrals.models import CareContact, Referral
 from stepped_care.models import (
@@ -29,7 +30,6 @@ from . import rules
 from .models import CaseDecision, SessionAttendance, SupervisionRelationship, SupervisionSession, SupervisionType
 
 CASE_REVIEW_KINDS = (SupervisionType.CASE_MANAGEMENT, SupervisionType.HIGH_INTENSITY)
-MANAGEMENT_ROLES = ("manager", "administrator")
 
 
 def parameters(team=None) -> dict:
@@ -54,7 +54,7 @@ def staff_visible_to(user):
         return staff_of_team(None)
     if user.is_superuser:
         return staff_of_team(ALL_TEAMS, active=None)
-    if user.team_id and getattr(user, "role", None) in MANAGEMENT_ROLES:
+    if sees_whole_team(user):
         return staff_of_team(user.team_id, active=None)
     supervised = SupervisionRelationship.objects.filter(supervisor=user, ended_on__isnull=True).values("supervisee")
     return staff_of_team(ALL_TEAMS, active=None).filter(Q(pk=user.pk) | Q(pk__in=supervised))
@@ -82,7 +82,7 @@ def relationships_visible_to(user):
         return SupervisionRelationship.objects.none()
     if user.is_superuser:
         return SupervisionRelationship.objects.all()
-    if user.team_id and getattr(user, "role", None) in MANAGEMENT_ROLES:
+    if sees_whole_team(user):
         return SupervisionRelationship.objects.filter(supervisee__team_id=user.team_id)
     return SupervisionRelationship.objects.filter(Q(supervisor=user) | Q(supervisee=user))
 

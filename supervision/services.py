@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from common import audit
+from common import audit, permissions
+from common.permissions import Meeting
 from referrals.codes import EndCode, ReferralStatus
 from referrals.models import Referral
 from stepped_care.models import FlagStatus, ReviewFlag, Severity, StepSource
@@ -28,11 +29,7 @@ from .models import (
     SupervisionSession,
     SupervisionType,
 )
-from .queries import CASE_REVIEW_KINDS, MANAGEMENT_ROLES, parameters
-
-
-def _is_management(user):
-    return user.is_superuser or getattr(user, "role", None) in MANAGEMENT_ROLES
+from .queries import CASE_REVIEW_KINDS, parameters
 
 
 def _prefixed(exc: ValidationError, prefix: str) -> dict:
@@ -48,8 +45,7 @@ def _prefixed(exc: ValidationError, prefix: str) -> dict:
 @transaction.atomic
 def create_relationship(*, by, supervisor, supervisee, kind, frequency_days=None, minutes=None, started_on=None):
     """Name a supervisor for a supervisee in one kind of supervision, with its expected rhythm."""
-    if not (_is_management(by) and (by.is_superuser or by.team_id == supervisee.team_id)):
-        raise PermissionDenied("Only the team's managers and administrators assign supervisors.")
+    permissions.require(by, "manage_supervision", supervisee)
     defaults = parameters(supervisee.team)["kinds"].get(kind, {})
     errors = {}
     if kind not in SupervisionType.values:
@@ -92,8 +88,7 @@ def create_relationship(*, by, supervisor, supervisee, kind, frequency_days=None
 
 @transaction.atomic
 def end_relationship(*, relationship, by, ended_on=None):
-    if not (_is_management(by) and (by.is_superuser or by.team_id == relationship.supervisee.team_id)):
-        raise PermissionDenied("Only the team's managers and administrators end a supervision relationship.")
+    permissions.require(by, "manage_supervision", relationship.supervisee)
     relationship = SupervisionRelationship.objects.select_for_update().get(pk=relationship.pk)
     ended_on = ended_on or timezone.localdate()
     if relationship.ended_on is not None:
@@ -147,8 +142,6 @@ def _session_errors(*, by, kind, date, minutes, supervisor, supervisees, decisio
             errors["supervisor"] = (
                 f"{supervisor} is not a supervisor and does not give {', '.join(missing)} this kind of supervision."
             )
-    if by.pk != supervisor.pk and by.pk not in ids:
-        errors["supervisor"] = "Only the supervisor or a supervisee of the session can record it."
     if decisions and kind not in CASE_REVIEW_KINDS:
         errors["decisions"] = "Case decisions are recorded in case-management or high-intensity clinical supervision."
     if sign_off and by.pk != supervisor.pk:
@@ -168,6 +161,9 @@ def record_session(
     """
     supervisees = list(supervisees)
     decisions = list(decisions)
+    permissions.require(
+        by, "record_supervision", Meeting(getattr(supervisor, "pk", None), frozenset(s.pk for s in supervisees))
+    )
     errors = _session_errors(
         by=by,
         kind=kind,
@@ -220,18 +216,28 @@ def _attendee_ids(session):
     return list(session.attendance.values_list("supervisee_id", flat=True))
 
 
+def meeting(session, ids=None, recorded_by_id=None):
+    """The session as the rulebook sees it."""
+    return Meeting(
+        supervisor_id=session.supervisor_id,
+        supervisee_ids=frozenset(_attendee_ids(session) if ids is None else ids),
+        team_id=session.team_id,
+        recorded_by_id=recorded_by_id if recorded_by_id is not None else session.recorded_by_id,
+        signed_off=session.signed_off,
+    )
+
+
 @transaction.atomic
 def add_decisions(*, session, by, decisions) -> list[CaseDecision]:
     """Add case decisions to a session not yet signed off (a case remembered after the session)."""
     session = _lock_session(session)
     ids = _attendee_ids(session)
+    permissions.require(by, "record_supervision", meeting(session, ids))
     errors = {}
     if session.entered_in_error:
         errors["session"] = "This session was entered in error."
     elif session.signed_off:
         errors["session"] = "This session is signed off; correct a decision instead of adding one."
-    elif by.pk != session.supervisor_id and by.pk not in ids:
-        raise PermissionDenied("Only the supervisor or a supervisee of the session can add decisions.")
     elif session.kind not in CASE_REVIEW_KINDS:
         errors["decisions"] = "Case decisions are recorded in case-management or high-intensity clinical supervision."
     elif not decisions:
@@ -246,8 +252,7 @@ def add_decisions(*, session, by, decisions) -> list[CaseDecision]:
 def sign_off_session(*, session, by) -> SupervisionSession:
     """The supervisor confirms the record; after this it takes no new decisions, only corrections."""
     session = _lock_session(session)
-    if by.pk != session.supervisor_id:
-        raise PermissionDenied("Only the session's supervisor can sign it off.")
+    permissions.require(by, "sign_off_supervision", meeting(session, ()))
     if session.entered_in_error:
         raise ValidationError({"session": "This session was entered in error."})
     if session.signed_off:
@@ -266,8 +271,7 @@ def mark_session_in_error(*, session, reason, by) -> SupervisionSession:
     Steps changed and discharges made by its decisions are clinical history of their own and stay.
     """
     session = _lock_session(session)
-    if by.pk not in (session.supervisor_id, session.recorded_by_id) and not _is_management(by):
-        raise PermissionDenied("Only the supervisor or whoever recorded the session can mark it entered in error.")
+    permissions.require(by, "withdraw_supervision", meeting(session, ()))
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the session was entered in error."})
     if session.entered_in_error:
@@ -319,6 +323,7 @@ def _decide_all(session, decisions, by, *, supervisee_ids):
 def _decide(session, entry, by, *, corrects=None) -> CaseDecision:
     """Carry out one decision: the step change or discharge, then the flags it answers."""
     referral = lock_referral(entry["referral"], entry.get("version"))
+    permissions.require(by, "supervision_decision", referral)
     decision = entry["decision"]
     notes = (entry.get("notes") or "").strip()
     end_code = entry.get("end_code") or ""
@@ -409,9 +414,7 @@ def mark_decision_in_error(*, decision, reason, by) -> CaseDecision:
     """Withdraw a decision recorded by mistake. What it already did (a step change, a discharge,
     closed flags) stays as clinical history: record a new decision or step change to reverse it."""
     decision = CaseDecision.objects.select_for_update().select_related("session", "referral").get(pk=decision.pk)
-    session = decision.session
-    if by.pk not in (session.supervisor_id, decision.recorded_by_id) and not _is_management(by):
-        raise PermissionDenied("Only the supervisor or whoever recorded the decision can mark it entered in error.")
+    permissions.require(by, "withdraw_supervision", meeting(decision.session, (), decision.recorded_by_id))
     return _mark_decision_in_error(decision, reason, by)
 
 
@@ -440,11 +443,9 @@ def correct_decision(*, decision, reason, by, new) -> CaseDecision:
     After sign-off only the supervisor may correct."""
     old = CaseDecision.objects.select_for_update().select_related("session", "referral").get(pk=decision.pk)
     session = _lock_session(old.session)
+    permissions.require(by, "correct_decision", meeting(session))
     if session.entered_in_error:
         raise ValidationError({"session": "This session was entered in error."})
-    allowed = {session.supervisor_id} if session.signed_off else {session.supervisor_id, *_attendee_ids(session)}
-    if by.pk not in allowed:
-        raise PermissionDenied("Only the supervisor can correct a decision of a signed-off session.")
     _mark_decision_in_error(old, reason, by)
     entry = dict(new)
     entry["referral"] = old.referral

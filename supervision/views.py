@@ -5,16 +5,18 @@ whose ValidationError is shown on the field it names.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from common import audit
+from common import audit, permissions
 from common.csv_export import csv_response
 from common.exceptions import Conflict
+from common.permissions import Meeting
+from common.plausibility import digits_only
 from outcomes.metrics import SESSIONS_ATTENDED
 from referrals.models import Referral
 from stepped_care.models import LOW_INTENSITY_ROLES
@@ -51,14 +53,11 @@ def _referral_link():
     return (before, after)
 
 
-def _is_management(user):
-    return user.is_superuser or user.role in queries.MANAGEMENT_ROLES
-
-
 def _review_kind(staff):
     return SupervisionType.CASE_MANAGEMENT if staff.role in LOW_INTENSITY_ROLES else SupervisionType.HIGH_INTENSITY
 
 
+@require_GET
 def index(request):
     """Where supervision starts: whom you supervise, who supervises you, recent sessions."""
     user = request.user
@@ -80,12 +79,13 @@ def index(request):
             "supervising": rows,
             "supervisors": list(queries.supervisors_of(user)),
             "sessions": sessions,
-            "is_management": _is_management(user),
+            "is_management": permissions.may(user, "manage_supervision"),
             "own_kind": _review_kind(user),
         },
     )
 
 
+@require_GET
 def case_list(request, staff_id):
     """The prepared case-management list of one supervisee, most urgent first; printable."""
     supervisee = _staff_or_404(request.user, staff_id)
@@ -99,13 +99,17 @@ def case_list(request, staff_id):
             "prepared": prepared,
             "supervisee": supervisee,
             "kind": _review_kind(supervisee),
-            "can_record": request.user.pk == supervisee.pk
-            or any(r.supervisee_id == supervisee.pk for r in queries.supervisees_of(request.user)),
+            "can_record": permissions.may(request.user, "record_supervision")
+            and (
+                request.user.pk == supervisee.pk
+                or any(r.supervisee_id == supervisee.pk for r in queries.supervisees_of(request.user))
+            ),
             "referral_link": _referral_link(),
         },
     )
 
 
+@require_GET
 def case_list_csv(request, staff_id):
     supervisee = _staff_or_404(request.user, staff_id)
     today = timezone.localdate()
@@ -186,7 +190,12 @@ def _apply_errors(exc, session_form, decision_forms):
     """Put a service's ValidationError onto the session form and the decision row it names."""
     for key, msgs in exc.message_dict.items():
         parts = key.split(".")
-        if parts[0] == "decisions" and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(decision_forms):
+        if (
+            parts[0] == "decisions"
+            and len(parts) >= 2
+            and digits_only(parts[1])
+            and int(parts[1]) < len(decision_forms)
+        ):
             form = decision_forms[int(parts[1])]
             field = parts[2] if len(parts) > 2 else None
             for msg in msgs:
@@ -196,13 +205,30 @@ def _apply_errors(exc, session_form, decision_forms):
                 session_form.add_error(key if key in session_form.fields else None, msg)
 
 
+def _posted_ids(data, name):
+    """Staff ids as posted (not yet validated): whatever is not a whole number names nobody."""
+    return frozenset(int(v) for v in data.getlist(name) if str(v).isdigit())
+
+
 def session_new(request):
-    """Record a session: its details and, for case reviews, a decision on each case of the list."""
+    """Record a session: its details and, for case reviews, a decision on each case of the list.
+
+    Only its supervisor or a supervisee records it: asked of the rulebook before the form, with the
+    people the form names, so that anyone else gets the same refusal as from the API (403)."""
     user = request.user
+    if request.method == "POST":
+        supervisor_ids = _posted_ids(request.POST, "supervisor")
+        permissions.require(
+            user,
+            "record_supervision",
+            Meeting(next(iter(supervisor_ids), None), _posted_ids(request.POST, "supervisees")),
+        )
+    else:
+        permissions.require_role(user, "record_supervision")
     supervisee = None
     supervisee_id = request.GET.get("supervisee")
     if supervisee_id:
-        if not supervisee_id.isdigit():
+        if not digits_only(supervisee_id):
             return redirect("supervision:index")
         supervisee = _staff_or_404(user, int(supervisee_id))
     kind = request.GET.get("kind") or (_review_kind(supervisee) if supervisee else SupervisionType.CLINICAL_SKILLS)
@@ -243,7 +269,7 @@ def session_new(request):
                 for i, row in enumerate(rows)
             ]
         else:
-            count = min(int(data.get("case_count") or 0) if (data.get("case_count") or "").isdigit() else 0, MAX_CASES)
+            count = min(int(data.get("case_count") or 0) if digits_only(data.get("case_count") or "") else 0, MAX_CASES)
             case_forms = [DecisionForm(data, prefix=f"case-{i}") for i in range(count)]
             rows = [by_id.get(str(data.get(f"case-{i}-referral"))) for i in range(count)]
         cases = list(queries.caseload_choices(user, [supervisee]))
@@ -340,32 +366,30 @@ def _decision_entries(user, case_forms, extra_forms, rows):
 # ---- Sessions -----------------------------------------------------------------------------------
 
 
+@require_GET
 def sessions(request):
     page = Paginator(queries.sessions_visible_to(request.user), 25).get_page(request.GET.get("page"))
     return render(request, "supervision/sessions.html", {"page": page})
 
 
+@require_GET
 def session_detail(request, pk):
     session = get_object_or_404(queries.sessions_visible_to(request.user), pk=pk)
     decisions = list(queries.session_decisions(request.user, session))
     audit.record(request.user, "supervision.session.view", session, changes={"decisions": len(decisions)})
     user = request.user
+    held = services.meeting(session)
     return render(
         request,
         "supervision/session_detail.html",
         {
             "session": session,
             "decisions": decisions,
-            "can_sign_off": user.pk == session.supervisor_id
+            "can_sign_off": permissions.may(user, "sign_off_supervision", held)
             and not session.signed_off
             and not session.entered_in_error,
-            "can_correct": not session.entered_in_error
-            and (
-                user.pk == session.supervisor_id
-                or (not session.signed_off and any(s.pk == user.pk for s in session.supervisees.all()))
-            ),
-            "can_mark_error": not session.entered_in_error
-            and (user.pk in (session.supervisor_id, session.recorded_by_id) or _is_management(user)),
+            "can_correct": not session.entered_in_error and permissions.may(user, "correct_decision", held),
+            "can_mark_error": not session.entered_in_error and permissions.may(user, "withdraw_supervision", held),
             "referral_link": _referral_link(),
         },
     )
@@ -385,6 +409,8 @@ def session_sign_off(request, pk):
 
 def session_error(request, pk):
     session = get_object_or_404(queries.sessions_visible_to(request.user), pk=pk)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "withdraw_supervision", services.meeting(session))
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -399,6 +425,8 @@ def session_error(request, pk):
 
 def decision_correct(request, pk):
     decision = get_object_or_404(queries.decisions_visible_to(request.user), pk=pk)
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "correct_decision", services.meeting(decision.session))
     form = CorrectionForm(request.POST or None, initial={"decision": decision.decision, "notes": decision.notes})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -427,13 +455,14 @@ def decision_correct(request, pk):
 # ---- Compliance and relationships ---------------------------------------------------------------
 
 
+@require_GET
 def compliance(request):
     """Whether each supervisee got the supervision the guidance asks for, over the last N weeks."""
     user = request.user
     form = ComplianceForm(request.GET or None)
     weeks = form.cleaned_data.get("weeks") if form.is_valid() else None
     today = timezone.localdate()
-    if _is_management(user) and user.team_id:
+    if permissions.sees_whole_team(user):
         rows = queries.team_compliance(user.team, today=today, weeks=weeks)
     else:
         staff = queries.staff_visible_to(user).filter(is_active=True)
@@ -448,12 +477,11 @@ def compliance(request):
 
 def relationships(request):
     user = request.user
-    manage = _is_management(user) and user.team_id is not None
+    manage = permissions.may(user, "manage_supervision")
     staff = staff_of_users_team(user)
     form = RelationshipForm(request.POST or None, staff=staff) if manage else None
     if request.method == "POST":
-        if not manage:
-            raise PermissionDenied
+        permissions.require_role(user, "manage_supervision")  # the service decides on the supervisee
         if form.is_valid():
             try:
                 services.create_relationship(by=user, **form.cleaned_data)

@@ -13,6 +13,10 @@ def _axes_lockout(request, settings):
     """django-axes is off in tests (so repeated wrong passwords in one test cannot lock out the next,
     and client.login() works); tests marked ``@pytest.mark.axes`` turn it on."""
     settings.AXES_ENABLED = request.node.get_closest_marker("axes") is not None
+    if settings.AXES_ENABLED:  # the per-address sign-in limit counts in the cache: start each test afresh
+        from django.core.cache import cache
+
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,8 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from referrals.models import Patient, Referral
+from outcomes.problems import UNSPECIFIED
+from referrals.models import Patient, PresentingProblemRecord, Referral
 from stepped_care.models import Role, Staff, Team
 from supervision.models import SupervisionRelationship, SupervisionType
 
@@ -49,12 +50,25 @@ class PatientFactory(factory.django.DjangoModelFactory):
 class ReferralFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Referral
+        skip_postgeneration_save = True
 
     patient = factory.SubFactory(PatientFactory)
     team = factory.SelfAttribute("patient.team")
     received_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=120))
     source = "gp"
     presenting_problem = "depression"
+
+    @factory.post_generation
+    def first_problem(self, create, extracted, **kwargs):
+        """As the service records it: the referral's problem as its first primary presenting problem."""
+        if create:
+            PresentingProblemRecord.objects.create(
+                referral=self,
+                code=UNSPECIFIED[self.presenting_problem],
+                problem=self.presenting_problem,
+                significance="primary",
+                recorded_on=self.received_on,
+            )
 
 
 class RelationshipFactory(factory.django.DjangoModelFactory):

@@ -2,12 +2,14 @@
 
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from common.idempotency import IdempotentCreateMixin
 from stepped_care.models import Staff
 
 from . import presenters, services
@@ -36,7 +38,13 @@ def _courses(user):
     )
 
 
-class CourseViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class CourseViewSet(
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
     """Courses you facilitate (managers: the team's), with fill and attendance rates."""
 
     serializer_class = CourseSerializer
@@ -71,7 +79,11 @@ class CourseViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.L
 
 
 class EnrolmentViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Places on courses: enrol a referral you can see on an open course of your team; withdraw with a reason."""
 
@@ -144,7 +156,7 @@ def register_data(session):
     return data, patients
 
 
-class RegisterViewSet(viewsets.GenericViewSet):
+class RegisterViewSet(IdempotentCreateMixin, viewsets.GenericViewSet):
     """Session registers. GET a session's register (ids are session ids); POST one to record every row
     as a group care contact: all rows or none (400 lists the errors row by row, aligned with ``rows``)."""
 
@@ -178,7 +190,7 @@ class RegisterViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=TakeRegisterSerializer,
-        responses={201: RegisterSerializer, 400: OpenApiResponse(description="Errors by row, nothing saved")},
+        responses={201: RegisterSerializer},
     )
     def create(self, request):
         body = TakeRegisterSerializer(data=request.data, context={"request": request})
@@ -190,7 +202,7 @@ class RegisterViewSet(viewsets.GenericViewSet):
             detail = {"rows": exc.rows}
             if exc.errors:
                 detail["non_field_errors"] = exc.errors
-            return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError(detail) from None
         data, _ = register_data(session)
         return Response(RegisterSerializer(data).data, status=status.HTTP_201_CREATED)
 

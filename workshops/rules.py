@@ -26,7 +26,7 @@ def parse_answers(measure: str, text: str | None) -> list[int] | None:
     raw = SEPARATORS.sub("", str(text).strip())
     answers = []
     for position, char in enumerate(raw, start=1):
-        if not char.isdigit():
+        if not (char.isascii() and char.isdigit()):  # not '²': isdigit() alone accepts it
             raise ScoringError(
                 measure,
                 f"{inst.name} item {position}: type each answer as a digit from 0 to {inst.item_max} (got {char!r}).",

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common import audit
+from common import audit, permissions
 from referrals.codes import AppointmentType, Mechanism, TherapyMode
 from referrals.services import log_contact, mark_contact_in_error
 
@@ -56,6 +56,7 @@ def create_course(
 ):
     """A new course with its schedule. ``sessions`` is a list of (date, time or None), in any order."""
     team = team or by.team
+    permissions.require(by, "plan_course", team)
     facilitators = list(facilitators)
     sessions = sorted(sessions, key=lambda s: (s[0], s[1] is not None, s[1] or 0))
     errors = {}
@@ -69,7 +70,7 @@ def create_course(
         errors["facilitators"] = "Name at least one facilitator."
     elif any(not f.is_clinician or f.team_id != getattr(team, "pk", None) for f in facilitators):
         errors["facilitators"] = "Facilitators must be clinicians of the course's team."
-    elif not (by.is_superuser or by.is_manager or by.is_administrator) and by not in facilitators:
+    elif permissions.is_clinician(by) and by not in facilitators:  # a clinician plans the groups they run
         errors["facilitators"] = "Add yourself as a facilitator, or ask a service manager to plan the course."
     if not capacity or not 1 <= capacity <= 500:
         errors["capacity"] = "Give the number of places (1 to 500)."
@@ -115,6 +116,7 @@ def create_course(
 def set_course_status(*, course, status, by, note=""):
     """Mark a course running, completed or cancelled. Cancelling withdraws everyone still enrolled."""
     course = _lock_course(course)
+    permissions.require(by, "run_course", course)
     if status not in TRANSITIONS.get(course.status, set()):
         allowed = ", ".join(sorted(CourseStatus(s).label.lower() for s in TRANSITIONS[course.status])) or "nothing"
         raise ValidationError(
@@ -138,6 +140,7 @@ def set_course_status(*, course, status, by, note=""):
 @transaction.atomic
 def enrol(*, course, referral, by, on=None):
     """Give a referral a place. The course row is locked, so two people cannot both take the last place."""
+    permissions.require(by, "book_group_place", referral)
     course = _lock_course(course)
     on = on or timezone.localdate()
     errors = {}
@@ -187,6 +190,7 @@ def _withdraw(enrolment, reason, note, by, on):
 def withdraw(*, enrolment, reason, by, note="", on=None):
     """End a place on a course with a reason; the enrolment row stays."""
     enrolment = Enrolment.objects.select_for_update().select_related("referral").get(pk=enrolment.pk)
+    permissions.require(by, "book_group_place", enrolment.referral)
     on = on or timezone.localdate()
     errors = {}
     if enrolment.withdrawn_on is not None:
@@ -225,6 +229,7 @@ def take_register(*, session, rows, by):
     or None) and risk_note.
     """
     course = _lock_course(session.course)
+    permissions.require(by, "take_register", course)
     # A contact corrected elsewhere (e.g. on the referral page) frees its row for a new entry.
     RegisterEntry.objects.filter(session=session, entered_in_error=False, contact__entered_in_error=True).update(
         entered_in_error=True
@@ -265,9 +270,8 @@ def take_register(*, session, rows, by):
     already = RegisterEntry.objects.valid().filter(session=session, contact__attendance__in=rules.ATTENDED).count()
     attending = already + sum(1 for row in rows if row["attendance"] in rules.ATTENDED)
     facilitators = sorted(course.facilitators.all(), key=lambda f: f.pk)
-    # The facilitator taking the register is the contact's clinician; for an administrator typing it
-    # in, the first facilitator.
-    clinician = next((f for f in facilitators if f.pk == by.pk), facilitators[0])
+    # The facilitator taking the register is the contact's clinician (only facilitators take it).
+    clinician = next(f for f in facilitators if f.pk == by.pk)
     mechanism = Mechanism.VIDEO if course.delivery == Delivery.ONLINE else Mechanism.FACE_TO_FACE
     entries = []
     for index, row in enumerate(rows):
@@ -314,10 +318,11 @@ def take_register(*, session, rows, by):
 def correct_entry(*, entry, reason, by):
     """A register row was wrong: its contact (and scores) are marked entered in error, and the patient's
     row opens again on the register. Other rows' participant counts stay as recorded."""
+    permissions.require(by, "take_register", GroupCourse.objects.get(sessions__pk=entry.session_id))
+    entry = RegisterEntry.objects.select_for_update().select_related("contact__referral").get(pk=entry.pk)
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the register entry was wrong."})
     reason = reason.strip()
-    entry = RegisterEntry.objects.select_for_update().select_related("contact__referral").get(pk=entry.pk)
     if entry.entered_in_error:
         raise ValidationError({"reason": "This register entry is already marked entered in error."})
     if not entry.contact.entered_in_error:

@@ -10,9 +10,9 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common import audit, search
+from common import audit, permissions, search
 from common.redirects import safe_next
 from referrals.models import Referral
 from referrals.queries import patient_search
@@ -43,15 +43,12 @@ def _facilitators():
     return Prefetch("facilitators", queryset=Staff.objects.order_by("last_name", "first_name", "pk"))
 
 
-def _can_plan(user):
-    return user.team_id is not None and (user.is_clinician or user.is_manager or user.is_administrator)
-
-
 def _apply_errors(form, exc):
     for name, msgs in exc.message_dict.items():
         form.add_error(name if name in form.fields else None, msgs)
 
 
+@require_GET
 def course_list(request):
     today = timezone.localdate()
     show = request.GET.get("show", "current")
@@ -76,7 +73,7 @@ def course_list(request):
             "show_query": urlencode({"show": show}),
             "filters": [(key, label) for key, (label, _) in LIST_FILTERS.items()],
             "waiting_count": Enrolment.objects.visible_to(request.user).waiting(today).count(),
-            "can_plan": _can_plan(request.user),
+            "can_plan": permissions.may(request.user, "plan_course"),
             "today": today,
         },
     )
@@ -84,9 +81,8 @@ def course_list(request):
 
 @require_http_methods(["GET", "POST"])
 def course_create(request):
-    if not _can_plan(request.user):
-        messages.error(request, "Only clinicians and managers of a team can plan its courses.")
-        return redirect("workshops:list")
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "plan_course", request.user.team)
     form = CourseForm(request.POST or None, team=request.user.team)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -113,6 +109,7 @@ def course_create(request):
     return render(request, "workshops/course_form.html", {"form": form})
 
 
+@require_GET
 def course_detail(request, pk):
     today = timezone.localdate()
     course = get_object_or_404(
@@ -216,6 +213,7 @@ def register(request, pk):
             "problems": problems,
             "future": session.date > today,
             "closed": session.course.status not in OPEN_STATUSES,
+            "can_take": permissions.may(request.user, "take_register", session.course),
         },
     )
 
@@ -269,6 +267,8 @@ def correct_entry(request, pk):
         .select_related("session__course", "contact", "enrolment__referral__patient"),
         pk=pk,
     )
+    if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
+        permissions.require(request.user, "take_register", entry.session.course)
     form = CorrectEntryForm(request.POST or None)
     if request.method == "GET":
         audit.record_view(request, entry, action="register_entry.view", patient_id=entry.enrolment.referral.patient_id)
@@ -368,6 +368,7 @@ def withdraw(request, pk):
     return render(request, "workshops/withdraw.html", {"enrolment": enrolment, "form": form, "back": default})
 
 
+@require_GET
 def offer(request, referral_id):
     """Offer a group to one referral: the team's open courses with places, and its enrolments so far."""
     referral = get_object_or_404(Referral.objects.visible_to(request.user).select_related("patient"), pk=referral_id)
@@ -390,11 +391,12 @@ def offer(request, referral_id):
             "courses": [(c, presenters.figures(c)) for c in courses],
             "enrolments": enrolments,
             "enrolled_in": enrolled_in,
-            "can_enrol": referral.is_active,
+            "can_enrol": referral.is_active and permissions.may(request.user, "book_group_place", referral),
         },
     )
 
 
+@require_GET
 def waiting(request):
     """Referrals enrolled on a course that has not started yet."""
     today = timezone.localdate()

@@ -1,5 +1,6 @@
-/* Log-a-session form: live totals and severity as answers are chosen, the risk-note prompt for
- * PHQ-9 item 9, and number keys to answer an item and move to the next one.
+/* Log-a-session form: live scores and severity as answers are chosen (sums, the OCI's mean-replaced
+ * missing items, the Mobility Inventory's mean), the risk-note prompt for PHQ-9 item 9, and number keys
+ * to answer an item and move to the next one.
  * Progressive enhancement only: the server scores and validates everything, and the page shows the
  * same totals after a save attempt without this script.
  */
@@ -26,19 +27,43 @@
     return span;
   }
 
+  function isCase(instrument, value) {
+    if (instrument.caseness === null) return false;
+    return instrument.caseness_op === ">" ? value > instrument.caseness : value >= instrument.caseness;
+  }
+
+  /* The score once enough items are answered, else null (the server scores the same way). */
+  function scoreOf(instrument, answers) {
+    var given = answers.filter(function (a) { return a !== null; });
+    var missing = instrument.count - given.length;
+    if (!given.length || missing > instrument.max_missing) return null;
+    var sum = 0;
+    answers.forEach(function (a, i) {
+      if (a === null) return;
+      var reversed = instrument.reverse.indexOf(i + 1) !== -1;
+      sum += reversed ? instrument.item_min + instrument.item_max - a : a;
+    });
+    if (instrument.scoring === "mean") return (Math.round((sum / given.length) * 100) / 100).toFixed(2);
+    if (missing) sum += (missing * sum) / given.length;
+    return String(Math.round(sum));
+  }
+
   function render(target, instrument, answered, total, long) {
     if (!target) return;
     target.textContent = "";
-    if (answered === instrument.count) {
-      var band = bandOf(instrument, total);
-      target.appendChild(document.createTextNode(instrument.name + (long ? " total " : ": ")));
+    if (total !== null) {
+      var value = parseFloat(total);
+      var band = bandOf(instrument, value);
+      var word = instrument.scoring === "mean" ? " mean " : " total ";
+      target.appendChild(document.createTextNode(instrument.name + (long ? word : ": ")));
       var strong = document.createElement("strong");
-      strong.textContent = String(total);
+      strong.textContent = total;
       target.appendChild(strong);
-      target.appendChild(document.createTextNode(long ? " of " + instrument.max + ": " : " "));
-      target.appendChild(severitySpan(band));
-      if (long && instrument.caseness !== null && total >= instrument.caseness) {
-        target.appendChild(document.createTextNode(" (at or above caseness, " + instrument.caseness + ")"));
+      target.appendChild(document.createTextNode(long ? " of " + instrument.max + (band ? ": " : "") : " "));
+      if (band) target.appendChild(severitySpan(band));
+      if (long && isCase(instrument, value)) {
+        var sign = instrument.caseness_op === ">" ? "above" : "at or above";
+        target.appendChild(document.createTextNode(" (" + sign + " caseness, " + instrument.caseness + ")"));
       }
     } else {
       target.textContent =
@@ -49,15 +74,17 @@
   function update(fieldset) {
     var code = fieldset.dataset.questionnaire;
     var instrument = spec[code];
-    var answered = 0;
-    var total = 0;
+    if (!instrument || !instrument.count) return;
+    var answers = [];
     var riskValue = 0;
     Array.prototype.forEach.call(fieldset.querySelectorAll("[data-item]"), function (item) {
       var checked = item.querySelector("input[type=radio]:checked");
-      if (!checked) return;
-      answered += 1;
+      if (!checked) {
+        answers.push(null);
+        return;
+      }
       var value = parseInt(checked.value, 10);
-      total += value;
+      answers.push(value);
       if (instrument.risk_item && parseInt(item.dataset.item, 10) === instrument.risk_item) riskValue = value;
       // An item the server reported as unanswered is answered now.
       item.classList.remove("q-item-invalid");
@@ -65,6 +92,8 @@
       var badge = item.querySelector("legend .badge");
       if (badge) badge.remove();
     });
+    var answered = answers.filter(function (a) { return a !== null; }).length;
+    var total = scoreOf(instrument, answers);
     render(fieldset.querySelector("[data-total-for]"), instrument, answered, total, true);
     render(document.querySelector('[data-footer-total="' + code + '"]'), instrument, answered, total, false);
     if (instrument.risk_item) showRisk(riskValue > 0);

@@ -3,7 +3,6 @@
 from django import template
 
 from referrals.codes import EndCode
-from stepped_care.flag_views import can_resolve
 from stepped_care.review import evidence_lines as lines
 
 register = template.Library()
@@ -18,8 +17,3 @@ def evidence_lines(flag):
 @register.simple_tag
 def end_code_choices():
     return EndCode.choices
-
-
-@register.filter
-def can_resolve_flags(user):
-    return can_resolve(user)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from referrals import services
 from stepped_care import services as stepped_care_services
@@ -63,9 +63,9 @@ def build_world(pwp, outsider):
     their_contact = services.log_contact(
         referral=theirs, by=outsider, date=days_ago(30), appointment_type="01", attendance="5", phq9=PHQ9_START
     )
-    token, _ = Token.objects.get_or_create(user=pwp)
+    _, token = AuthToken.objects.create(user=pwp)
     return World(
-        token=token.key,
+        token=token,
         ids={
             "patients": [str(team_patient.pk), str(unreferred.pk), str(theirs.patient_id)],
             "referrals": [str(mine.pk), str(waiting.pk), str(ended.pk), str(theirs.pk)],

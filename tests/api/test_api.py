@@ -24,9 +24,9 @@ def client_of(api):
     """An API client holding a member of staff's token, as an external client would."""
 
     def sign_in(user):
-        from rest_framework.authtoken.models import Token
+        from knox.models import AuthToken
 
-        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        api.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
         return api
 
     return sign_in
@@ -69,7 +69,8 @@ def test_coded_fields_carry_their_labels(client_of, pwp, world):
     assert contact["phq9"] == PHQ9_START
     scores = {q["measure"]: q for q in contact["questionnaires"]}
     assert scores["PHQ9"]["total"] == 12 and scores["PHQ9"]["severity"] == "moderate"
-    assert scores["PHQ9"]["measure_display"] == "PHQ-9 (depression)" and scores["PHQ9"]["measure_name"] == "PHQ-9"
+    assert scores["PHQ9"]["measure_display"] == "PHQ-9: Patient Health Questionnaire 9"
+    assert scores["PHQ9"]["measure_name"] == "PHQ-9"
     assert scores["WSAS"]["total"] == 10 and scores["WSAS"]["severity"] == "significant impairment"
     assert scores["WSAS"]["caseness"] is None  # WSAS has no caseness cut-off
 
@@ -162,8 +163,8 @@ def test_outsiders_cannot_point_new_records_at_our_referrals(client_of, outsider
         format="json",
     )
     assert response.status_code == 400
-    assert "referral" in response.json()
-    assert "does not exist" in response.json()["referral"][0]
+    assert "referral" in response.json()["errors"]
+    assert "does not exist" in response.json()["errors"]["referral"][0]
     assert CareContact.objects.count() == before
 
 
@@ -208,7 +209,7 @@ def test_patient_update_needs_a_version(client_of, pwp, world):
     url = f"/api/v1/patients/{world.ids['patients'][0]}/"
     response = client_of(pwp).patch(url, {"phone": "01632 960002"}, format="json")
     assert response.status_code == 400
-    assert "version" in response.json()
+    assert "version" in response.json()["errors"]
     assert client_of(pwp).put(url, {"version": 1}, format="json").status_code == 405
 
 
@@ -218,7 +219,7 @@ def test_patient_update_rejects_an_nhs_number_already_registered(client_of, pwp,
         f"/api/v1/patients/{other.pk}/", {"version": other.version, "nhs_number": "943 476 5919"}, format="json"
     )
     assert response.status_code == 400
-    assert "already registered" in response.json()["nhs_number"][0]
+    assert "already registered" in response.json()["errors"]["nhs_number"][0]
 
 
 @pytest.mark.parametrize(
@@ -304,7 +305,8 @@ def test_bad_contact_is_refused_naming_field_and_item(client_of, pwp, world, cha
     version = Referral.objects.get(pk=mine).version
     response = api.post("/api/v1/contacts/", contact_body(mine, **changes), format="json")
     assert response.status_code == 400, response.content
-    assert message in " ".join(response.json()[field])
+    assert message in " ".join(response.json()["errors"][field])
+    assert field in response.json()["detail"]  # the summary names the field too
     assert (CareContact.objects.count(), QuestionnaireResponse.objects.count()) == counts
     assert Referral.objects.get(pk=mine).version == version
 
@@ -332,7 +334,7 @@ def test_invalid_nhs_number_is_refused_and_nothing_saved(client_of, pwp, nhs_num
         format="json",
     )
     assert response.status_code == 400
-    assert message in response.json()["nhs_number"][0]
+    assert message in response.json()["errors"]["nhs_number"][0]
     assert Patient.objects.count() == before
 
 
@@ -383,7 +385,7 @@ def test_patient_and_referral_created_through_the_api(client_of, pwp):
 def test_a_filter_it_cannot_use_is_a_400_naming_it(client_of, pwp, world, url, parameter):
     response = client_of(pwp).get(url)
     assert response.status_code == 400, response.content
-    assert parameter in response.json()
+    assert parameter in response.json()["errors"]
 
 
 def test_pages(client_of, pwp, world):

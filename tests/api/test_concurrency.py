@@ -5,7 +5,7 @@ import threading
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from referrals.models import Patient
@@ -44,7 +44,7 @@ def test_simultaneous_edits_of_a_patient_one_wins_one_gets_409():
     for name in ("race_a", "race_b"):
         user = StaffFactory(username=name, team=team, role="manager")
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
         clients.append(client)
     url = f"/api/v1/patients/{patient.pk}/"
 
@@ -74,7 +74,7 @@ def test_simultaneous_step_changes_one_wins_one_gets_409():
     clients = []
     for user in (pwp, manager):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
         clients.append(client)
     url = f"/api/v1/referrals/{referral.pk}/steps/"
 

@@ -118,3 +118,135 @@ def test_every_operation_answers_as_documented(case, world, wsgi_app):
     response = case.call_and_validate(app=wsgi_app, headers={"Authorization": f"Token {world.token}"}, checks=CHECKS)
     FUZZ_STATS["cases"] += 1
     FUZZ_STATS["by_status"][response.status_code] = FUZZ_STATS["by_status"].get(response.status_code, 0) + 1
+
+
+# --- beyond the schema: hostile inputs an outside tester sends ------------------------------------------
+#
+# Schemathesis keeps to the schema's types. These go further, to every write operation it publishes:
+# other scripts' digits where digits belong (an NHS number in superscripts), control and invisible
+# characters, broken surrogates, huge numbers, deeply nested JSON, over-large and undecodable bodies,
+# hostile Idempotency-Keys, and OPTIONS everywhere. No answer may be a server error, and every error must
+# be a JSON problem document.
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+PROBLEM = "application/problem+json"
+UNICODE_DIGITS = "\u00b2\u00b3\u00b9\u2070\u2074\u2079\u0660\u0669\u06f5\u0966\u09e7\uff10\uff19\U0001d7d8"
+
+hostile_text = st.one_of(
+    st.text(alphabet=UNICODE_DIGITS, min_size=1, max_size=12),  # '²³…' (str.isdigit() is true)
+    st.builds(
+        lambda a, b: a + b, st.sampled_from(["943476591", "943 476 ", "2024-01-"]), st.text(UNICODE_DIGITS, max_size=3)
+    ),
+    st.text(alphabet=st.characters(categories=["Cc", "Cf", "Zs", "Mn"]), min_size=1, max_size=20),
+    st.sampled_from(["\u200b", "\x1b[2J\x1b[H", "\ud800", "A\u202eB", "\x00", "0001-01-01", "1900-02-29", "-1"]),
+    st.text(max_size=30),
+)
+
+
+def nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+hostile_value = st.one_of(
+    hostile_text,
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.booleans(),
+    st.lists(hostile_text, max_size=3),
+    st.builds(nested, st.integers(min_value=1, max_value=60)),
+    st.dictionaries(hostile_text, hostile_text, max_size=2),
+)
+
+
+def _write_operations():
+    schema = published_schema()
+    operations = []
+    for path, item in schema["paths"].items():
+        for method in ("post", "patch", "put"):
+            operation = item.get(method)
+            if operation is None:
+                continue
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            ref = body.get("$ref", "")
+            properties = (
+                schema["components"]["schemas"].get(ref.split("/")[-1], {}).get("properties", {}) if ref else {}
+            )
+            operations.append((method, path, sorted(properties) or ["value"]))
+    return operations
+
+
+WRITES = _write_operations()
+
+
+def _real_path(path, world):
+    resource = path.strip("/").split("/")[2]
+    mine = world.ids.get(resource, [str(uuid.uuid4())])[0]
+    return path.replace("{id}", mine)
+
+
+def _assert_no_fault(response, what):
+    assert response.status_code < 500, (what, response.status_code, response.content[:300])
+    if response.status_code >= 400:
+        assert response["Content-Type"] == PROBLEM, (what, response.status_code, response["Content-Type"])
+        body = response.json()
+        assert body["status"] == response.status_code and body["title"] and body["detail"], body
+
+
+@pytest.fixture
+def token_api(world):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {world.token}")
+    return client
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path", "fields"), WRITES, ids=[f"{m.upper()} {p}" for m, p, _ in WRITES])
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+@given(data=st.data())
+def test_hostile_values_in_every_field_are_refused_not_a_500(method, path, fields, world, token_api, data):
+    body = {field: data.draw(hostile_value, label=field) for field in fields if data.draw(st.booleans())}
+    if "version" in fields and data.draw(st.booleans()):
+        body["version"] = 1
+    key = data.draw(st.one_of(st.none(), st.uuids().map(str), st.sampled_from(["", " ", "x" * 300, "k\u00e9y"])))
+    headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key.encode("utf-8").decode("latin-1")}
+    text = json.dumps(body, allow_nan=True)
+    response = getattr(token_api, method)(_real_path(path, world), text, content_type="application/json", **headers)
+    _assert_no_fault(response, (method, path, text[:200]))
+
+
+RAW_BODIES = {
+    "nested 100 000 deep": ("[" * 100_000 + "]" * 100_000).encode(),
+    "nested objects 5 000 deep": ('{"a":' * 5_000 + "1" + "}" * 5_000).encode(),
+    "not UTF-8": b'{"given_name": "\xff\xfe"}',
+    "not JSON": b"{'given_name': Ada",
+    "a bare string": b'"hello"',
+    "a huge number": b'{"version": 1' + b"0" * 5_000 + b"}",
+    "2 MB of notes": json.dumps({"notes": "x" * 2_000_000}).encode(),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("method", "path", "fields"), WRITES, ids=[f"{m.upper()} {p}" for m, p, _ in WRITES])
+def test_hostile_bodies_and_content_types_are_refused_not_a_500(method, path, fields, world, token_api):
+    url = _real_path(path, world)
+    for name, raw in RAW_BODIES.items():
+        response = token_api.generic(method.upper(), url, raw, content_type="application/json")
+        _assert_no_fault(response, (method, path, name))
+    for content_type in ("text/plain", "application/xml", "multipart/form-data; boundary=x"):
+        response = token_api.generic(method.upper(), url, b"--x\r\n", content_type=content_type)
+        _assert_no_fault(response, (method, path, content_type))
+
+
+def test_options_on_every_api_path_answers_json(world, token_api):
+    paths = [_real_path(p, world) for p in published_schema()["paths"]] + ["/api/docs/", "/api/schema/", "/api/v1/"]
+    for path in paths:
+        response = token_api.options(path)
+        _assert_no_fault(response, ("OPTIONS", path))
+        assert "json" in response["Content-Type"], (path, response["Content-Type"])

@@ -60,7 +60,7 @@ def test_details_combine(found_by, pwp):
 def test_a_bad_search_is_a_400_naming_the_field(found_by, pwp, body, field):
     response = found_by(pwp, body)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
 
 
 @pytest.mark.django_db

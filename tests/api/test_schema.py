@@ -25,7 +25,7 @@ def test_schema_is_served_to_signed_in_clients_only(api, pwp):
     assert response.status_code == 200
     schema = response.json()
     patch = schema["paths"]["/api/v1/patients/{id}/"]["patch"]
-    assert {"200", "400", "401", "403", "404", "409", "415"} <= set(patch["responses"])
+    assert {"200", "400", "401", "403", "404", "409", "413", "415", "429", "500"} <= set(patch["responses"])
     assert "version" in schema["components"]["schemas"]["PatchedPatientUpdateRequest"]["required"]
     contacts = schema["paths"]["/api/v1/contacts/"]
     assert "409" in contacts["post"]["responses"] and "404" in contacts["get"]["responses"]
@@ -54,5 +54,11 @@ def test_unknown_api_url_answers_json_404(api, pwp):
     api.force_authenticate(pwp)
     response = api.get("/api/v1/referrals/a%2Fb/")
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
-    assert response.json() == {"detail": "Not found."}
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Not found.",
+        "code": "not_found",
+    }

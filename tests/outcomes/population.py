@@ -14,12 +14,22 @@ import datetime as dt
 import random
 
 from outcomes.metrics import ATTENDED, DNA, TREATMENT
+from outcomes.problems import UNSPECIFIED
+from outcomes.scoring import INSTRUMENTS, adsm_for
 from outcomes.services import compute_outcome
 from referrals.models import CareContact, Referral
 from referrals.services import create_patient, create_referral, log_contact, mark_contact_in_error
 from stepped_care.services import change_step, discharge
 
-PROBLEMS = ["depression", "gad", "mixed", "panic"]
+PROBLEMS = ["depression", "gad", "mixed", "panic", "social_anxiety", "ptsd", "agoraphobia"]
+
+
+def adsm_answers(measure, fraction, rng):
+    """Item answers of a disorder-specific measure at ``fraction`` (0-1) of its range."""
+    inst = INSTRUMENTS[measure]
+    span = inst.item_max - inst.item_min
+    raw = round(max(0.0, min(1.0, fraction)) * span * inst.item_count)
+    return [inst.item_min + v for v in answers(raw, inst.item_count, span, rng)]
 
 
 def answers(total, count, item_max, rng):
@@ -62,11 +72,16 @@ def build_population(*, team, clinicians, by, today, n=40, seed=7):
         if kind == "not_case":
             phq, gad = rng.randint(0, 9), rng.randint(0, 7)
         scored = kind != "unscored"
+        adsm = adsm_for(UNSPECIFIED[referral.presenting_problem])
+        adsm = adsm if adsm and rng.random() < 0.6 else None  # some are measured with GAD-7 only
 
-        def scores(p, g, scored=scored):
+        def scores(p, g, scored=scored, adsm=adsm):
             if not scored:
                 return {}
-            return {"phq9": answers(p, 9, 3, rng), "gad7": answers(g, 7, 3, rng)}
+            given = {"phq9": answers(p, 9, 3, rng), "gad7": answers(g, 7, 3, rng)}
+            if adsm and rng.random() < 0.8:
+                given["questionnaires"] = [{"measure": adsm, "items": adsm_answers(adsm, g / 21, rng)}]
+            return given
 
         log_contact(
             referral=referral, by=clinician, date=day, appointment_type="01", attendance="5", **scores(phq, gad)
@@ -141,6 +156,8 @@ def count_in_python(facts, *, team=None, start=None, end=None, clinician=None, s
             "not_caseness",
             "at_caseness",
             "not_computable",
+            "specific_anxiety",
+            "measured_with_adsm",
             "recovered",
             "reliable_improvement",
             "reliable_deterioration",
@@ -178,6 +195,8 @@ def count_in_python(facts, *, team=None, start=None, end=None, clinician=None, s
             "not_caseness": o.caseness_at_start is False,
             "at_caseness": o.caseness_at_start is not False,
             "not_computable": not o.computable,
+            "specific_anxiety": o.adsm is not None,
+            "measured_with_adsm": o.adsm is not None and o.anxiety_measure == o.adsm,
             "recovered": o.recovered is True,
             "reliable_improvement": o.reliable_improvement is True,
             "reliable_deterioration": o.reliable_deterioration is True,

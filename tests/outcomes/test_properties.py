@@ -41,14 +41,17 @@ def test_mixed_change_policy_only_changes_the_mixed_case(pf, gf, pl, gl):
 
 
 @given(st.one_of(st.none(), phq), st.one_of(st.none(), gad), st.one_of(st.none(), phq), st.one_of(st.none(), gad))
-def test_missing_scores_are_not_computable_never_guessed(pf, gf, pl, gl):
+def test_fewer_than_two_scores_are_not_assessed_never_guessed(pf, gf, pl, gl):
+    """A pair is two scores of each measure: one score is never compared with itself."""
     out = paired_outcome(pf, gf, pl, gl, 3, True)
     if None in (pf, gf, pl, gl):
-        assert not out.computable and out.reason.startswith("no ")
+        assert not out.assessed and not out.computable
+        assert out.reason.startswith(("no ", "only one "))
         assert out.recovered is None and out.reliable_improvement is None and out.caseness_at_start is None
-        assert out.summary.startswith("Not computable")
+        assert out.summary.startswith("Not assessed: ")
+        assert out.finished_treatment  # whether the course finished does not depend on the scores
     else:
-        assert out.computable
+        assert out.assessed and out.anxiety_measure == GAD7
 
 
 @given(st.lists(st.integers(0, 3), min_size=9, max_size=9))

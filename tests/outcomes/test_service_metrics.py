@@ -99,9 +99,11 @@ def test_database_metrics_equal_the_per_referral_rule_counted_in_python(populati
         "reliable_deterioration",
         "within_6_weeks",
         "with_dna",
+        "measured_with_adsm",
     ):
         assert everything[name] > 0, name
     assert everything["within_6_weeks"] < everything["waits_measured"]
+    assert everything["measured_with_adsm"] < everything["specific_anxiety"]  # some measured with GAD-7 only
     for spec in filters(team, today, clinicians):
         expected, expected_ids = count_in_python(facts, **spec)
         flt = as_filter(spec)

@@ -592,6 +592,17 @@ def test_a_patient_search_never_puts_the_name_or_nhs_number_in_the_url(client, p
     assert client.get(other).context["filters"]["q"] == ""  # each list keeps its own search
 
 
+@pytest.mark.parametrize("name", ["referrals:caseload", "referrals:waiting_list"])
+def test_control_characters_in_a_search_are_dropped_not_a_500(client, pwp, name):
+    """PostgreSQL refuses a NUL in a query (it was a server error on the list after the search)."""
+    client.force_login(pwp)
+    url = reverse(name)
+    client.post(url, {"q": "Oko\x00nkwo\x1b[2J"})
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.context["filters"]["q"] == "Okonkwo[2J"
+
+
 def test_the_list_filter_form_needs_its_csrf_token(pwp):
     from django.test import Client
 

@@ -1,5 +1,13 @@
 """The access matrix's world: one service with a patient in treatment, every kind of record about that
-patient (built through the real services), the seven personas, and another team."""
+patient (built through the real services), a persona for every role, and another team.
+
+Personas: ``anonymous``; ``outsider`` (a PWP of another team); ``colleague`` (a PWP of the team, not on
+the case); the six clinical roles on the case (``pwp`` coordinates it; the PWP trainee, high intensity
+therapist and trainee, step 4 specialist and counsellor have each held a contact); ``supervisor`` (a high
+intensity therapist marked as a supervisor, who supervises the PWP: sees the case, is not on it); the
+team's ``manager`` and ``administrator``; and ``superuser`` (the team's administrator with superuser
+status, as the demo's "admin").
+"""
 
 import datetime as dt
 from functools import cached_property
@@ -8,29 +16,37 @@ import pytest
 from django.utils import timezone
 
 from referrals import services as referral_services
-from stepped_care.models import ReviewFlag
+from referrals.models import Referral
+from stepped_care.models import ReviewFlag, Role
+from tests.factories import ReferralFactory, StaffFactory
 
-PERSONAS = ("anonymous", "outsider", "colleague", "treating", "supervisor", "manager", "administrator")
+ON_THE_CASE = ("pwp", "pwp_trainee", "hi_therapist", "hi_trainee", "step4", "counsellor")
+WIDE = ("manager", "administrator", "superuser")  # see the whole team
+PERSONAS = ("anonymous", "outsider", "colleague", *ON_THE_CASE, "supervisor", *WIDE)
+CO_TREATING = {
+    "pwp_trainee": Role.PWP_TRAINEE,
+    "hi_therapist": Role.HI_THERAPIST,
+    "hi_trainee": Role.HI_TRAINEE,
+    "step4": Role.STEP4,
+    "counsellor": Role.COUNSELLOR,
+}
 
 
 class Scenario:
     """Records are built on first use, so a URL pays only for the objects its parameters need."""
 
-    def __init__(self, *, pwp, colleague, supervisor, manager, administrator, outsider, referral):
-        self.users = {
-            "anonymous": None,
-            "outsider": outsider,
-            "colleague": colleague,
-            "treating": pwp,
-            "supervisor": supervisor,
-            "manager": manager,
-            "administrator": administrator,
-        }
-        self.treating = pwp
-        self.supervisor_user = supervisor
+    def __init__(self, users, referral):
+        self.users = users
+        self.treating = users["pwp"]
+        self.supervisor_user = users["supervisor"]
         self.referral = referral
         self.patient = referral.patient
         self.today = timezone.localdate()
+
+    def version(self, record=None):
+        """A record's version as stored now (the in-memory instances go stale as services write)."""
+        record = record or self.referral
+        return type(record).objects.values_list("version", flat=True).get(pk=record.pk)
 
     @cached_property
     def contact(self):
@@ -62,6 +78,11 @@ class Scenario:
     @cached_property
     def relationship(self):
         return self.supervisor_user.supervising.get(supervisee=self.treating)
+
+    @cached_property
+    def second_referral(self):
+        """Another case of the PWP's, not yet discussed in supervision."""
+        return ReferralFactory(patient__team=self.treating.team, care_coordinator=self.treating)
 
     @cached_property
     def supervision_session(self):
@@ -120,17 +141,40 @@ class Scenario:
         return self.course_session.entries.get(enrolment=enrolment)
 
 
+def build_world(pwp, colleague, supervisor, manager, administrator, outsider, referral):
+    """Every persona, the other clinical roles put on the case by a joint session each."""
+    team = pwp.team
+    users = {
+        "anonymous": None,
+        "outsider": outsider,
+        "colleague": colleague,
+        "pwp": pwp,
+        "supervisor": supervisor,
+        "manager": manager,
+        "administrator": administrator,
+        "superuser": StaffFactory(
+            username="root_a", team=team, role=Role.ADMINISTRATOR, is_superuser=True, is_staff=True
+        ),
+    }
+    today = timezone.localdate()
+    for n, (persona, role) in enumerate(CO_TREATING.items()):
+        clinician = StaffFactory(username=f"{persona}_a", team=team, role=role)
+        users[persona] = clinician
+        referral_services.log_contact(  # the coordinator logs a joint session: the clinician has treated
+            referral=referral,
+            by=pwp,
+            clinician=clinician,
+            date=today - dt.timedelta(days=40 - n),
+            appointment_type="02",
+            attendance="5",
+        )
+    return users, Referral.objects.get(pk=referral.pk)
+
+
 @pytest.fixture
 def scenario(pwp, colleague, supervisor, manager, administrator, outsider, referral):
-    return Scenario(
-        pwp=pwp,
-        colleague=colleague,
-        supervisor=supervisor,
-        manager=manager,
-        administrator=administrator,
-        outsider=outsider,
-        referral=referral,
-    )
+    users, referral = build_world(pwp, colleague, supervisor, manager, administrator, outsider, referral)
+    return Scenario(users, referral)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -138,6 +182,9 @@ def pytest_terminal_summary(terminalreporter):
 
     if TALLY["patterns"]:
         terminalreporter.write_line(
-            f"access matrix: {TALLY['patterns']} URL patterns x {TALLY['personas']} personas "
-            f"= {TALLY['patterns'] * TALLY['personas']} pattern-persona cells, {TALLY['requests']} requests"
+            f"access matrix: {TALLY['patterns']} URL patterns x {len(PERSONAS)} personas, "
+            f"{TALLY['requests']} requests; writes: {TALLY['writes']} route x method x persona cells "
+            f"({TALLY['allowed']} allowed and done, {TALLY['refused']} refused: {TALLY['forbidden']} 403, "
+            f"{TALLY['not_found']} 404, {TALLY['hidden']} 400 naming a record they cannot see, "
+            f"{TALLY['sign_in']} anonymous sent to sign in)"
         )

@@ -1,81 +1,106 @@
-"""The access policy, URL by URL: who may use each page or API route.
+"""The access policy, URL by URL: who may use each page or API route, and make each write.
 
 Every URL pattern must be classified here. A new page that is not fails the access-matrix test with
-a message asking its author to add it, so no page reaches production without a stated policy.
+a message asking its author to add it, so no page reaches production without a stated policy. Every
+write (a POST, PUT, PATCH or DELETE that changes a record) must also have a valid body in
+tests/security/bodies.py, so that it is tried for real: each persona the policy allows must succeed
+(and leave its audit event), each other persona must be refused (403, or 404 for a record they may
+not see) and leave nothing.
 
-Policy (referrals/queries.py): clinicians see referrals they coordinate or have treated and their
-team's unallocated waiting list; supervisors also see their supervisees' caseloads; managers and
-administrators see their team. Outsiders get 404, never 403, for records, so ids leak nothing.
+This table is written from the policy (common/permissions.py's docstring, issue 14), not from the
+code: clinical decisions belong to clinicians on the case (supervisors act through supervision
+decisions); administrators book and register but make no clinical decision; managers allocate and
+oversee but do not record care; superuser status is configuration, not clinical rights. Outsiders
+(another team) get 404 for records, never 403, so ids leak nothing.
 
-Personas: anonymous; ``outsider`` (a clinician of another team); ``colleague`` (same team, not on
-the case); ``treating`` (the care coordinator, who also treats); ``supervisor`` (supervises the
-treating clinician); ``manager`` and ``administrator`` of the team.
+Personas (tests/security/conftest.py): anonymous; outsider; colleague (a PWP of the team, not on the
+case); pwp (the care coordinator) and pwp_trainee, hi_therapist, hi_trainee, step4, counsellor (each has
+treated the patient); supervisor (supervises the pwp, not on the case); manager; administrator;
+superuser (an administrator with superuser status).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from .conftest import ON_THE_CASE, PERSONAS, WIDE
+
 # What a persona should get.
-ALLOW = "allow"  # GET 200 (and the record view audited); a write is processed or refused as bad input
-SEES = "sees"  # may see the record, but a role rule may refuse the action (403); never 404
-NOT_FOUND = "404"  # the record does not exist for them
-DENIED = "403/404"  # a page their role may not use
+ALLOW = "allow"  # a read: 200 (audited when it shows a record); a write: done, with its audit event
+PROCESSED = "processed"  # a request they may make, whose empty or partial input may be refused as bad (400)
+FORBIDDEN = "403"  # their role may not: the 403 page (or JSON) saying who may; nothing written
+NOT_FOUND = "404"  # the record does not exist for them; nothing written
 LOGIN = "login"  # anonymous: HTML redirects to sign in (or 401/403); the API answers 401/403
-ADMIN_LOGIN = "admin-login"  # Django admin: redirect to the admin sign-in (no persona is staff)
-ANY = "any"  # anything but a server error (sign-out)
+ADMIN_LOGIN = "admin-login"  # Django admin: redirect to the admin sign-in (no persona but the superuser is staff)
+ANY = "any"  # anything but a server error (sign-out; the superuser in the Django admin)
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """A record named in the body that does not exist for them: 400 naming that field (or 404)."""
+
+    field: str
+
+
+STAFF = tuple(p for p in PERSONAS if p != "anonymous")
+GROUPS = {"on_the_case": ON_THE_CASE, "wide": WIDE, "staff": STAFF}
+
+
+def who(default=NOT_FOUND, *, anonymous=LOGIN, **given):
+    """{persona: outcome}: ``default`` for everyone signed in, then groups (``on_the_case``, ``wide``,
+    ``staff``) and single personas, in the order given."""
+    table = {p: default for p in STAFF}
+    table["anonymous"] = anonymous
+    for key, outcome in given.items():
+        for persona in GROUPS.get(key, (key,)):
+            table[persona] = outcome
+    return table
 
 
 @dataclass(frozen=True)
 class Category:
     name: str
-    expect: dict
+    read: dict  # GET
+    write: dict | None = None  # POST, PUT, PATCH, DELETE (default: as for GET)
     audit: bool = False  # a GET that shows one patient's record must leave an audit event
     redirect_ok: bool = False  # an allowed GET may redirect elsewhere (not to sign-in)
-    overrides: dict = field(default_factory=dict)  # {persona or (METHOD, persona): expectation}
 
     def expected(self, persona, method):
-        for key in ((method, persona), persona, method):
-            if key in self.overrides and not (key == method and persona == "anonymous"):
-                return self.overrides[key]
-        return self.expect[persona]
+        table = self.read if method == "GET" or self.write is None else self.write
+        return table[persona]
 
-    def but(self, **overrides):
-        """The same category with some expectations changed: ``supervisor=...`` for a persona,
-        ``POST__treating=...`` for one method of one persona, ``POST=...`` for every signed-in persona."""
-        parsed = {}
-        for key, value in overrides.items():
-            if "__" in key:
-                method, persona = key.split("__")
-                parsed[(method, persona)] = value
-            else:
-                parsed[key] = value
-        return Category(self.name, self.expect, self.audit, self.redirect_ok, {**self.overrides, **parsed})
+    def writes(self, table, name=None):
+        return Category(name or self.name, self.read, table, self.audit, self.redirect_ok)
 
 
-def _personas(anonymous, outsider, colleague, treating, supervisor, manager, administrator):
-    return {
-        "anonymous": anonymous,
-        "outsider": outsider,
-        "colleague": colleague,
-        "treating": treating,
-        "supervisor": supervisor,
-        "manager": manager,
-        "administrator": administrator,
-    }
+SEES_CASE = who(NOT_FOUND, on_the_case=ALLOW, supervisor=ALLOW, wide=ALLOW)
+CLINICAL = who(NOT_FOUND, on_the_case=ALLOW, supervisor=FORBIDDEN, wide=FORBIDDEN)
+ALLOCATES = who(
+    NOT_FOUND, on_the_case=ALLOW, supervisor=ALLOW, manager=ALLOW, administrator=FORBIDDEN, superuser=FORBIDDEN
+)
+MANAGES = who(FORBIDDEN, wide=ALLOW)
+# Supervision: the session's supervisor and supervisee (the pwp) and the team's managers see it.
+SESSION_PEOPLE = who(NOT_FOUND, pwp=ALLOW, supervisor=ALLOW, wide=ALLOW)
+SIGNS_OFF = who(NOT_FOUND, supervisor=ALLOW, pwp=FORBIDDEN, wide=FORBIDDEN)
+CORRECTS_DECISION = who(NOT_FOUND, supervisor=ALLOW, pwp=ALLOW, wide=FORBIDDEN)  # before sign-off
+# Withdrawn by the supervisor, whoever recorded it (the supervisor here) or the team's service manager.
+WITHDRAWS_SUPERVISION = who(
+    NOT_FOUND, supervisor=ALLOW, manager=ALLOW, pwp=FORBIDDEN, administrator=FORBIDDEN, superuser=FORBIDDEN
+)
+ENDS_RELATIONSHIP = who(NOT_FOUND, wide=ALLOW, pwp=FORBIDDEN, supervisor=FORBIDDEN)
+GROUP_PEOPLE = who(NOT_FOUND, pwp=ALLOW, wide=ALLOW)  # a course's facilitator and the team's managers
+FACILITATOR = who(NOT_FOUND, pwp=ALLOW, wide=FORBIDDEN)
 
-
-PUBLIC = Category("public", _personas(*[ALLOW] * 7), redirect_ok=True)
-SIGNED_IN = Category("signed-in", _personas(LOGIN, *[ALLOW] * 6), redirect_ok=True)
+PUBLIC = Category("public", who(ALLOW, anonymous=ALLOW), redirect_ok=True)
+SIGNED_IN = Category("signed-in", who(ALLOW), redirect_ok=True)
 # One patient's record: the care team sees it, everyone else gets 404; every view is audited.
-CASE_RECORD = Category("case-record", _personas(LOGIN, NOT_FOUND, NOT_FOUND, ALLOW, ALLOW, ALLOW, ALLOW), audit=True)
-# Forms and actions on one patient's record (or on the treating clinician's caseload): same access.
-# The treating clinician can; role rules may refuse others who see the record (only clinicians log
-# sessions, only supervisors sign off supervision ...), but outsiders always get 404.
-CASE_ACTION = Category("case-action", _personas(LOGIN, NOT_FOUND, NOT_FOUND, ALLOW, SEES, SEES, SEES), redirect_ok=True)
-# A group course: its facilitators (the treating clinician here) and the team's managers.
-GROUP = Category("group", _personas(LOGIN, NOT_FOUND, NOT_FOUND, ALLOW, NOT_FOUND, SEES, SEES), redirect_ok=True)
-MANAGEMENT = Category("management", _personas(LOGIN, DENIED, DENIED, DENIED, DENIED, ALLOW, ALLOW), redirect_ok=True)
-DJANGO_ADMIN = Category("django-admin", _personas(*[ADMIN_LOGIN] * 7))
+CASE_RECORD = Category("case-record", SEES_CASE, audit=True)
+# A clinical decision on the case (log a session, change step, mark in error, resolve a flag,
+# discharge): clinicians on the case; the supervisor, managers, administrators and the superuser see
+# the case but are refused (the form page too); everyone else gets 404.
+CLINICAL_ACT = Category("clinical-act", CLINICAL, redirect_ok=True)
+MANAGEMENT = Category("management", MANAGES, redirect_ok=True)
+DJANGO_ADMIN = Category("django-admin", who(ADMIN_LOGIN, anonymous=ADMIN_LOGIN, superuser=ANY))
+WRITE_ONLY = who(ANY)  # the GET of a POST-only route: 405 for everyone (or the sign-in for anonymous)
 
 # URL name (namespace:name; fnmatch patterns allowed, first match wins) → category.
 CLASSIFICATION = {
@@ -83,52 +108,59 @@ CLASSIFICATION = {
     "login": PUBLIC,
     "health": PUBLIC,
     "api-token": PUBLIC,
-    "logout": Category("sign-out", _personas(*[ANY] * 7)),
+    "logout": Category("sign-out", who(ANY, anonymous=ANY)),
+    "api-logout": SIGNED_IN,  # revokes the caller's own token (a session has none: 400)
+    "api-logout-all": SIGNED_IN,  # revokes every token of the caller
     "two_factor_setup": SIGNED_IN,
     "two_factor_verify": SIGNED_IN,
     "home": SIGNED_IN,
     "audit": MANAGEMENT,
     "audit_export": MANAGEMENT,
-    "resolve_flag": CASE_ACTION,
+    "resolve_flag": Category("flag", SEES_CASE, CLINICAL, redirect_ok=True),
     # clinician pages (referrals)
     "referrals:caseload": SIGNED_IN,
     "referrals:waiting_list": SIGNED_IN,
-    "referrals:new_patient": SIGNED_IN,
+    "referrals:new_patient": Category("register-patient", who(ALLOW), redirect_ok=True),
     "referrals:keepalive": SIGNED_IN,  # answers 401 to anonymous (it is called from script)
     "referrals:detail": CASE_RECORD,
-    "referrals:new_referral": CASE_ACTION,
-    "referrals:allocate": CASE_ACTION,
-    "referrals:log_session": CASE_ACTION,
-    "referrals:change_step": CASE_ACTION,
-    "referrals:discharge": CASE_ACTION,
-    "referrals:contact_in_error": CASE_ACTION,
+    "referrals:new_referral": Category("register-referral", SEES_CASE, redirect_ok=True),
+    "referrals:allocate": Category("allocate", WRITE_ONLY, ALLOCATES),
+    "referrals:log_session": CLINICAL_ACT,
+    "referrals:change_step": CLINICAL_ACT,
+    "referrals:presenting_problem": CLINICAL_ACT,  # a diagnosis: clinicians on the case
+    "referrals:discharge": CLINICAL_ACT,
+    "referrals:contact_in_error": CLINICAL_ACT,
     # supervision
     "supervision:index": SIGNED_IN,
     "supervision:sessions": SIGNED_IN,
-    "supervision:session_new": SIGNED_IN,
     "supervision:compliance": SIGNED_IN,
-    "supervision:relationships": SIGNED_IN.but(POST=SEES),  # only managers add relationships
-    "supervision:case_list": CASE_ACTION,
-    "supervision:case_list_csv": CASE_ACTION,
-    "supervision:session_detail": CASE_ACTION,
-    "supervision:session_sign_off": CASE_ACTION.but(treating=SEES),  # the supervisor signs off
-    "supervision:session_error": CASE_ACTION,
-    "supervision:decision_correct": CASE_ACTION,
-    "supervision:relationship_end": CASE_ACTION.but(treating=SEES),  # managers end relationships
+    # Recording a session is for its supervisor or a supervisee (the form: clinicians and supervisors).
+    "supervision:session_new": Category(
+        "record-supervision", who(ALLOW, wide=FORBIDDEN), who(FORBIDDEN, pwp=ALLOW, supervisor=ALLOW)
+    ),
+    "supervision:relationships": Category("relationships", who(ALLOW), MANAGES),
+    "supervision:case_list": Category("case-list", SESSION_PEOPLE),
+    "supervision:case_list_csv": Category("case-list", SESSION_PEOPLE),
+    "supervision:session_detail": Category("supervision-session", SESSION_PEOPLE),
+    "supervision:session_sign_off": Category("sign-off", WRITE_ONLY, SIGNS_OFF),
+    "supervision:session_error": Category("withdraw-supervision", WITHDRAWS_SUPERVISION),
+    "supervision:decision_correct": Category("correct-decision", CORRECTS_DECISION),
+    "supervision:relationship_end": Category("end-relationship", WRITE_ONLY, ENDS_RELATIONSHIP),
     # group workshops
     "workshops:list": SIGNED_IN,
-    "workshops:create": SIGNED_IN,
     "workshops:waiting": SIGNED_IN,
-    "workshops:offer": CASE_ACTION,
-    "workshops:course": GROUP,
-    "workshops:status": GROUP,
-    # Anyone in the team may enrol (from a referral's groups page); an empty form is a 400 naming the field.
-    "workshops:enrol": GROUP.but(POST__colleague=ALLOW, POST__supervisor=ALLOW),
-    "workshops:register": GROUP,
-    "workshops:correct": GROUP,
-    "workshops:withdraw": CASE_ACTION,
+    "workshops:create": Category("plan-course", who(ALLOW), redirect_ok=True),
+    "workshops:offer": Category("offer", SEES_CASE),
+    "workshops:course": Category("course", GROUP_PEOPLE),
+    "workshops:status": Category("course-status", WRITE_ONLY, GROUP_PEOPLE),
+    # The course's enrol page is its facilitators' and managers'; anyone of the team may book a place
+    # for a referral they can see (from the referral's groups page): the colleague cannot see it.
+    "workshops:enrol": Category("enrol", GROUP_PEOPLE, SEES_CASE, redirect_ok=True),
+    "workshops:register": Category("register", GROUP_PEOPLE, FACILITATOR, redirect_ok=True),
+    "workshops:correct": Category("correct-register", FACILITATOR, redirect_ok=True),
+    "workshops:withdraw": Category("withdraw", SEES_CASE, redirect_ok=True),
     # service manager dashboard
-    "dashboard:referrals": MANAGEMENT.but(manager=SEES, administrator=SEES),  # 400 without a drill-down
+    "dashboard:referrals": Category("dashboard", who(FORBIDDEN, wide=PROCESSED)),  # 400 without a drill-down
     "dashboard:*": MANAGEMENT,
     "api-dashboard": MANAGEMENT,
     # REST API: lists are scoped to what each person may see, so everyone signed in gets one
@@ -137,36 +169,81 @@ CLASSIFICATION = {
     "api-schema": SIGNED_IN,
     "api-docs": SIGNED_IN,
     "api-supervision-compliance": SIGNED_IN,
+    "patient-list": SIGNED_IN.writes(who(ALLOW), "register-patient"),
+    "referral-list": SIGNED_IN.writes(
+        who(ALLOW, outsider=Hidden("patient"), colleague=Hidden("patient")), "register-referral"
+    ),
+    "contact-list": SIGNED_IN.writes(
+        who(FORBIDDEN, on_the_case=ALLOW, outsider=Hidden("referral"), colleague=Hidden("referral")), "log-contact"
+    ),
+    "supervision-relationship-list": SIGNED_IN.writes(who(FORBIDDEN, wide=ALLOW, outsider=Hidden("supervisor"))),
+    "supervision-session-list": SIGNED_IN.writes(
+        who(FORBIDDEN, pwp=ALLOW, supervisor=ALLOW, outsider=Hidden("supervisor")), "record-supervision"
+    ),
+    "course-list": SIGNED_IN.writes(who(ALLOW), "plan-course"),
+    "enrolment-list": SIGNED_IN.writes(who(ALLOW, outsider=Hidden("course"), colleague=Hidden("referral")), "enrol"),
+    # The register is the facilitators'; a session the persona cannot see does not exist for them.
+    "register-list": SIGNED_IN.writes(who(Hidden("session"), pwp=ALLOW, wide=FORBIDDEN), "register"),
     "*-list": SIGNED_IN,
-    "patient-search": SIGNED_IN,  # POST: identifiers in the body, never the URL; an empty search is a 400
-    "patient-detail": CASE_RECORD,
+    "patient-search": Category("search", who(PROCESSED)),  # identifiers in the body, never the URL
+    "patient-detail": CASE_RECORD.writes(SEES_CASE, "patient-details"),
     "referral-detail": CASE_RECORD,
-    "referral-steps": CASE_RECORD,
+    "referral-steps": CASE_RECORD.writes(CLINICAL, "change-step"),
+    # Everyone who sees the record reads its problems; only clinicians on the case record one.
+    "referral-presenting-problems": CASE_RECORD.writes(CLINICAL, "record-problem"),
+    "measure-detail": SIGNED_IN,  # the measures table is reference data, the same for everyone
     "referral-outcome": CASE_RECORD,
     "contact-detail": CASE_RECORD,
     "questionnaire-detail": CASE_RECORD,
     "flag-detail": CASE_RECORD,
-    "referral-allocate": CASE_ACTION,
-    "referral-discharge": CASE_ACTION,
-    "contact-entered-in-error": CASE_ACTION,
-    "flag-resolve": CASE_ACTION,
-    "supervision-case-list-detail": CASE_ACTION,
-    "supervision-session-sign-off": CASE_ACTION.but(treating=SEES),
-    "supervision-relationship-end": CASE_ACTION.but(treating=SEES),
-    "supervision-session-*": CASE_ACTION,
-    "supervision-decision-*": CASE_ACTION,
-    "supervision-relationship-*": CASE_ACTION,
-    "enrolment-*": CASE_ACTION,
-    "course-*": GROUP,
-    "register-*": GROUP,
-    # Django admin: staff accounts only; no persona is staff
+    "referral-allocate": Category("allocate", ALLOCATES),
+    "referral-discharge": CLINICAL_ACT,
+    "contact-entered-in-error": CLINICAL_ACT,
+    "flag-resolve": CLINICAL_ACT,
+    "supervision-case-list-detail": Category("case-list", SESSION_PEOPLE),
+    "supervision-session-detail": Category("supervision-session", SESSION_PEOPLE),
+    "supervision-session-sign-off": Category("sign-off", SIGNS_OFF),
+    "supervision-session-entered-in-error": Category("withdraw-supervision", WITHDRAWS_SUPERVISION),
+    # Adding decisions to a session not yet signed off: its supervisor or supervisee.
+    "supervision-session-decisions": Category("add-decisions", CORRECTS_DECISION),
+    "supervision-decision-detail": Category("supervision-decision", SESSION_PEOPLE),
+    "supervision-decision-correct": Category("correct-decision", CORRECTS_DECISION),
+    "supervision-decision-entered-in-error": Category("withdraw-supervision", WITHDRAWS_SUPERVISION),
+    "supervision-relationship-detail": Category("relationship", SESSION_PEOPLE),
+    "supervision-relationship-end": Category("end-relationship", ENDS_RELATIONSHIP),
+    "enrolment-detail": Category("enrolment", SEES_CASE),
+    "enrolment-withdraw": Category("withdraw", SEES_CASE),
+    "course-detail": Category("course", GROUP_PEOPLE),
+    "course-status": Category("course-status", GROUP_PEOPLE),
+    "register-detail": Category("register", GROUP_PEOPLE),
+    "register-entered-in-error": Category("correct-register", FACILITATOR),
+    # Django admin: staff accounts only; the superuser persona is the only staff one
     "admin:login": PUBLIC,
     "admin:*": DJANGO_ADMIN,
+}
+
+# Writes that change no record: signing in and out, searches kept in the session. Tried with an empty
+# body (a request they may make, refused only as bad input). Every other write needs a body in bodies.py,
+# or must answer 405 to everyone.
+NOT_RECORD_WRITES = {
+    "login",
+    "logout",
+    "api-token",
+    "api-logout",  # revokes the caller's own tokens
+    "api-logout-all",
+    "health",
+    "two_factor_setup",
+    "two_factor_verify",
+    "audit",  # the patient lookup form
+    "referrals:caseload",  # the search, kept in the session
+    "referrals:waiting_list",
+    "patient-search",
 }
 
 # What fills each URL parameter: a kind of record of the scenario (tests/security/conftest.py) or a
 # literal. By URL name first, then by the model a DRF viewset serves (for ``pk``), then by name.
 PARAMS = {
+    "measure-detail": {"pk": "=SPIN"},
     "referrals:new_referral": {"pk": "patient"},
     "referrals:contact_in_error": {"pk": "contact"},
     "referrals:*": {"pk": "referral"},
@@ -205,7 +282,12 @@ PARAM_NAMES = {
     "format": "=json",
 }
 # Admin routes answer every persona with a redirect before looking anything up; any value will do.
-ADMIN_PARAMS = {"app_label": "=stepped_care", "url": "=no-such-page/", "content_type_id": "=1"}
+ADMIN_PARAMS = {
+    "measure-detail": {"pk": "=SPIN"},
+    "app_label": "=stepped_care",
+    "url": "=no-such-page/",
+    "content_type_id": "=1",
+}
 
 # Kinds of record that belong to a patient: their ids in URLs must be random (UUIDs), so that ids
 # reveal nothing about how many patients a service has.
@@ -222,7 +304,17 @@ PATIENT_KINDS = {
 
 
 # Filled in by the test run and printed at its end (tests/security/conftest.py).
-TALLY = {"patterns": 0, "personas": 7, "requests": 0}
+TALLY = {
+    "patterns": 0,
+    "requests": 0,
+    "writes": 0,
+    "allowed": 0,
+    "refused": 0,
+    "forbidden": 0,
+    "not_found": 0,
+    "hidden": 0,
+    "sign_in": 0,
+}
 
 
 def lookup(table, name):

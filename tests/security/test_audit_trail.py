@@ -190,7 +190,7 @@ def test_unknown_patient_is_a_form_error(client, manager, trail):
 def test_another_teams_patient_cannot_be_searched(client, manager, outsider):
     elsewhere = ReferralFactory(patient__team=outsider.team)
     client.force_login(manager)
-    assert client.get(reverse("audit"), {"patient": elsewhere.patient_id}).status_code == 403
+    assert client.get(reverse("audit"), {"patient": elsewhere.patient_id}).status_code == 404  # not theirs: no such
 
 
 def test_filter_by_staff_member(client, manager, trail, pwp, colleague):

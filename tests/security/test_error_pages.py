@@ -31,7 +31,8 @@ def test_a_refused_action_is_the_apps_403_with_the_reason(client, manager, refer
     response = client.get(reverse("referrals:log_session", args=[referral.pk]))
     assert response.status_code == 403
     html = response.content.decode()
-    assert "You cannot do this here" in html and "Only clinicians record clinical care." in html
+    assert "You cannot record a session or an assessment here" in html
+    assert "Only <strong>clinicians on the case</strong> may record a session or an assessment." in html
     assert "Sign out" in html
 
 

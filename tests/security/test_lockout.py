@@ -1,4 +1,8 @@
-"""Repeated wrong passwords lock sign-in, at the sign-in page and at the API token endpoint alike."""
+"""Repeated wrong passwords lock sign-in, at the sign-in page and at the API token endpoint alike.
+
+django-axes locks a username *at an address*: a colleague behind the same address (one NHS network
+address for a whole trust) still signs in. Failed sign-ins from one address across all usernames
+have their own, looser limit (SIGN_IN_ADDRESS_FAILURE_RATE)."""
 
 import pytest
 from django.urls import reverse
@@ -12,8 +16,8 @@ def limit(settings):
     return 3
 
 
-def sign_in(client, username, password):
-    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR="10.1.1.1")
+def sign_in(client, username, password, address="10.1.1.1"):
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def token(client, username, password, address="10.1.1.1"):
@@ -75,7 +79,6 @@ def test_lockout_of_one_account_leaves_colleagues_signing_in(client, pwp, collea
     assert token(client, colleague.username, password, address="10.2.2.2").status_code == 200
 
 
-@pytest.mark.django_db
 def test_a_forged_forwarded_for_header_does_not_dodge_the_lockout(client, pwp, password, limit, settings):
     """Behind one trusted proxy the client address is the proxy's last X-Forwarded-For entry; a client
     prepending addresses of its own changes nothing."""
@@ -83,7 +86,7 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_lockout(client, pwp, p
     for n in range(limit):
         client.post(
             reverse("api-token"),
-            {"username": "nobody-in-particular", "password": "x"},
+            {"username": pwp.username, "password": "wrong-password-1234"},
             content_type="application/json",
             HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.7",
             REMOTE_ADDR="10.0.0.1",
@@ -96,3 +99,50 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_lockout(client, pwp, p
         REMOTE_ADDR="10.0.0.1",
     )
     assert response.status_code == 429
+
+
+# --- one person's mistakes lock out one person ------------------------------------------------------
+
+
+def test_a_colleague_at_the_same_address_still_signs_in_at_the_form(client, pwp, colleague, password, limit):
+    for _ in range(limit):
+        sign_in(client, pwp.username, "wrong-password-1234")
+    assert sign_in(client, pwp.username, password).status_code == 429
+    response = sign_in(client, colleague.username, password)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(colleague.pk)
+
+
+def test_a_colleague_at_the_same_address_still_gets_a_token(client, pwp, colleague, password, limit):
+    for _ in range(limit):
+        token(client, pwp.username, "wrong-password-1234")
+    assert token(client, pwp.username, password).status_code == 429
+    response = token(client, colleague.username, password)
+    assert response.status_code == 200 and response.json()["token"]
+
+
+def test_the_locked_out_person_can_sign_in_from_another_address(client, pwp, password, limit):
+    for _ in range(limit):
+        token(client, pwp.username, "wrong-password-1234", address="10.9.9.9")
+    assert token(client, pwp.username, password, address="10.9.9.9").status_code == 429
+    assert token(client, pwp.username, password, address="10.2.2.2").status_code == 200
+
+
+@pytest.mark.parametrize("door", ["form", "api"])
+def test_an_address_spraying_many_usernames_is_limited_separately(client, pwp, password, settings, door):
+    """Password spraying (one wrong password each for many usernames) never reaches the per-user limit;
+    the per-address limit stops it, for every username at that address, while other addresses go on."""
+    settings.SIGN_IN_ADDRESS_FAILURE_RATE = "4/30m"
+    for n in range(4):
+        token(client, f"someone-{n}", "Winter2026!")
+    if door == "form":
+        refused = sign_in(client, pwp.username, password)
+        assert refused.status_code == 429 and "network address" in refused.content.decode()
+        assert "_auth_user_id" not in client.session
+        assert sign_in(client, pwp.username, password, address="10.2.2.2").status_code == 302
+    else:
+        refused = token(client, pwp.username, password)
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "address_rate_limited"
+        assert int(refused["Retry-After"]) > 0
+        assert token(client, pwp.username, password, address="10.2.2.2").status_code == 200

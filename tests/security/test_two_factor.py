@@ -144,7 +144,7 @@ def test_the_api_token_needs_the_code_when_two_factor_is_on(client, pwp, passwor
     device = confirmed_device(pwp)
     missing = token(client, pwp, password)
     assert missing.status_code == 400
-    assert "otp_token" in missing.json()
+    assert "otp_token" in missing.json()["errors"]
     wrong = token(client, pwp, password, otp_token="000000")
     assert wrong.status_code == 400
     device.refresh_from_db()
@@ -165,4 +165,4 @@ def test_the_api_token_is_refused_until_a_required_second_factor_is_set_up(clien
 def test_without_two_factor_the_token_needs_only_the_password(client, pwp, password):
     response = token(client, pwp, password)
     assert response.status_code == 200
-    assert set(response.json()) == {"token"}
+    assert set(response.json()) == {"token", "expiry"}

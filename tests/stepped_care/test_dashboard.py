@@ -101,6 +101,22 @@ def test_the_headline_equals_the_service_metrics(client, svc):
 
 
 @pytest.mark.django_db
+def test_the_headline_counts_specific_anxiety_disorders_measured_with_their_own_adsm(client, svc):
+    html = signed_in(client, svc["manager"]).get(DASHBOARD).content.decode()
+    start, end = default_period(svc["today"])
+    counts = service_metrics(MetricFilter(team=svc["team"].pk, start=start, end=end))["counts"]
+    assert counts["specific_anxiety"] > 0
+    row = html[html.index("Specific anxiety disorders measured with their own ADSM") :].split("</tr>")[0]
+    measured, of = (int(n) for _, n in LINK.findall(row))
+    assert (measured, of) == (counts["measured_with_adsm"], counts["specific_anxiety"])
+    assert 0 < measured < of  # some measured with their ADSM, some with GAD-7 only
+    listed = client.get(DRILLDOWN, {"metric": "measured_with_adsm", "start": start, "end": end})
+    assert listed.context["page"].paginator.count == measured
+    for referral in listed.context["page"]:
+        assert referral.summary.anxiety_measure == referral.summary.adsm != ""
+
+
+@pytest.mark.django_db
 def test_every_number_equals_the_length_of_its_drilldown_list(client, svc):
     signed_in(client, svc["manager"])
     html = client.get(DASHBOARD).content.decode()
@@ -110,6 +126,7 @@ def test_every_number_equals_the_length_of_its_drilldown_list(client, svc):
     assert len(links) > 50
     metrics = {parse_qs(urlsplit(h).query)["metric"][0] for h in links}
     assert {"recovered", "active", "waiting", "open_flags", "hidden_wait_now", "sessions_month"} <= metrics
+    assert {"specific_anxiety", "measured_with_adsm"} <= metrics
     checked = 0
     for href, numbers in sorted(links.items()):
         assert len(numbers) == 1, href  # one link, one number
@@ -198,7 +215,7 @@ def test_bad_filters_are_form_errors_and_400s(client, svc, params, field, messag
     assert message in " ".join(response.context["form"].errors[field])
     api = client.get("/api/v1/dashboard/", params)
     assert api.status_code == 400
-    assert {"start": "from", "end": "to"}.get(field, field) in api.json()
+    assert {"start": "from", "end": "to"}.get(field, field) in api.json()["errors"]
 
 
 @pytest.mark.django_db

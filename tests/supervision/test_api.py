@@ -77,14 +77,14 @@ def test_bad_input_names_the_field_and_saves_nothing(api, supervisor, pwp):
         format="json",
     )
     assert response.status_code == 400
-    assert "end code" in response.json()["decisions.0.end_code"][0]
+    assert "end code" in response.json()["errors"]["decisions.0.end_code"][0]
     assert SupervisionSession.objects.count() == 0
     response = api.post(
         f"{BASE}/sessions/",
         {"kind": "case_management", "date": "2020-01-01", "minutes": 0, "supervisor": supervisor.pk, "supervisees": []},
         format="json",
     )
-    assert response.status_code == 400 and {"minutes", "supervisees"} <= set(response.json())
+    assert response.status_code == 400 and {"minutes", "supervisees"} <= set(response.json()["errors"])
 
 
 def test_a_stale_version_is_409(api, supervisor, pwp):

@@ -225,9 +225,9 @@ def test_clinical_skills_sessions_take_no_case_decisions(skills_supervisor, pwp)
 
 
 def test_only_the_supervisor_or_a_supervisee_records(supervisor, pwp, colleague):
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(PermissionDenied) as err:
         cms(supervisor, pwp, by=colleague)
-    assert "Only the supervisor or a supervisee" in err.value.message_dict["supervisor"][0]
+    assert "the supervisor or a supervisee of the session" in str(err.value)
 
 
 def test_a_supervisor_needs_the_role_or_a_relationship(team, pwp, colleague):

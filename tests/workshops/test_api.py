@@ -59,7 +59,7 @@ def test_a_course_with_a_stranger_as_facilitator_is_refused(api, pwp, outsider):
         format="json",
     )
     assert response.status_code == 400
-    assert "facilitators" in response.json()
+    assert "facilitators" in response.json()["errors"]
 
 
 @pytest.mark.django_db
@@ -81,9 +81,9 @@ def test_enrol_and_withdraw(api, make_course, pwp, outsider):
     second = ReferralFactory(patient__team=pwp.team, care_coordinator=pwp)
     response = api.post("/api/v1/enrolments/", {"course": course.pk, "referral": str(second.pk)}, format="json")
     assert response.status_code == 400
-    assert "full" in response.json()["course"][0]
+    assert "full" in response.json()["errors"]["course"][0]
     response = api.post(f"/api/v1/enrolments/{enrolment_id}/withdraw/", {"reason": "other"}, format="json")
-    assert response.status_code == 400 and "note" in response.json()
+    assert response.status_code == 400 and "note" in response.json()["errors"]
     response = api.post(
         f"/api/v1/enrolments/{enrolment_id}/withdraw/", {"reason": "cannot_attend", "note": "Shifts"}, format="json"
     )
@@ -96,7 +96,7 @@ def test_enrol_and_withdraw(api, make_course, pwp, outsider):
     api.force_authenticate(outsider)
     theirs = ReferralFactory(patient__team=outsider.team, care_coordinator=outsider)
     response = api.post("/api/v1/enrolments/", {"course": course.pk, "referral": str(theirs.pk)}, format="json")
-    assert response.status_code == 400 and "course" in response.json()
+    assert response.status_code == 400 and "course" in response.json()["errors"]
     assert api.get(f"/api/v1/enrolments/{enrolment_id}/").status_code == 404
 
 
@@ -112,7 +112,7 @@ def test_take_a_register_by_api(api, course, members, pwp):
     body = {"session": session.pk, "rows": rows}
     response = api.post("/api/v1/registers/", body, format="json")
     assert response.status_code == 400
-    errors = response.json()["rows"]
+    errors = response.json()["errors"]["rows"]
     assert errors[0] == {}
     assert errors[1] == {"phq9": ["PHQ-9 item 9 must be between 0 and 3 (got 5)."]}
     assert "attended" in errors[2]["gad7"][0]
@@ -149,7 +149,7 @@ def test_registers_are_scoped(api, course, members, colleague, outsider):
             {"session": session.pk, "rows": [{"enrolment": m.pk, "attendance": "5"} for m in members]},
             format="json",
         )
-        assert response.status_code == 400 and "session" in response.json()
+        assert response.status_code == 400 and "session" in response.json()["errors"]
     assert not CareContact.objects.exists()
 
 

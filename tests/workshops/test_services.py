@@ -4,7 +4,7 @@ attendance into group care contacts through log_contact, all rows or none."""
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -133,10 +133,13 @@ def test_one_active_enrolment_per_course_and_referral(course, referral, pwp):
 
 
 @pytest.mark.django_db
-def test_only_the_courses_team_can_enrol(course, outsider, pwp):
+def test_only_the_courses_team_can_enrol(course, make_course, outsider, pwp):
     theirs = referral_of(outsider.team, outsider)
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(PermissionDenied):  # another team's referral: not one the pwp may book
         services.enrol(course=course, referral=theirs, by=pwp)
+    their_course = make_course(by=outsider, facilitators=[outsider], team=outsider.team)
+    with pytest.raises(ValidationError) as err:  # the pwp's own referral, on another team's course
+        services.enrol(course=their_course, referral=referral_of(pwp.team, pwp), by=pwp)
     assert "course's team" in err.value.message_dict["referral"][0]
 
 
@@ -309,11 +312,23 @@ def test_a_contact_corrected_on_the_referral_page_also_opens_its_row(course, mem
 
 
 @pytest.mark.django_db
-def test_an_administrator_types_the_register_for_the_facilitators(course, members, administrator, pwp, cofacilitator):
-    entries = services.take_register(session=course.sessions.get(number=1), rows=rows_for(members), by=administrator)
-    lead = min((pwp, cofacilitator), key=lambda s: s.pk)
-    assert {e.contact.clinician for e in entries} == {lead}
-    assert {e.contact.created_by for e in entries} == {administrator}
+@pytest.mark.parametrize("who", ["administrator", "manager", "colleague"])
+def test_only_the_facilitators_take_the_register(course, members, request, who):
+    """A register records attendance and scores as care contacts: recording care is the facilitators'
+    (clinicians on the case), not an administrator's or a manager's, nor another clinician's."""
+    before = counts()
+    with pytest.raises(PermissionDenied):
+        services.take_register(
+            session=course.sessions.get(number=1), rows=rows_for(members), by=request.getfixturevalue(who)
+        )
+    assert counts() == before
+
+
+@pytest.mark.django_db
+def test_the_cofacilitator_taking_the_register_is_the_contacts_clinician(course, members, cofacilitator):
+    entries = services.take_register(session=course.sessions.get(number=1), rows=rows_for(members), by=cofacilitator)
+    assert {e.contact.clinician for e in entries} == {cofacilitator}
+    assert {e.contact.created_by for e in entries} == {cofacilitator}
 
 
 @pytest.mark.django_db

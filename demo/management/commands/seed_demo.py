@@ -1,5 +1,7 @@
 """Build a believable demo service: a team, staff in every role, supervision, and referrals with
-plausible PHQ-9/GAD-7 trajectories (improving, flat, deteriorating, disengaging, discharged).
+plausible PHQ-9/GAD-7 trajectories (improving, flat, deteriorating, disengaging, discharged), each with
+a coded presenting problem and, for most specific anxiety disorders, the disorder-specific measure (SPIN,
+PCL-5, OCI, PDSS, HAI, Mobility Inventory) session by session.
 
 Idempotent: staff are matched by username and referrals are only added up to ``--referrals``.
 Bulk inserts keep ``--referrals 150000`` (about a million contacts) to minutes.
@@ -19,9 +21,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from outcomes.metrics import referral_facts
-from outcomes.models import ITEM_FIELDS, OutcomeSummary, QuestionnaireResponse
+from outcomes.models import OutcomeSummary, QuestionnaireResponse
+from outcomes.problems import ICD10, ProblemRecord
+from outcomes.scoring import INSTRUMENTS, adsm_for, score
 from referrals.codes import EndCode, PresentingProblem, ReferralSource
-from referrals.models import CareContact, Patient, Referral, ReferralEvent
+from referrals.models import CareContact, Patient, PresentingProblemRecord, Referral, ReferralEvent
 from referrals.validators import nhs_number_is_valid
 from stepped_care.models import Role, Staff, StepAssignment, StepSource, Team
 from stepped_care.services import scan
@@ -131,6 +135,20 @@ def spread(total, count, item_max, rng, keep_last_zero=False):
         open_slots = [i for i in range(slots) if items[i] < item_max]
         items[rng.choice(open_slots)] += 1
     return items
+
+
+CODES_OF = {}
+for _code, (_title, _problem) in ICD10.items():
+    CODES_OF.setdefault(_problem, []).append(_code)
+ADSM_MEASURED = 0.75  # share of specific anxiety disorders measured with their own ADSM
+
+
+def adsm_items(measure, fraction, rng):
+    """Item answers of an ADSM at ``fraction`` (0-1) of its range."""
+    inst = INSTRUMENTS[measure]
+    span = inst.item_max - inst.item_min
+    raw = round(max(0.0, min(1.0, fraction)) * span * inst.item_count)
+    return [inst.item_min + v for v in spread(raw, inst.item_count, span, rng)]
 
 
 def nhs_number(rng, used):
@@ -279,6 +297,7 @@ class Command(BaseCommand):
 
     def _batch(self, team, low, high, count, today, span, rng, used):
         patients, referrals, steps, contacts, scores, events, summaries = [], [], [], [], [], [], []
+        problems = []
         now = timezone.now()
         for _ in range(count):
             patient = Patient(
@@ -309,7 +328,21 @@ class Command(BaseCommand):
                 care_coordinator=coordinator,
             )
             referrals.append(referral)
-            self._trajectory(referral, step, coordinator, today, rng, steps, contacts, scores, events, now)
+            problem = referral.presenting_problem
+            problems.append(
+                PresentingProblemRecord(
+                    referral=referral,
+                    code=rng.choice(CODES_OF.get(problem, [""])),
+                    problem=problem,
+                    significance="primary",
+                    recorded_on=received,
+                    created_by=coordinator,
+                    created_at=now,
+                )
+            )
+            adsm = adsm_for(problems[-1].code)
+            measured = adsm if adsm and rng.random() < ADSM_MEASURED else None
+            self._trajectory(referral, step, coordinator, today, rng, steps, contacts, scores, events, now, measured)
             if referral.status == "awaiting_assessment" and rng.random() < 0.5:
                 referral.care_coordinator = None  # on the team's waiting list for allocation
         Patient.objects.bulk_create(patients, batch_size=1000)
@@ -318,6 +351,11 @@ class Command(BaseCommand):
         CareContact.objects.bulk_create(contacts, batch_size=2000)
         QuestionnaireResponse.objects.bulk_create(scores, batch_size=2000)
         ReferralEvent.objects.bulk_create(events, batch_size=2000)
+        PresentingProblemRecord.objects.bulk_create(problems, batch_size=2000)
+        by_problem = {
+            p.referral_id: [ProblemRecord(p.code, p.significance, p.recorded_on, p.created_at, p.problem)]
+            for p in problems
+        }
         by_referral_contacts, by_referral_scores = {}, {}
         for c in contacts:
             by_referral_contacts.setdefault(c.referral_id, []).append((c.date, c.appointment_type, c.attendance))
@@ -327,13 +365,15 @@ class Command(BaseCommand):
             facts, _ = referral_facts(
                 sorted(by_referral_contacts.get(referral.pk, []), key=lambda c: c[0]),
                 by_referral_scores.get(referral.pk, []),
+                problems=by_problem.get(referral.pk, []),
                 ended_on=referral.discharged_on,
             )
             summaries.append(OutcomeSummary(referral_id=referral.pk, team_id=team.pk, **facts))
         OutcomeSummary.objects.bulk_create(summaries, batch_size=2000)
 
-    def _trajectory(self, referral, step, clinician, today, rng, steps, contacts, scores, events, now):
-        """Contacts and scores for one referral: wait, assessment, weekly sessions, maybe discharge."""
+    def _trajectory(self, referral, step, clinician, today, rng, steps, contacts, scores, events, now, adsm=None):
+        """Contacts and scores for one referral: wait, assessment, weekly sessions, maybe discharge; with
+        ``adsm``, that disorder-specific measure too, moving as the GAD-7 does."""
         kind = rng.choices(["improving", "flat", "deteriorating", "disengaging"], [55, 25, 8, 12])[0]
         wait = rng.randint(3, 50)
         assess_on = referral.received_on + dt.timedelta(days=wait)
@@ -355,6 +395,13 @@ class Command(BaseCommand):
             "disengaging": gad - rng.randint(0, 3),
         }[kind]
         target_phq, target_gad = max(0, min(27, target_phq)), max(0, min(21, target_gad))
+        adsm_start = rng.uniform(0.35, 0.75)
+        adsm_target = {
+            "improving": rng.uniform(0.05, 0.3),
+            "flat": adsm_start + rng.uniform(-0.05, 0.05),
+            "deteriorating": adsm_start + rng.uniform(0.1, 0.2),
+            "disengaging": adsm_start - rng.uniform(0.0, 0.1),
+        }[kind]
 
         def add(on, appt, attendance, p=None, g=None):
             contact = CareContact(
@@ -376,17 +423,21 @@ class Command(BaseCommand):
             contacts.append(contact)
             if p is None:
                 return
-            phq_items = spread(p, 9, 3, rng, keep_last_zero=p < 20)
-            for measure, total, items in (("PHQ9", p, phq_items), ("GAD7", g, spread(g, 7, 3, rng))):
+            given = [("PHQ9", spread(p, 9, 3, rng, keep_last_zero=p < 20)), ("GAD7", spread(g, 7, 3, rng))]
+            if adsm:
+                progress = (g - gad) / (target_gad - gad) if target_gad != gad else 1.0
+                fraction = adsm_start + (adsm_target - adsm_start) * max(0.0, min(1.0, progress))
+                given.append((adsm, adsm_items(adsm, fraction + rng.uniform(-0.03, 0.03), rng)))
+            for measure, items in given:
                 scores.append(
                     QuestionnaireResponse(
                         contact=contact,
                         referral=referral,
                         measure=measure,
                         completed_on=on,
-                        total=total,
+                        items=items,
+                        total=score(measure, items).total,
                         created_by=clinician,
-                        **dict(zip(ITEM_FIELDS, items, strict=False)),
                     )
                 )
 
