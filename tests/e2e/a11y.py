@@ -85,6 +85,10 @@ LOCATOR_ACTIONS = [
 KEYBOARD_ACTIONS = ["press", "type", "insert_text", "down", "up"]
 
 
+# What Playwright says when the document under audit went away (a navigation began meanwhile).
+NAVIGATED = ("context was destroyed", "navigat", "Cannot find context", "detached")
+
+
 def missing():
     """Why axe-core cannot run here, or None."""
     if not AXE_PATH.exists():
@@ -120,7 +124,7 @@ class Audit:
                     return
                 except PlaywrightError as error:
                     # The page navigated while it was being audited: audit the new one.
-                    if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                    if not any(sign in str(error) for sign in NAVIGATED):
                         raise
             raise AssertionError(f"axe-core could not audit {self.page.url}: it kept navigating")
         finally:
