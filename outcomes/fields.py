@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from django.db import models
 
+CENT = Decimal("0.01")
+
 
 class ScoreField(models.DecimalField):
     """A questionnaire score: two decimals in the database (the Mobility Inventory is a mean written
@@ -15,10 +17,12 @@ class ScoreField(models.DecimalField):
         super().__init__(*args, **kwargs)
 
     def from_db_value(self, value, expression, connection):
-        if value is None:
-            return None
-        value = Decimal(str(value)).quantize(Decimal("0.01"))
-        return int(value) if value == value.to_integral_value() else value
+        if value is None or isinstance(value, int):
+            return value
+        if not isinstance(value, Decimal):
+            value = Decimal(str(value))
+        whole = value.to_integral_value()
+        return int(whole) if value == whole else value.quantize(CENT)
 
 
 class JSONArrayLength(models.Func):

@@ -57,6 +57,15 @@ class PairedOutcome:
         return INSTRUMENTS[self.anxiety_measure].name if self.anxiety_measure else None
 
     @property
+    def anxiety_first_display(self) -> str:
+        """As the data set writes it (the Mobility Inventory as d.dd)."""
+        return INSTRUMENTS[self.anxiety_measure].format(self.anxiety_first) if self.anxiety_measure else ""
+
+    @property
+    def anxiety_last_display(self) -> str:
+        return INSTRUMENTS[self.anxiety_measure].format(self.anxiety_last) if self.anxiety_measure else ""
+
+    @property
     def summary(self) -> str:
         """The classification in words, as shown to clinicians."""
         if not self.assessed:

@@ -127,8 +127,7 @@ def test_a_referral_made_with_an_icd10_code_starts_with_that_problem(client_of, 
     api = client_of(pwp)
     body = {"patient": str(referral.patient_id), "received_on": days_ago(2), "source": "gp"}
     response = api.post("/api/v1/referrals/", body | {"presenting_problem_code": "F43.1"}, format="json")
-    # the descriptor is required
-    assert response.status_code == 400 and "presenting_problem" in response.json()["errors"]
+    assert response.status_code == 400 and "presenting_problem" in response.json()["errors"]  # it is required
     made = api.post(
         "/api/v1/referrals/",
         body | {"presenting_problem": "ptsd", "presenting_problem_code": "F43.1"},

@@ -93,8 +93,6 @@ def floor_statements(team, today):
         count(*) FILTER (WHERE s.caseness_at_start = false) AS not_caseness,
         count(*) FILTER (WHERE s.caseness_at_start IS DISTINCT FROM false) AS at_caseness,
         count(*) FILTER (WHERE NOT s.computable) AS not_computable,
-        count(*) FILTER (WHERE s.adsm <> '') AS specific_anxiety,
-        count(*) FILTER (WHERE s.adsm <> '' AND s.anxiety_measure = s.adsm) AS measured_with_adsm,
         count(*) FILTER (WHERE s.recovered) AS recovered,
         count(*) FILTER (WHERE s.reliable_improvement) AS reliable_improvement,
         count(*) FILTER (WHERE s.reliable_deterioration) AS reliable_deterioration,
@@ -106,7 +104,9 @@ def floor_statements(team, today):
         count(*) FILTER (WHERE s.second_treatment_on - s.first_treatment_on > {hidden}) AS hidden_waits,
         count(*) FILTER (WHERE s.dna_count > 0) AS with_dna,
         coalesce(sum(s.dna_count), 0) AS dna_count,
-        coalesce(sum(s.contact_count), 0) AS contact_count
+        coalesce(sum(s.contact_count), 0) AS contact_count,
+        count(*) FILTER (WHERE s.adsm <> '') AS specific_anxiety,
+        count(*) FILTER (WHERE s.adsm <> '' AND s.anxiety_measure = s.adsm) AS measured_with_adsm
     """
     return [
         (

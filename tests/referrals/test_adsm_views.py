@@ -114,6 +114,7 @@ def test_the_referral_page_charts_the_adsm_and_says_which_measure_decides_and_wh
     html = response.content.decode()
     assert "SPIN, for social phobia F40.1: 2 scores" in html
     assert "(first 40, latest 15)" in html
+
     assert "Recovered; reliable improvement; reliable recovery" in html
     assert 'id="chart-spin"' in html and "SPIN caseness (at or above 19)" in html
     assert "decides this referral's anxiety outcome" in html
