@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Front-end packages from npm (package.json, package-lock.json): nhsuk-frontend, and axe-core for the browser tests.
+NODE_STAMP := node_modules/.installed
 DEMO_PASSWORD ?= talking-therapies-demo
 # The demo's port: `make run PORT=8018` serves http://127.0.0.1:8018/ instead of :8000.
 PORT ?= 8000
@@ -24,15 +26,26 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# `npm ci` installs exactly the lock file into node_modules/ (git-ignored). Without npm, outside CI, the
+# app still runs; the browser tests then skip with the reason.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "npm is needed in CI: the browser tests run axe-core from node_modules/" >&2; exit 1; \
+	else \
+		echo "npm not found: front-end packages not installed (browser tests will skip; install Node.js 20)" >&2; \
+	fi
 
-run: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+run: $(STAMP) $(NODE_STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
 	@echo "Serving the demo at http://127.0.0.1:$(PORT)/ (another port: make run PORT=8001); Ctrl-C stops it."
 	$(DEMO_ENV) DEBUG=$(DEBUG) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -50,8 +63,8 @@ bench: $(STAMP)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(TEST_ENV) $(PY) -m pytest tests/bench --run-bench --reuse-db -s -q $(PYTEST_ARGS)
 
 # Refresh the README's pictures: the browser journeys, saving their screenshots into docs/screenshots.
-screenshots: $(STAMP)
+screenshots: $(STAMP) $(NODE_STAMP)
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(TEST_ENV) $(PY) -m pytest tests/e2e -q $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) node_modules db.sqlite3 staticfiles

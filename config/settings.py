@@ -206,6 +206,22 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end packages come from npm (package.json with its package-lock.json): `make install` runs `npm ci`
+# into node_modules/, which git ignores. whitenoise serves the built files each package lists here, under
+# a prefix: {% static 'nhsuk-frontend/nhsuk-frontend.min.js' %} (common/npm_static.py; patterns are
+# fnmatch globs relative to the folder). axe-core is installed for the browser tests only, not served.
+# nhsuk-frontend's prebuilt CSS is not listed: it loads its fonts from assets.nhs.uk (a CDN, blocked by
+# our policy) and its images from /assets/; build the CSS from its Sass with $nhsuk-fonts-path and
+# $nhsuk-assets-path pointing at our static files instead.
+NODE_MODULES = BASE_DIR / "node_modules"
+NPM_STATIC = {
+    "nhsuk-frontend": ("nhsuk-frontend/dist/nhsuk", ["nhsuk-frontend.min.js", "nhsuk-frontend.min.js.map", "assets/*"]),
+}
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "common.npm_static.NpmFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -272,6 +288,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No deep links: Swagger UI puts each operation's link inside its expand button, an interactive
+    # control inside another (WCAG 4.1.2) and a 19 px target (2.5.8).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,

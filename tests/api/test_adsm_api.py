@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from outcomes.models import QuestionnaireResponse
 from outcomes.scoring import INSTRUMENTS
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def client_of(api):
     def sign_in(user):
-        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        api.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
         return api
 
     return sign_in
@@ -110,7 +110,7 @@ def test_a_bad_presenting_problem_names_the_field_and_saves_nothing(client_of, p
     before = saved(referral)
     response = client_of(pwp).post(f"/api/v1/referrals/{referral.pk}/presenting-problems/", body, format="json")
     assert response.status_code == 400
-    assert field in response.json(), response.json()
+    assert field in response.json()["errors"], response.json()
     assert saved(referral) == before
 
 
@@ -127,7 +127,8 @@ def test_a_referral_made_with_an_icd10_code_starts_with_that_problem(client_of, 
     api = client_of(pwp)
     body = {"patient": str(referral.patient_id), "received_on": days_ago(2), "source": "gp"}
     response = api.post("/api/v1/referrals/", body | {"presenting_problem_code": "F43.1"}, format="json")
-    assert response.status_code == 400 and "presenting_problem" in response.json()  # the descriptor is required
+    # the descriptor is required
+    assert response.status_code == 400 and "presenting_problem" in response.json()["errors"]
     made = api.post(
         "/api/v1/referrals/",
         body | {"presenting_problem": "ptsd", "presenting_problem_code": "F43.1"},
@@ -142,7 +143,7 @@ def test_a_referral_made_with_an_icd10_code_starts_with_that_problem(client_of, 
         body | {"presenting_problem": "depression", "presenting_problem_code": "F43.1"},
         format="json",
     )
-    assert clash.status_code == 400 and "presenting_problem_code" in clash.json()
+    assert clash.status_code == 400 and "presenting_problem_code" in clash.json()["errors"]
 
 
 # --- questionnaires by measure code ---------------------------------------------------------------------
@@ -211,7 +212,7 @@ def test_a_bad_questionnaire_names_the_field_and_saves_nothing(client_of, pwp, s
         body["phq9"] = [0] * 9  # the same measure in the old array and in the list
     response = client_of(pwp).post("/api/v1/contacts/", body, format="json")
     assert response.status_code == 400
-    errors = response.json()
+    errors = response.json()["errors"]
     assert field in errors, errors
     assert fragment in " ".join(errors[field])
     assert saved(social) == before
@@ -221,7 +222,7 @@ def test_questionnaires_that_are_not_a_list_of_objects_are_refused(client_of, pw
     before = saved(social)
     for bad in ("SPIN", [1, 2], {"measure": "SPIN"}):
         response = client_of(pwp).post("/api/v1/contacts/", contact_body(social, days_ago(3), bad), format="json")
-        assert response.status_code == 400 and "questionnaires" in response.json()
+        assert response.status_code == 400 and "questionnaires" in response.json()["errors"]
     assert saved(social) == before
 
 
@@ -234,7 +235,7 @@ def test_a_step_takes_its_effective_date(client_of, pwp, referral):
     before = saved(referral)
     for day, field in ((days_ago(-1), "started_on"), (days_ago(400), "started_on"), ("someday", "started_on")):
         response = api.post(url, {"step": 2, "reason": "Assessed", "started_on": day}, format="json")
-        assert response.status_code == 400 and field in response.json()
+        assert response.status_code == 400 and field in response.json()["errors"]
     assert saved(referral) == before
     response = api.post(url, {"step": 2, "reason": "Assessed", "started_on": days_ago(30)}, format="json")
     assert response.status_code == 201 and response.json()["started_on"] == days_ago(30)
@@ -295,5 +296,6 @@ def test_a_malformed_questionnaire_is_refused_naming_its_place(client_of, pwp, s
     body = contact_body(social, days_ago(3), [{"measure": "SPIN", "items": [0] * 17}, {"measure": "OCI", "items": 3}])
     response = client_of(pwp).post("/api/v1/contacts/", body, format="json")
     assert response.status_code == 400
-    assert any(m.startswith("questionnaires[1].items: ") for m in response.json()["questionnaires"]), response.json()
+    messages = response.json()["errors"]["questionnaires"]
+    assert any(m.startswith("questionnaires[1].items: ") for m in messages), response.json()
     assert saved(social) == before

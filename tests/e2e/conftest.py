@@ -1,6 +1,7 @@
-"""Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright against live_server.
+"""Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright against live_server, with
+axe-core (from npm) auditing every page a test's ``page`` visits (tests/e2e/a11y.py).
 
-Outside CI a missing browser skips these tests with the reason; in CI (CI=true) it fails them.
+Outside CI a missing browser or axe-core skips these tests with the reason; in CI (CI=true) it fails them.
 """
 
 import os
@@ -9,6 +10,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.e2e import a11y
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are still sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -27,7 +30,7 @@ def _missing():
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "the playwright package is not installed"
-    return None
+    return a11y.missing()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -67,8 +70,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, settings):
-    """A fresh browser page; cookies work over plain http on the test server."""
+def page(browser, live_server, settings, monkeypatch, request):
+    """A fresh browser page; cookies work over plain http on the test server. Every page it visits is
+    audited by axe-core, and the test fails at its end if any had a violation."""
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     context = browser.new_context(
@@ -76,8 +80,25 @@ def page(browser, live_server, settings):
     )
     page = context.new_page()
     page.set_default_timeout(15000)
+    request.node.a11y_audit = a11y.install(monkeypatch, page)
     yield page
     context.close()
+
+
+@pytest.fixture
+def audit(page, request):
+    """The page's accessibility audit: ``audit.check()`` audits what a script changed on the current page."""
+    return request.node.a11y_audit
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After a test that passed: the page it ended on is audited too, then 0 violations on every page."""
+    result = yield
+    audit = getattr(item, "a11y_audit", None)
+    if audit is not None:
+        audit.assert_no_violations()
+    return result
 
 
 @pytest.fixture

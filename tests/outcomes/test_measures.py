@@ -16,6 +16,10 @@ PACKAGED = REPO / "outcomes" / "data" / "measures.csv"
 ROWS = list(csv.DictReader(PACKAGED.open()))
 
 
+def test_the_packaged_table_is_the_documented_one():
+    assert PACKAGED.read_text() == (REPO / "docs" / "reference" / "measures.csv").read_text()
+
+
 @pytest.mark.skipif(not (SHARED / "reference" / "measures.csv").exists(), reason="no ../shared beside the checkout")
 def test_the_packaged_table_is_the_shared_reference():
     assert PACKAGED.read_text() == (SHARED / "reference" / "measures.csv").read_text()
