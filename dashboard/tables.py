@@ -73,10 +73,22 @@ class Table:
     foot: list[list[Cell]] = field(default_factory=list)
     note: str = ""
     chart: charts.Chart | None = None
+    # Per-clinician tables run to hundreds of rows in a large service: the dashboard shows the busiest
+    # ``limit`` (rows come busiest first) and links to the whole table; the CSV always has every row.
+    per_person: bool = False
+    limit: int | None = None
+
+    @property
+    def shown_rows(self):
+        return self.rows if self.limit is None else self.rows[: self.limit]
+
+    @property
+    def hidden_count(self):
+        return len(self.rows) - len(self.shown_rows)
 
     @property
     def body_html(self):
-        return mark_safe(_rows_html(self.rows, "td"))  # noqa: S308 - every text is escaped in _rows_html  # nosec B308 B703
+        return mark_safe(_rows_html(self.shown_rows, "td"))  # noqa: S308 - every text is escaped in _rows_html  # nosec B308 B703
 
     @property
     def foot_html(self):
@@ -313,9 +325,18 @@ def staff_name(data, pk):
 def by_clinician_table(data, links):
     rows = [
         [plain(staff_name(data, pk)), *outcome_cells(m, links, clinician=pk or NONE)]
-        for pk, m in sorted(data.by_clinician, key=lambda item: staff_name(data, item[0]))
+        for pk, m in sorted(
+            data.by_clinician, key=lambda item: (-item[1]["counts"]["finished"], staff_name(data, item[0]))
+        )
     ]
-    return Table("by_clinician", "Outcomes by clinician (care coordinator)", ["Clinician", *OUTCOME_COLUMNS], rows)
+    return Table(
+        "by_clinician",
+        "Outcomes by clinician (care coordinator)",
+        ["Clinician", *OUTCOME_COLUMNS],
+        rows,
+        note="Clinicians with the most courses finished in the period first.",
+        per_person=True,
+    )
 
 
 def caseload_table(data, links):
@@ -325,7 +346,8 @@ def caseload_table(data, links):
         cells.setdefault(clinician, {})[step] = n
     people = [pk for pk, s in data.staff.items() if s["clinical"] and s["active"]]
     people += [pk for pk in {*cells, *data.sessions} if pk not in people]
-    people.sort(key=lambda pk: (pk == NONE, staff_name(data, pk)))
+    # Referrals with no care coordinator first (they need allocating), then the busiest clinicians.
+    people.sort(key=lambda pk: (pk != NONE, -sum(cells.get(pk, {}).values()), staff_name(data, pk)))
     columns = [
         "Clinician",
         "Role",
@@ -375,8 +397,9 @@ def caseload_table(data, links):
         columns,
         rows,
         foot,
-        note="Active referrals by care coordinator and current step; sessions are this calendar month's "
-        "attended contacts held by each clinician (patients seen links to the referrals).",
+        note="Active referrals by care coordinator and current step, the largest caseloads first; sessions are "
+        "this calendar month's attended contacts held by each clinician (patients seen links to the referrals).",
+        per_person=True,
     )
 
 
@@ -470,7 +493,8 @@ def supervision_table(data, links):
             note="Placeholder: supervision compliance is computed by the supervision module once it provides it.",
         )
     rows = []
-    for person in s["rows"]:
+    order = {False: 0, None: 2, True: 1}
+    for person in sorted(s["rows"], key=lambda p: order[p["met"]]):  # stable: the module's own order within
         reqs = "; ".join(
             f"{req['label']}: {req['periods_met']} of {req['periods_due']} periods" for req in person["requirements"]
         )
@@ -493,8 +517,10 @@ def supervision_table(data, links):
         rows,
         note=(
             f"{summary.get('met', 0)} of {summary.get('assessed', 0)} clinicians met every requirement "
-            f"({charts.percent(summary.get('share'))}) over the last {s.get('weeks', '')} weeks."
+            f"({charts.percent(summary.get('share'))}) over the last {s.get('weeks', '')} weeks; "
+            "those who did not meet them first."
         ),
+        per_person=True,
     )
 
 

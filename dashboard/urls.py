@@ -7,5 +7,6 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.index, name="index"),
     path("referrals/", views.referrals, name="referrals"),
+    path("table/<slug:key>/", views.table, name="table"),
     path("export/<slug:key>.csv", views.export, name="export"),
 ]

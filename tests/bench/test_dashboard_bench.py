@@ -285,5 +285,12 @@ def test_dashboard_server_time_and_ratio_to_the_sql_floor(seeded_service):
     ratios = sorted(d / f for d, f in zip(dashboard_runs, floor_runs, strict=True))
     print(f"run-by-run ratios: {', '.join(f'{r:.2f}' for r in ratios)}; load average {os.getloadavg()[0]:.1f}")
     assert MetricFilter(team=team.pk).team == team.pk
+    expect(
+        "dashboard HTML (issue 22: busiest clinicians first, the rest a click away)",
+        len(response.content) / 1024,
+        300,
+        unit=" KiB",
+    )
     expect("dashboard page", dashboard_ms, 500, unit=" ms")
     expect("dashboard / its hand-written SQL floor", ratio, 1.5)
+    expect("dashboard / its hand-written SQL floor (issue 22)", ratio, 1.25)

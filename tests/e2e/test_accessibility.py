@@ -94,6 +94,7 @@ def test_the_main_pages_at_phone_width(page, sign_in, audit, team, manager, pwp,
     assert scrolling and set(scrolling) == {0}, scrolling  # tables do scroll here, and each takes the focus
     page.locator("#table-caseload tfoot a").last.click()
     page.wait_for_url("**/dashboard/referrals/**")
+    page.goto("/dashboard/table/caseload/")  # a per-clinician table in full
     page.goto("/supervision/compliance/")
     page.goto("/supervision/relationships/")
     page.context.clear_cookies()

@@ -292,3 +292,42 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(client, django_assert_num_
         client.get("/api/v1/dashboard/")
     with django_assert_num_queries(listing):
         client.get(DRILLDOWN, {"metric": "active"})
+
+
+@pytest.mark.django_db
+def test_a_large_service_shows_its_busiest_clinicians_and_the_rest_a_click_away(client, django_assert_num_queries):
+    """Issue 22: per-clinician tables show the busiest PREVIEW_ROWS rows; the full table has every row,
+    the same numbers, in a fixed number of queries; other teams' managers get 404, clinicians 403."""
+    from dashboard.views import PREVIEW_ROWS
+
+    team = TeamFactory(name="Large Team", code="LRG")
+    manager = StaffFactory(username="large_manager", team=team, role=Role.MANAGER)
+    clinicians = [
+        StaffFactory(username=f"large_pwp_{i}", team=team, role=Role.PWP, last_name=f"Pwp{i:02d}")
+        for i in range(PREVIEW_ROWS + 5)
+    ]
+    busiest = clinicians[-1]
+    for _ in range(3):
+        ReferralFactory(patient__team=team, team=team, care_coordinator=busiest)
+    signed_in(client, manager)
+    page = client.get(DASHBOARD)
+    caseload = page.context["tables"]["caseload"]
+    assert len(caseload.rows) >= PREVIEW_ROWS + 5 and len(caseload.shown_rows) == PREVIEW_ROWS
+    body = page.content.decode()
+    shown = re.search(r'id="table-caseload".*?</table>', body, re.S).group(0)
+    assert shown.count("<tr>") == 1 + PREVIEW_ROWS + 1  # header, the preview, the total
+    assert busiest.last_name in caseload.rows[0][0].text  # the largest caseload first
+    assert f"Show all {len(caseload.rows)}" in body
+    full = client.get("/dashboard/table/caseload/")
+    assert full.status_code == 200
+    whole = re.search(r'id="table-caseload".*?</table>', full.content.decode(), re.S).group(0)
+    assert whole.count("<tr>") == 1 + len(caseload.rows) + 1
+    queries = count_queries(client, "/dashboard/table/caseload/")
+    ReferralFactory(patient__team=team, team=team, care_coordinator=clinicians[0])
+    with django_assert_num_queries(queries):
+        client.get("/dashboard/table/caseload/")
+    assert client.get("/dashboard/table/nothing/").status_code == 404
+    other = TeamFactory(name="Other Large Team", code="OLG")
+    assert client.get(f"/dashboard/table/caseload/?team={other.pk}").status_code == 404
+    client.force_login(clinicians[0])
+    assert client.get("/dashboard/table/caseload/").status_code == 403
