@@ -121,6 +121,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     # of a web page (a caseload of 60 rows estimated at 50,000) costs far more than it saves:
     # measured 1.8 s of compilation on a 5 ms caseload query. Off for this connection; DB_JIT=1 keeps it.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Reads that may lag a few seconds (the managers' dashboard, the data-set export) go to a PostgreSQL read
+# replica when DATABASE_REPLICA_URL names one (common/replica.py routes them); writes, sign-in and the
+# clinicians' pages always use the primary. In tests the replica is a mirror of the test database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["common.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "stepped_care.Staff"
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from common import audit, permissions
 from common.csv_export import csv_response
+from common.replica import replica_view
 from outcomes.queries import NONE
 from referrals.codes import PresentingProblem, ReferralStatus
 from referrals.models import Referral
@@ -108,6 +109,7 @@ def headline_cards(data, links):
 
 
 @require_GET
+@replica_view
 def index(request):
     team, staff, form, today = prepare(request)
     if not form.is_valid():
@@ -145,6 +147,7 @@ def preview(table):
 
 
 @require_GET
+@replica_view
 def table(request, key):
     """One dashboard table in full (every clinician), under the same filter."""
     if key not in BUILDERS:
@@ -160,6 +163,7 @@ def table(request, key):
 
 
 @require_GET
+@replica_view
 def export(request, key):
     """One dashboard table as CSV, under the same filter."""
     if key not in BUILDERS:
@@ -215,6 +219,7 @@ def describe(flt, dims, staff):
 
 
 @require_GET
+@replica_view
 def referrals(request):
     """The referrals behind one dashboard number, paginated."""
     team, staff, form, today = prepare(request, DrilldownForm)
