@@ -335,6 +335,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=40),
     },
     "outbox": {"task": "common.tasks.dispatch_outbox", "schedule": 60.0},
+    "notify-statuses": {"task": "common.tasks.refresh_notify_statuses", "schedule": 300.0},
 }
 # Writes queue their follow-up work through the outbox (common/outbox.py), which uses its own short
 # timeouts; these apply to everything else that publishes.
@@ -356,4 +357,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# GOV.UK Notify (common/notify.py): with NOTIFY_API_KEY set, messages go to Notify; without it, to the
+# in-memory outbox (development and tests). Template ids are Notify's, per key and channel; each
+# template's placeholders are the personalisation its sender passes (named beside each key).
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "10"))
+NOTIFY_TEMPLATES = {
+    # ((team)), ((link)), ((expires)): a link to complete questionnaires before a session
+    "questionnaire_link": {
+        "sms": os.environ.get("NOTIFY_TEMPLATE_QUESTIONNAIRE_LINK_SMS", "questionnaire-link-sms"),
+        "email": os.environ.get("NOTIFY_TEMPLATE_QUESTIONNAIRE_LINK_EMAIL", "questionnaire-link-email"),
+    },
+    # ((team)): the self-referral was received
+    "self_referral_received": {
+        "sms": os.environ.get("NOTIFY_TEMPLATE_SELF_REFERRAL_SMS", "self-referral-received-sms"),
+        "email": os.environ.get("NOTIFY_TEMPLATE_SELF_REFERRAL_EMAIL", "self-referral-received-email"),
+    },
 }
