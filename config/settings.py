@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "outcomes",
     "supervision",
     "workshops",
+    "frontdoor",
     "dashboard",
     "demo",
 ]
