@@ -40,8 +40,8 @@ team's waiting list (whoever assesses it). The decisions that change care (a ses
 problem, a step, a correction, a flag, a discharge) belong to those clinicians, and so does asking the
 patient for scores between sessions (a questionnaire link). The public front door (self-referral, a
 questionnaire link opened by the patient) has no member of staff: ``frontdoor.services`` checks its own
-conditions (the team's form is open, the link is valid) and acts as a named ``SystemActor``. The rest, where the issue left it open,
-is what a Talking Therapies service expects:
+conditions (the team's form is open, the link is valid) and acts as a named ``SystemActor``. The rest,
+where the issue left it open, is what a Talking Therapies service expects:
 
 - Supervisors see their supervisees' cases, but act on them through supervision decisions (recorded
   with the session), not by changing the case directly; a supervisor who also treats is on the case.
