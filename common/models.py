@@ -131,3 +131,7 @@ class NotifyMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.template_key} ({self.status})"
+
+    @property
+    def template_label(self):
+        return self.template_key.replace("_", " ").capitalize()

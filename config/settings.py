@@ -218,6 +218,14 @@ NODE_MODULES = BASE_DIR / "node_modules"
 NPM_STATIC = {
     "nhsuk-frontend": ("nhsuk-frontend/dist/nhsuk", ["nhsuk-frontend.min.js", "nhsuk-frontend.min.js.map", "assets/*"]),
 }
+# Files served rewritten from a package's own (common/npm_static.py): nhsuk-frontend's CSS for the patient
+# pages, without its fonts from the NHS CDN and with its images from /static/nhsuk-frontend/assets/.
+NPM_BUILT = {
+    "nhsuk-frontend/nhsuk-frontend.min.css": (
+        "nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css",
+        "common.npm_static.self_hosted_nhsuk_css",
+    ),
+}
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
@@ -377,4 +385,14 @@ NOTIFY_TEMPLATES = {
         "sms": os.environ.get("NOTIFY_TEMPLATE_SELF_REFERRAL_SMS", "self-referral-received-sms"),
         "email": os.environ.get("NOTIFY_TEMPLATE_SELF_REFERRAL_EMAIL", "self-referral-received-email"),
     },
+}
+
+# The public front door's limits (django-ratelimit, frontdoor/views.py): per client address for each page
+# submitted and each completed self-referral, and per form (all addresses together) against a flood.
+FRONTDOOR_RATES = {
+    "step": os.environ.get("FRONTDOOR_RATE_STEP", "120/h"),
+    "form": os.environ.get("FRONTDOOR_RATE_FORM", "6000/h"),
+    "submit": os.environ.get("FRONTDOOR_RATE_SUBMIT", "5/h"),
+    "submit_form": os.environ.get("FRONTDOOR_RATE_SUBMIT_FORM", "600/h"),
+    "link": os.environ.get("FRONTDOOR_RATE_LINK", "30/h"),
 }

@@ -352,6 +352,7 @@ def referral_detail(request, pk):
             "is_open": presenters.is_open(referral),
             "step_form": StepForm(initial={"version": referral.version}),
             "discharge_form": DischargeForm(initial={"version": referral.version}),
+            "notify_messages": list(referral.messages.select_related("sent_by")[:10]),
         },
     )
 
