@@ -74,6 +74,7 @@ class NotifyBackend:
     name = "notify"
 
     def __init__(self, api_key, base_url, timeout):
+        # Imported here: only a deployment with a Notify key needs the client (and its HTTP stack) loaded.
         from notifications_python_client.notifications import NotificationsAPIClient
 
         self.client = NotificationsAPIClient(api_key, base_url=base_url, timeout=timeout)

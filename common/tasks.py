@@ -23,6 +23,7 @@ def purge_expired_idempotency_keys():
 @shared_task
 def refresh_notify_statuses():
     """Delivery status of the messages Notify is still sending (Celery beat, every few minutes)."""
+    # Imported here: the worker loads the Notify adapter only when this beat task runs.
     from . import notify
 
     return notify.refresh_statuses()

@@ -15,7 +15,7 @@ from django.shortcuts import render as django_render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from common import permissions
@@ -78,6 +78,7 @@ def _form_key(slug):
 
 @login_not_required
 @never_cache
+@require_GET
 def index(request):
     """/refer/: the services taking self-referrals (linked from the sign-in page)."""
     return render(request, "frontdoor/index.html", {"front_doors": queries.open_front_doors()})
@@ -109,6 +110,7 @@ def _next_missing(answers):
 
 @login_not_required
 @never_cache
+@require_GET
 def start(request, slug):
     door = _door(slug)
     return render(request, "frontdoor/start.html", {"front_door": door, "steps": len(_steps({}))})
@@ -117,18 +119,19 @@ def start(request, slug):
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def step(request, slug, name):
+def step(request, slug, page):
+    name = page
     door = _door(slug)
     if name not in STEPS:
         raise Http404("No such page")
     answers = _answers(request, door)
     steps = _steps(answers)
     if name not in steps:
-        return redirect("frontdoor:step", slug=slug, name=_next_missing(answers))
+        return redirect("frontdoor:step", slug=slug, page=_next_missing(answers))
     position = steps.index(name)
     missing = _next_missing(answers)
     if position > steps.index(missing):
-        return redirect("frontdoor:step", slug=slug, name=missing)  # pages in order: none skipped
+        return redirect("frontdoor:step", slug=slug, page=missing)  # pages in order: none skipped
     if request.method == "POST" and (_limited(request, "step") or _limited(request, "form", _form_key(slug))):
         return _too_many(request, door)
     if name == "check":
@@ -143,7 +146,7 @@ def step(request, slug, name):
             stop = _save(request, door, name, form, answers)
             if stop is not None:
                 return stop
-            return redirect("frontdoor:step", slug=slug, name=_next_missing(answers))
+            return redirect("frontdoor:step", slug=slug, page=_next_missing(answers))
     back = (
         reverse("frontdoor:step", args=[slug, steps[position - 1]])
         if position
@@ -311,6 +314,7 @@ def _check(request, door, answers, steps):
 
 @login_not_required
 @never_cache
+@require_GET
 def done(request, slug):
     door = _door(slug)
     outcome = request.session.get(f"frontdoor:{slug}:done")
