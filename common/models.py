@@ -1,5 +1,7 @@
 """The audit trail's table: every layer writes it, so it lives with the shared plumbing."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -81,3 +83,55 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+class NotifyMessage(models.Model):
+    """One message sent through GOV.UK Notify (or the development outbox): what, when, by whom, to which
+    channel, and how its delivery went. Not the message: the personalisation (names, links with their
+    one-time tokens) is handed to Notify and never stored; ``recipient_hint`` keeps the last digits or
+    the domain only, enough to tell a patient "we texted the number ending 678"."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "Text message"
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        # Notify's own statuses (https://docs.notifications.service.gov.uk/python.html#status-text-and-email)
+        # folded into the ones a clinician needs, plus our own "queued" (not handed over yet).
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        PERMANENT_FAILURE = "permanent-failure", "Not delivered: the number or address is wrong"
+        TEMPORARY_FAILURE = "temporary-failure", "Not delivered: the phone or inbox was unavailable"
+        TECHNICAL_FAILURE = "technical-failure", "Not sent: a technical problem"
+
+    PENDING = (Status.QUEUED, Status.SENDING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # Notify's `reference`
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    template_key = models.CharField(max_length=60, help_text="The key of settings.NOTIFY_TEMPLATES")
+    template_id = models.CharField(max_length=64, blank=True)
+    recipient_hint = models.CharField(max_length=40, blank=True)
+    referral = models.ForeignKey(
+        "referrals.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    backend = models.CharField(max_length=10, help_text="notify or outbox")
+    notify_id = models.CharField(max_length=64, blank=True, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["referral", "created_at"]), models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.template_key} ({self.status})"
+
+    @property
+    def template_label(self):
+        return self.template_key.replace("_", " ").capitalize()

@@ -5,8 +5,13 @@ built files are published under a prefix, and only the files settings.NPM_STATIC
 dist folder also holds its Sass sources, ES modules and type files, which a browser never asks for
 (collected, they would add tens of megabytes to every collectstatic). A package not installed yet
 is skipped, with a system-check warning that says how to install it.
+
+A file a package ships ready-built but not ready for us (nhsuk-frontend's CSS loads its fonts from
+assets.nhs.uk and its images from /assets/) is served rewritten (settings.NPM_BUILT): built from the
+package's file into node_modules/.built/ when first asked for, and again whenever the package changes.
 """
 
+import re
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -15,6 +20,37 @@ from django.contrib.staticfiles import utils
 from django.contrib.staticfiles.finders import BaseFinder
 from django.core.checks import Error, Warning
 from django.core.files.storage import FileSystemStorage
+from django.utils.module_loading import import_string
+
+REMOTE_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*https?://[^}]*\}")
+
+
+def self_hosted_nhsuk_css(css: str) -> str:
+    """nhsuk-frontend's CSS without its fonts from the NHS CDN (the system font follows, as in the NHS
+    design system's own fallback) and with its images from our static files."""
+    css = REMOTE_FONT_FACE.sub("", css)
+    return css.replace("url(/assets/", f"url({settings.STATIC_URL}nhsuk-frontend/assets/")
+
+
+def built_root():
+    return Path(settings.NODE_MODULES) / ".built"
+
+
+def build(name):
+    """Build one file of settings.NPM_BUILT ("prefix/file.css": (source under node_modules, transform)), if
+    its source is newer than the built copy. Returns the built path, or None without the package."""
+    source_name, transform = settings.NPM_BUILT[name]
+    source = Path(settings.NODE_MODULES) / source_name
+    target = built_root() / name
+    if not source.is_file():
+        return None
+    if not target.is_file() or target.stat().st_mtime < source.stat().st_mtime:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = import_string(transform)(source.read_text(encoding="utf-8"))
+        partial = target.with_suffix(target.suffix + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)  # atomic: a concurrent request never reads half a file
+    return target
 
 
 class NpmFinder(BaseFinder):
@@ -57,6 +93,10 @@ class NpmFinder(BaseFinder):
     def find(self, path, find_all=False, **kwargs):
         find_all = find_all or kwargs.get("all", False)  # Django < 6 may still pass `all`
         found = []
+        if path in getattr(settings, "NPM_BUILT", {}):
+            built = build(path)
+            if built is not None:
+                return [str(built)] if find_all else str(built)
         for prefix, root, patterns, _storage in self.packages:
             head = f"{prefix}/"
             if not path.startswith(head):
@@ -74,6 +114,13 @@ class NpmFinder(BaseFinder):
         return found
 
     def list(self, ignore_patterns):
+        for name in getattr(settings, "NPM_BUILT", {}):
+            built = build(name)
+            if built is not None:
+                prefix, _, relative = name.partition("/")
+                storage = FileSystemStorage(location=built_root() / prefix)
+                storage.prefix = prefix
+                yield relative, storage
         for _prefix, root, patterns, storage in self.packages:
             if not root.is_dir():
                 continue

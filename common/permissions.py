@@ -19,6 +19,7 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 | mark_in_error        | clinicians on the case                                                   |
 | resolve_flag         | clinicians on the case                                                   |
 | discharge            | clinicians on the case                                                   |
+| send_questionnaires  | clinicians on the case                                                   |
 | supervision_decision | clinicians on the case and the care coordinator's supervisor             |
 | record_supervision   | the supervisor or a supervisee of the session                            |
 | sign_off_supervision | the session's supervisor                                                 |
@@ -36,8 +37,11 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 step 4 specialist, counsellor). A clinician is *on the case* when they coordinate it, have held a
 contact for it, facilitate a group course it is enrolled on, or when it waits unallocated on their
 team's waiting list (whoever assesses it). The decisions that change care (a session, a presenting
-problem, a step, a correction, a flag, a discharge) belong to those clinicians. The rest, where the issue left it open,
-is what a Talking Therapies service expects:
+problem, a step, a correction, a flag, a discharge) belong to those clinicians, and so does asking the
+patient for scores between sessions (a questionnaire link). The public front door (self-referral, a
+questionnaire link opened by the patient) has no member of staff: ``frontdoor.services`` checks its own
+conditions (the team's form is open, the link is valid) and acts as a named ``SystemActor``. The rest,
+where the issue left it open, is what a Talking Therapies service expects:
 
 - Supervisors see their supervisees' cases, but act on them through supervision decisions (recorded
   with the session), not by changing the case directly; a supervisor who also treats is on the case.
@@ -237,6 +241,9 @@ RULES = {
     "mark_in_error": Rule(CLINICIANS, on_the_case, "clinicians on the case", "mark a contact entered in error"),
     "resolve_flag": Rule(CLINICIANS, on_the_case, "clinicians on the case", "accept or dismiss a review flag"),
     "discharge": Rule(CLINICIANS, on_the_case, "clinicians on the case", "discharge a referral"),
+    "send_questionnaires": Rule(
+        CLINICIANS, on_the_case, "clinicians on the case", "send the patient a link to complete questionnaires"
+    ),
     "supervision_decision": Rule(
         CLINICIANS | SUPERVISORS,
         _decides_in_supervision,

@@ -18,3 +18,12 @@ def purge_expired_idempotency_keys():
     """Answers kept for Idempotency-Key replays are deleted once they expire (they may hold patient details)."""
     deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
+
+
+@shared_task
+def refresh_notify_statuses():
+    """Delivery status of the messages Notify is still sending (Celery beat, every few minutes)."""
+    # Imported here: the worker loads the Notify adapter only when this beat task runs.
+    from . import notify
+
+    return notify.refresh_statuses()

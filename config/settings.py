@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "outcomes",
     "supervision",
     "workshops",
+    "frontdoor",
     "dashboard",
     "demo",
 ]
@@ -229,6 +230,14 @@ NODE_MODULES = BASE_DIR / "node_modules"
 NPM_STATIC = {
     "nhsuk-frontend": ("nhsuk-frontend/dist/nhsuk", ["nhsuk-frontend.min.js", "nhsuk-frontend.min.js.map", "assets/*"]),
 }
+# Files served rewritten from a package's own (common/npm_static.py): nhsuk-frontend's CSS for the patient
+# pages, without its fonts from the NHS CDN and with its images from /static/nhsuk-frontend/assets/.
+NPM_BUILT = {
+    "nhsuk-frontend/nhsuk-frontend.min.css": (
+        "nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css",
+        "common.npm_static.self_hosted_nhsuk_css",
+    ),
+}
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
@@ -347,6 +356,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=40),
     },
     "outbox": {"task": "common.tasks.dispatch_outbox", "schedule": 60.0},
+    "notify-statuses": {"task": "common.tasks.refresh_notify_statuses", "schedule": 300.0},
 }
 # Writes queue their follow-up work through the outbox (common/outbox.py), which uses its own short
 # timeouts; these apply to everything else that publishes.
@@ -368,4 +378,33 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# GOV.UK Notify (common/notify.py): with NOTIFY_API_KEY set, messages go to Notify; without it, to the
+# in-memory outbox (development and tests). Template ids are Notify's, per key and channel; each
+# template's placeholders are the personalisation its sender passes (named beside each key).
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "10"))
+NOTIFY_TEMPLATES = {
+    # ((team)), ((link)), ((expires)): a link to complete questionnaires before a session
+    "questionnaire_link": {
+        "sms": os.environ.get("NOTIFY_TEMPLATE_QUESTIONNAIRE_LINK_SMS", "questionnaire-link-sms"),
+        "email": os.environ.get("NOTIFY_TEMPLATE_QUESTIONNAIRE_LINK_EMAIL", "questionnaire-link-email"),
+    },
+    # ((team)): the self-referral was received
+    "self_referral_received": {
+        "sms": os.environ.get("NOTIFY_TEMPLATE_SELF_REFERRAL_SMS", "self-referral-received-sms"),
+        "email": os.environ.get("NOTIFY_TEMPLATE_SELF_REFERRAL_EMAIL", "self-referral-received-email"),
+    },
+}
+
+# The public front door's limits (django-ratelimit, frontdoor/views.py): per client address for each page
+# submitted and each completed self-referral, and per form (all addresses together) against a flood.
+FRONTDOOR_RATES = {
+    "step": os.environ.get("FRONTDOOR_RATE_STEP", "120/h"),
+    "form": os.environ.get("FRONTDOOR_RATE_FORM", "6000/h"),
+    "submit": os.environ.get("FRONTDOOR_RATE_SUBMIT", "5/h"),
+    "submit_form": os.environ.get("FRONTDOOR_RATE_SUBMIT_FORM", "600/h"),
+    "link": os.environ.get("FRONTDOOR_RATE_LINK", "30/h"),
 }

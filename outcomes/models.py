@@ -44,15 +44,26 @@ def _item_constraints():
     ]
 
 
+class Source(models.TextChoices):
+    """Who completed the questionnaire: at a contact with the clinician, or the patient on their own
+    (the self-referral form, a questionnaire link). National outcomes count both (IDS606)."""
+
+    CLINICIAN = "clinician", "At a contact"
+    PATIENT = "patient", "Completed by the patient"
+
+
 class QuestionnaireResponse(models.Model):
-    """One completed questionnaire at one contact, with every item answer. Corrections mark it entered in error.
+    """One completed questionnaire at one contact, or completed by the patient on their own (no contact,
+    no member of staff: ``source`` says so), with every item answer. Corrections mark it entered in error.
 
     ``items`` holds the answers in item order (``null`` for an item skipped where the measure allows it);
     ``total`` is the score as the data set records it (a sum, or the Mobility Inventory's mean to 2 decimals).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # in URLs: reveals no count
-    contact = models.ForeignKey("referrals.CareContact", on_delete=models.PROTECT, related_name="questionnaires")
+    contact = models.ForeignKey(
+        "referrals.CareContact", null=True, blank=True, on_delete=models.PROTECT, related_name="questionnaires"
+    )
     referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="questionnaires")
     measure = models.CharField(max_length=16, choices=Measure.choices)
     completed_on = models.DateField()
@@ -60,20 +71,38 @@ class QuestionnaireResponse(models.Model):
     total = ScoreField()
     entered_in_error = models.BooleanField(default=False)
     error_reason = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CLINICIAN)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["completed_on", "created_at"]
         constraints = [
             *_item_constraints(),
+            # A clinician's score belongs to a contact and to who typed it; only a patient's has neither.
+            models.CheckConstraint(
+                condition=Q(source="patient") | Q(contact__isnull=False, created_by__isnull=False),
+                name="questionnaire_contact_unless_patient",
+            ),
+            models.CheckConstraint(
+                condition=Q(source="clinician") | Q(source="patient", contact__isnull=True),
+                name="questionnaire_source_known",
+            ),
             models.UniqueConstraint(
                 fields=["contact", "measure"],
                 condition=Q(entered_in_error=False),
                 name="one_valid_response_per_contact_and_measure",
             ),
         ]
-        indexes = [models.Index(fields=["referral", "measure", "completed_on"])]
+        indexes = [
+            models.Index(fields=["referral", "measure", "completed_on"]),
+            # The review engine reads the patient's own scores beside the contacts: a few rows of millions.
+            models.Index(
+                fields=["referral", "completed_on"], condition=Q(source="patient"), name="questionnaire_by_patient"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_measure_display()} {self.score_display} on {self.completed_on}"
@@ -85,6 +114,10 @@ class QuestionnaireResponse(models.Model):
     @property
     def score_display(self):
         return self.instrument.format(self.total)
+
+    @property
+    def completed_by_patient(self):
+        return self.source == Source.PATIENT
 
     @property
     def item_9(self):

@@ -51,6 +51,7 @@ class QuestionnaireSerializer(serializers.ModelSerializer):
             "id",
             "referral",
             "contact",
+            "source",
             "measure",
             "measure_display",
             "measure_name",

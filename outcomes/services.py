@@ -1,7 +1,7 @@
 """Writes of questionnaire data and the per-referral outcome summary."""
 
 from django.db import transaction
-from django.db.models import IntegerField
+from django.db.models import F, IntegerField, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
@@ -9,7 +9,7 @@ from common.standards import standards
 from referrals.models import CareContact, PresentingProblemRecord
 
 from .metrics import referral_facts
-from .models import OutcomeSummary, QuestionnaireResponse
+from .models import OutcomeSummary, QuestionnaireResponse, Source
 from .problems import ProblemRecord
 from .scoring import RISK_ITEM, score
 
@@ -27,6 +27,34 @@ def record_questionnaire(*, contact, measure, answers=None, total=None, by):
         total=result.total,
         created_by=by,
     )
+
+
+def record_patient_questionnaire(*, referral, measure, answers, completed_on):
+    """Store one questionnaire the patient completed on their own (no contact, no member of staff).
+    Raises ScoringError on a bad answer. The caller (a front-door service) refreshes the summary, audits
+    and raises the risk flag, in its own transaction."""
+    result = score(measure, answers)
+    return QuestionnaireResponse.objects.create(
+        contact=None,
+        referral_id=referral.pk,
+        measure=measure,
+        completed_on=completed_on,
+        items=list(result.items),
+        total=result.total,
+        source=Source.PATIENT,
+        created_by=None,
+    )
+
+
+# Valid scores: not entered in error, and either the patient's own (no contact) or at a valid contact.
+VALID_SCORES = Q(entered_in_error=False) & (Q(contact__isnull=True) | Q(contact__entered_in_error=False))
+# Within a day, the patient's own scores (completed before the session) come first.
+SCORE_ORDER = (
+    "completed_on",
+    F("contact__time").asc(nulls_first=True),
+    F("contact__created_at").asc(nulls_first=True),
+    "created_at",
+)
 
 
 def problem_records(referral_ids):
@@ -51,10 +79,8 @@ def _rows(referral_ids):
     ):
         contacts.setdefault(rid, []).append((on, appt, att))
     for rid, measure, on, total, item9 in (
-        QuestionnaireResponse.objects.filter(
-            referral_id__in=referral_ids, entered_in_error=False, contact__entered_in_error=False
-        )
-        .order_by("referral_id", "completed_on", "contact__time", "contact__created_at", "created_at")
+        QuestionnaireResponse.objects.filter(VALID_SCORES, referral_id__in=referral_ids)
+        .order_by("referral_id", *SCORE_ORDER)
         .annotate(item9=Cast(KeyTextTransform(str(RISK_ITEM - 1), "items"), IntegerField()))
         .values_list("referral_id", "measure", "completed_on", "total", "item9")
     ):

@@ -94,6 +94,10 @@ class ReferralSource(models.TextChoices):
     OTHER = "other", "Other health or care professional"
 
 
+# The data set's codes of the sources of referral (SourceOfReferralMH): a self-referral is B1.
+SOURCE_DATA_SET_CODES = {ReferralSource.SELF: "B1", ReferralSource.GP: "A1"}
+
+
 class PresentingProblem(models.TextChoices):
     DEPRESSION = "depression", "Depression"
     GAD = "gad", "Generalised anxiety disorder"

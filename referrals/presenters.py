@@ -134,6 +134,7 @@ class ScoreRow:
     wsas: int | None = None
     wsas_severity: str | None = None
     item9: int | None = None
+    by_patient: bool = False  # completed by the patient on their own (no contact)
 
     @property
     def phq9(self):
@@ -148,25 +149,52 @@ class ScoreRow:
         return score_cell(WSAS, self.wsas)
 
 
-def score_rows(contacts):
-    """The questionnaire table: valid contacts with at least one valid questionnaire, oldest first."""
+def score_rows(contacts, own_scores=()):
+    """The questionnaire table: valid contacts with at least one valid questionnaire, and the scores the
+    patient completed on their own (``own_scores``: responses without a contact, one row per day), oldest
+    first; on a day with both, the patient's own come first (completed before the session)."""
     rows = []
-    for contact in sorted(contacts, key=lambda c: (c.date, c.time or dt.time.min, c.created_at)):
+    for contact in contacts:
         if contact.entered_in_error:
             continue
         responses = [q for q in contact.questionnaires.all() if not q.entered_in_error]
-        if not responses:
-            continue
-        row = ScoreRow(on=contact.date, contact=contact)
-        for q in responses:
-            if q.measure == WSAS:
-                row.wsas, row.wsas_severity = q.total, severity(WSAS, q.total)
-            else:
-                row.cells[q.measure] = score_cell(q.measure, q.total)
-            if q.measure == PHQ9:
-                row.item9 = q.item_9
-        rows.append(row)
+        if responses:
+            rows.append(_score_row(ScoreRow(on=contact.date, contact=contact), responses))
+    days = {}
+    for q in own_scores:
+        if not q.entered_in_error and q.contact_id is None:
+            days.setdefault(q.completed_on, []).append(q)
+    for on, responses in days.items():
+        rows.append(_score_row(ScoreRow(on=on, contact=None, by_patient=True), responses))
+    rows.sort(
+        key=lambda r: (r.on, not r.by_patient)
+        + ((r.contact.time or dt.time.min, r.contact.created_at) if r.contact else (dt.time.min, dt.datetime.min))
+    )
     return rows
+
+
+def _score_row(row, responses):
+    for q in responses:
+        if q.measure == WSAS:
+            row.wsas, row.wsas_severity = q.total, severity(WSAS, q.total)
+        else:
+            row.cells[q.measure] = score_cell(q.measure, q.total)
+        if q.measure == PHQ9:
+            row.item9 = q.item_9
+    return row
+
+
+def patient_completed_words(rows, today):
+    """What the patient completed on their own since their last session, for the next session form:
+    "Completed by the patient yesterday: PHQ-9 14, GAD-7 9" (None when nothing is new)."""
+    latest = rows[-1] if rows else None
+    if latest is None or not latest.by_patient:
+        return None
+    days = (today - latest.on).days
+    when = {0: "today", 1: "yesterday"}.get(days, f"on {latest.on:%d %b %Y}")
+    cells = [latest.cells[code] for code in INSTRUMENTS if latest.cells.get(code)]
+    scores = ", ".join(f"{cell.name} {cell.display}" for cell in cells)
+    return f"Completed by the patient {when}: {scores}"
 
 
 def trajectory(rows):

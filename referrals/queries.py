@@ -99,7 +99,9 @@ class ReferralQuerySet(models.QuerySet):
         and the open flags, most urgent first (``ReviewFlag.objects.risk_first``), as ``open_flags``."""
         scores = (
             QuestionnaireResponse.objects.filter(
-                measure__in=TREND_MEASURES, entered_in_error=False, contact__entered_in_error=False
+                Q(contact__isnull=True) | Q(contact__entered_in_error=False),
+                measure__in=TREND_MEASURES,
+                entered_in_error=False,
             )
             .order_by("completed_on", "created_at")
             .only("id", "referral_id", "measure", "completed_on", "total")
@@ -108,6 +110,14 @@ class ReferralQuerySet(models.QuerySet):
             Prefetch("questionnaires", queryset=scores, to_attr="trend_scores"),
             Prefetch("flags", queryset=ReviewFlag.objects.open().risk_first(), to_attr="open_flags"),
         )
+
+
+def own_scores(referral, limit=None):
+    """The questionnaires the patient completed on their own (no contact) for this referral, newest
+    first (``limit`` of them), for the questionnaire table and the next session form."""
+    scores = QuestionnaireResponse.objects.filter(referral=referral, contact__isnull=True, entered_in_error=False)
+    scores = scores.order_by("-completed_on", "-created_at")
+    return list(scores[:limit] if limit else scores)
 
 
 def patient_search(text="", *, family_name="", date_of_birth=None, prefix=""):

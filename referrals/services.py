@@ -19,6 +19,7 @@ from .codes import (
     AppointmentType,
     Attendance,
     Mechanism,
+    ReferralSource,
     ReferralStatus,
     Significance,
     TherapyMode,
@@ -144,6 +145,26 @@ def create_referral(
     descriptor follows), else the problem descriptor, kept as a first record with that problem's
     "unspecified" code (DOMAIN.md §9)."""
     permissions.require(by, "register_referral", patient)
+    return _record_referral(
+        by=by,
+        patient=patient,
+        received_on=received_on,
+        source=source,
+        presenting_problem=presenting_problem,
+        presenting_problem_code=presenting_problem_code,
+        care_coordinator=care_coordinator,
+        ltc_pathway=ltc_pathway,
+    )
+
+
+def _person(by):
+    """The member of staff who acted, or None for a ``SystemActor`` (the public self-referral form)."""
+    return by if getattr(by, "is_authenticated", False) else None
+
+
+def _record_referral(
+    *, by, patient, received_on, source, presenting_problem, presenting_problem_code, care_coordinator, ltc_pathway
+):
     errors = {}
     code = icd10.normalise(presenting_problem_code) if presenting_problem_code else ""
     if presenting_problem_code and code not in icd10.ICD10:
@@ -187,7 +208,7 @@ def create_referral(
     referral.full_clean()
     referral.save()
     ReferralEvent.objects.create(
-        referral=referral, kind=ReferralEvent.Kind.CREATED, by=by, to_value=referral.get_status_display()
+        referral=referral, kind=ReferralEvent.Kind.CREATED, by=_person(by), to_value=referral.get_status_display()
     )
     if care_coordinator is not None:
         ReferralEvent.objects.create(
@@ -199,11 +220,54 @@ def create_referral(
         problem=presenting_problem,
         significance=Significance.PRIMARY,
         recorded_on=received_on,
-        created_by=by,
+        created_by=_person(by),
     )
     refresh_summary(referral)
     audit.record(by, "referral.create", referral, patient_id=patient.pk)
     return referral
+
+
+# --- the public front door (frontdoor.services): no member of staff acts, a named SystemActor does ----
+
+
+@transaction.atomic
+def find_or_register_patient(nhs_number, date_of_birth, *, team, by, **details):
+    """The patient of ``team`` with this NHS number and date of birth, or a new patient with ``details``:
+    ``(patient, created)``. For doors where the person themselves gives the details (the self-referral
+    form): it tells the caller, never the person, whether a record matched. An NHS number already on a
+    record with another date of birth (or in another team) is not linked and not stored: the new record
+    goes without it, for staff to reconcile (``created`` is True, ``patient.nhs_number`` None)."""
+    number = normalise_nhs_number(nhs_number) if nhs_number else None
+    if number:
+        existing = Patient.objects.filter(nhs_number=number).first()
+        if existing is not None and existing.team_id == team.pk and existing.date_of_birth == date_of_birth:
+            return existing, False
+        if existing is not None:
+            number = None
+    errors = _implausible_patient_details({**details, "date_of_birth": date_of_birth})
+    if errors:
+        raise ValidationError(errors)
+    patient = Patient(team=team, nhs_number=number, date_of_birth=date_of_birth, **details)
+    patient.full_clean()
+    patient.save()
+    audit.record(by, "patient.create", patient, patient_id=patient.pk)
+    return patient, True
+
+
+@transaction.atomic
+def create_self_referral(*, patient, received_on, presenting_problem, by):
+    """A referral the person made themselves (source "self", data set code B1), on the team's waiting
+    list. ``by`` is the front door's SystemActor; the front door has checked its own rules."""
+    return _record_referral(
+        by=by,
+        patient=patient,
+        received_on=received_on,
+        source=ReferralSource.SELF,
+        presenting_problem=presenting_problem,
+        presenting_problem_code=None,
+        care_coordinator=None,
+        ltc_pathway=False,
+    )
 
 
 def _unknown_code(code):

@@ -318,7 +318,7 @@ def referral_detail(request, pk):
     steps = list(referral.steps.select_related("decided_by").order_by("-started_on", "-created_at"))
     events = list(referral.events.select_related("by"))
     open_flags = list(referral.flags.open().risk_first())
-    rows = presenters.score_rows(contacts)
+    rows = presenters.score_rows(contacts, queries.own_scores(referral))
     chart, description = presenters.trajectory(rows)
     outcome = compute_outcome(referral)
     problems = list(referral.presenting_problems.select_related("created_by").order_by("-recorded_on", "-created_at"))
@@ -352,6 +352,7 @@ def referral_detail(request, pk):
             "is_open": presenters.is_open(referral),
             "step_form": StepForm(initial={"version": referral.version}),
             "discharge_form": DischargeForm(initial={"version": referral.version}),
+            "notify_messages": list(referral.messages.select_related("sent_by")[:10]),
         },
     )
 
@@ -412,7 +413,8 @@ def log_session(request, pk):
             )
             return redirect("referrals:detail", pk=referral.pk)
     rows = presenters.score_rows(
-        referral.contacts.select_related("clinician").prefetch_related("questionnaires").order_by("-date")[:20]
+        referral.contacts.select_related("clinician").prefetch_related("questionnaires").order_by("-date")[:20],
+        queries.own_scores(referral, limit=10),
     )
     return render(
         request,
@@ -427,6 +429,7 @@ def log_session(request, pk):
             "questionnaire_spec": presenters.questionnaire_spec(),
             "step_label": presenters.step_label(referral.current_step),
             "latest": rows[-1] if rows else None,
+            "patient_completed": presenters.patient_completed_words(rows, timezone.localdate()),
         },
         status=INVALID if request.method == "POST" and not adding else 200,
     )

@@ -2,7 +2,8 @@
 
 A review of a chunk of referrals costs a fixed number of SQL queries whatever the chunk's size: one
 for the referrals (with their open step and last supervision discussion), one for all their valid
-contacts with the PHQ-9 and GAD-7 of each contact joined in, one for their flags and one for their
+contacts with the PHQ-9 and GAD-7 of each contact joined in, one for the scores patients completed on
+their own, one for their flags and one for their
 teams' parameters.
 """
 
@@ -13,6 +14,7 @@ from django.db.models import FilteredRelation, IntegerField, Max, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
+from outcomes.models import QuestionnaireResponse, Source
 from referrals.models import CareContact, Referral
 
 from .models import CLINICAL_ROLES, FlagStatus, ReviewFlag, Staff, Team
@@ -147,6 +149,33 @@ def contact_rows(ids):
         .order_by("referral_id", "date", "time", "created_at")
         .values_list("date", "appointment_type", "attendance", PHQ9_TOTAL, PHQ9_ITEM_9, GAD7_TOTAL, "referral_id")
     )
+
+
+def patient_score_rows(ids):
+    """The PHQ-9 and GAD-7 the patients of the referrals ``ids`` completed on their own (no contact), in
+    the layout of ``contact_rows`` with an empty appointment type and attendance (a score, not a contact):
+    one row per referral and day, PHQ-9 and GAD-7 of the same day together."""
+    rows = fetch(
+        QuestionnaireResponse.objects.filter(
+            _within("referral_id", ids), source=Source.PATIENT, entered_in_error=False, measure__in=("PHQ9", "GAD7")
+        )
+        .order_by("referral_id", "completed_on", "created_at")
+        .values_list(
+            "referral_id",
+            "completed_on",
+            "measure",
+            Cast("total", IntegerField()),
+            Cast(KeyTextTransform("8", "items"), IntegerField()),
+        )
+    )
+    days = {}
+    for rid, on, measure, total, item9 in rows:
+        row = days.setdefault((rid, on), [on, "", "", None, None, None, rid])
+        if measure == "PHQ9":
+            row[3], row[4] = total, item9
+        else:
+            row[5] = total
+    return [tuple(row) for row in days.values()]
 
 
 def flag_rows(ids):

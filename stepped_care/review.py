@@ -113,7 +113,9 @@ DEFAULT_PARAMETERS = {
 
 # Contact tuple layout, in date order: (date, appointment_type, attendance, phq9_total, phq9_item9,
 # gad7_total, ...); the scores are None when that questionnaire was not completed at the contact, and
-# anything after them (the query's referral id) is ignored.
+# anything after them (the query's referral id) is ignored. Scores the patient completed on their own
+# (a questionnaire link, the self-referral form) come as rows with an empty type and attendance: scores
+# without a contact, which count for the score rules and never as a contact.
 DATE, TYPE, ATTENDANCE, PHQ, ITEM9, GAD = range(6)
 
 
@@ -292,7 +294,7 @@ def _gather(history: History) -> _Facts:
     facts = _Facts()
     facts.phq_first, facts.phq_last, facts.gad_first, facts.gad_last = phq_first, phq_last, gad_first, gad_last
     facts.last_item9, facts.treatment_since_step, facts.last_attended_on = last_item9, treatment, last_attended
-    facts.last_contact_on = history.contacts[-1][0] if history.contacts else None
+    facts.last_contact_on = next((c[0] for c in reversed(history.contacts) if c[1]), None)
     return facts
 
 

@@ -262,6 +262,12 @@ def _read(referral_ids):
     for rid, rows in groupby(queries.contact_rows(referral_ids), key=itemgetter(6)):
         if rid in wanted:
             contacts[rid] = list(rows)
+    own = {}  # the patient's own scores (no contact), merged in date order, before a contact of the same day
+    for row in queries.patient_score_rows(referral_ids):
+        if row[6] in wanted:
+            own.setdefault(row[6], []).append(row)
+    for rid, rows in own.items():
+        contacts[rid] = sorted([*rows, *contacts.get(rid, [])], key=itemgetter(0))
     flags = _flag_state(queries.flag_rows(referral_ids), wanted)
     return referrals, params, supervised, contacts, flags
 

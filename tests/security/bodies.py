@@ -139,6 +139,7 @@ BODIES = {
     "referral-steps": Write("step.change", lambda s, u: {"step": 2, "reason": "Agreed", "version": s.version()}),
     "referrals:discharge": Write("referral.discharge", lambda s, u: {"end_code": "46", "version": s.version()}),
     "referral-discharge": Write("referral.discharge", lambda s, u: {"end_code": "46", "version": s.version()}),
+    "frontdoor:send_link": Write("questionnaire_link.send", lambda s, u: {"channel": "sms"}),
     "referrals:contact_in_error": Write("contact.entered_in_error", lambda s, u: {"reason": "Logged twice"}),
     "contact-entered-in-error": Write("contact.entered_in_error", lambda s, u: {"reason": "Logged twice"}),
     "resolve_flag": Write("flag.dismiss", lambda s, u: {"action": "dismiss", "reason": "Reviewed: waiting is booked"}),

@@ -15,8 +15,9 @@ from functools import cached_property
 import pytest
 from django.utils import timezone
 
+from frontdoor.models import FrontDoor
 from referrals import services as referral_services
-from referrals.models import Referral
+from referrals.models import Patient, Referral
 from stepped_care.models import ReviewFlag, Role
 from tests.factories import ReferralFactory, StaffFactory
 
@@ -168,6 +169,10 @@ def build_world(pwp, colleague, supervisor, manager, administrator, outsider, re
             appointment_type="02",
             attendance="5",
         )
+    # The team's public self-referral form (the front door's pages in the access matrix) and a mobile
+    # number to send the patient a questionnaire link to.
+    FrontDoor.objects.get_or_create(team=team, defaults={"slug": "security-test"})
+    Patient.objects.filter(pk=referral.patient_id).update(phone="07700 900111")
     return users, Referral.objects.get(pk=referral.pk)
 
 

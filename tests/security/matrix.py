@@ -217,6 +217,20 @@ CLASSIFICATION = {
     "course-status": Category("course-status", GROUP_PEOPLE),
     "register-detail": Category("register", GROUP_PEOPLE),
     "register-entered-in-error": Category("correct-register", FACILITATOR),
+    # The public front door (no sign-in): the self-referral pages take anyone, signed in or not; their
+    # POSTs with an empty body are refused as bad input (400) and save nothing (tests/frontdoor). A link
+    # with an unknown token is not found, for everyone.
+    "frontdoor:index": PUBLIC.writes(who(ANY, anonymous=ANY)),
+    "frontdoor:start": PUBLIC.writes(who(ANY, anonymous=ANY)),
+    "frontdoor:done": PUBLIC.writes(who(ANY, anonymous=ANY)),
+    "frontdoor:step": Category(
+        "self-referral", who(ALLOW, anonymous=ALLOW), who(PROCESSED, anonymous=PROCESSED), redirect_ok=True
+    ),
+    "frontdoor:questionnaire_link": Category(
+        "questionnaire-link", who(NOT_FOUND, anonymous=NOT_FOUND), who(NOT_FOUND, anonymous=NOT_FOUND)
+    ),
+    # Asking the patient for scores between sessions: clinicians on the case (send_questionnaires).
+    "frontdoor:send_link": Category("send-questionnaires", WRITE_ONLY, CLINICAL, redirect_ok=True),
     # Django admin: staff accounts only; the superuser persona is the only staff one
     "admin:login": PUBLIC,
     "admin:*": DJANGO_ADMIN,
@@ -238,6 +252,8 @@ NOT_RECORD_WRITES = {
     "referrals:caseload",  # the search, kept in the session
     "referrals:waiting_list",
     "patient-search",
+    "frontdoor:step",  # a page of the self-referral form, kept in the session until the last
+    "frontdoor:questionnaire_link",  # an unknown token: 404 whatever the body
 }
 
 # What fills each URL parameter: a kind of record of the scenario (tests/security/conftest.py) or a
@@ -257,6 +273,10 @@ PARAMS = {
     "workshops:withdraw": {"pk": "enrolment"},
     "workshops:*": {"pk": "course"},
     "dashboard:export": {"key": "=caseload"},
+    "frontdoor:step": {"slug": "=security-test", "page": "=crisis"},
+    "frontdoor:questionnaire_link": {"token": "=not-a-real-token"},
+    "frontdoor:send_link": {"pk": "referral"},
+    "frontdoor:*": {"slug": "=security-test"},
 }
 MODEL_KINDS = {
     "referrals.patient": "patient",

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from common.models import AuditEvent
 from common.permissions import NotAllowed
+from frontdoor import services as frontdoor
 from referrals import services as referrals
 from stepped_care import services as stepped_care
 from stepped_care.models import StepSource
@@ -77,6 +78,12 @@ SERVICES = {
         "referral-presenting-problems",
         lambda s, u: referrals.record_presenting_problem(
             referral=s.referral, code="F32.1", significance="primary", recorded_on=_day(s, 1), by=u
+        ),
+    ),
+    "send_questionnaire_link": (
+        "frontdoor:send_link",
+        lambda s, u: frontdoor.send_questionnaire_link(
+            referral=s.referral, channel="sms", by=u, url_for=lambda token: f"https://tt.example/q/{token}/"
         ),
     ),
     "discharge": ("referral-discharge", lambda s, u: stepped_care.discharge(referral=s.referral, end_code="46", by=u)),
@@ -234,9 +241,18 @@ def test_every_write_service_is_tried():
 
     # close_flags is the one audited path that closes a flag, called by the services above once they
     # have asked the rulebook (and by the review engine, which acts as the system).
-    system = {"seed_demo_sessions", "record_questionnaire", "record_view", "close_flags"}
+    # find_or_register_patient and create_self_referral are the public front door's (it acts as the
+    # system, a named SystemActor, after checking its own conditions: tests/frontdoor).
+    system = {
+        "seed_demo_sessions",
+        "record_questionnaire",
+        "record_view",
+        "close_flags",
+        "find_or_register_patient",
+        "create_self_referral",
+    }
     found = set()
-    for module in (referrals, stepped_care, supervision, workshops):
+    for module in (referrals, stepped_care, supervision, workshops, frontdoor):
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__ or name.startswith("_"):
                 continue
