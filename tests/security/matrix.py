@@ -273,6 +273,7 @@ PARAMS = {
     "workshops:withdraw": {"pk": "enrolment"},
     "workshops:*": {"pk": "course"},
     "dashboard:export": {"key": "=caseload"},
+    "dashboard:table": {"key": "=caseload"},
     "frontdoor:step": {"slug": "=security-test", "page": "=crisis"},
     "frontdoor:questionnaire_link": {"token": "=not-a-real-token"},
     "frontdoor:send_link": {"pk": "referral"},
