@@ -4,10 +4,10 @@ import time
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
 from django.db.models import IntegerField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from common import audit
 from common.standards import standards
@@ -177,8 +177,12 @@ def fit_trajectories(
     courses, first, last = queries.finished_course_facts(team_id, ended_from=ended_from, ended_before=ended_before)
     cells = _cells(team_id, how, min_n, max_session, ended_from, ended_before)
     version = (
-        TrajectoryFit.objects.select_for_update().filter(team_id=team_id).order_by("-version")
-        .values_list("version", flat=True).first() or 0
+        TrajectoryFit.objects.select_for_update()
+        .filter(team_id=team_id)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+        or 0
     ) + 1
     fit = TrajectoryFit.objects.create(
         team_id=team_id,
@@ -195,8 +199,10 @@ def fit_trajectories(
         seconds=0,
     )
     TrajectoryCell.objects.bulk_create(
-        [TrajectoryCell(fit=fit, measure=c.measure, band=c.band, session=c.session, n=c.n, values=list(c.values))
-         for c in cells],
+        [
+            TrajectoryCell(fit=fit, measure=c.measure, band=c.band, session=c.session, n=c.n, values=list(c.values))
+            for c in cells
+        ],
         batch_size=1000,
     )
     fit.seconds = round(time.monotonic() - started, 3)

@@ -60,10 +60,10 @@ class IntakeBand:
     label: str
 
     def __str__(self):
-        return f"{_num(self.low)}–{_num(self.high)}"
+        return f"{format_number(self.low)}–{format_number(self.high)}"
 
 
-def _num(value) -> str:
+def format_number(value) -> str:
     value = float(value)
     return str(int(value)) if value == int(value) else f"{value:.2f}"
 
@@ -285,8 +285,8 @@ class Judgement:
         if self.compared_session != self.session:
             at += f" (compared with session {self.compared_session}, the last fitted)"
         return (
-            f"{name} {_num(self.score)} at {at}; expected {_num(self.median)}–{_num(self.upper)} "
-            f"for intake {self.band}, N = {self.n}"
+            f"{name} {format_number(self.score)} at {at}; expected {format_number(self.median)}–"
+            f"{format_number(self.upper)} for intake {self.band}, N = {self.n}"
         )
 
     def evidence(self) -> dict:
@@ -499,4 +499,3 @@ def tune(curves, active: Sequence[Mapping], target: float = 0.20, outer=DEFAULT_
         return []
     best = min(rows, key=lambda r: (abs(r[1] - target), -r[0]))[0]
     return [(pct, share, pct == best) for pct, share in rows]
-

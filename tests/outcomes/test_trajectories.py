@@ -17,8 +17,7 @@ def known_population(intake=17, courses=101, sessions=6, measure=PHQ9):
     """Course i (0..100) scores ``intake - 2*s + i/10`` at session s: at each session the scores are
     an evenly spaced ladder, so its p-th percentile is exactly ``intake - 2*s + p/10``."""
     return [
-        t.Course(measure, (intake, *(intake - 2 * s + i / 10 for s in range(2, sessions + 1))))
-        for i in range(courses)
+        t.Course(measure, (intake, *(intake - 2 * s + i / 10 for s in range(2, sessions + 1)))) for i in range(courses)
     ]
 
 

@@ -260,20 +260,21 @@ def _findings(referral):
 def test_a_review_reads_with_a_fixed_number_of_queries(pwp, django_assert_num_queries):
     one = population(pwp)[:1]
     services.scan()
-    # referrals with their open step, supervision discussions, contacts with scores, flags, team parameters
-    with django_assert_num_queries(5):
+    # referrals with their open step, supervision discussions, contacts with scores, flags, team
+    # parameters, the teams' expected recovery curves
+    with django_assert_num_queries(6):
         assert services.review_referrals([r.pk for r in one]).changes == 0
     many = [str(pk) for pk in ReviewFlag.objects.values_list("referral_id", flat=True)]
     assert len(set(many)) > 5
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert services.review_referrals(many).changes == 0
 
 
 def test_writing_the_differences_is_a_fixed_number_of_queries_per_kind(pwp, django_assert_num_queries):
     referrals = population(pwp)
-    # read (5), lock with versions (1), flags again (1), insert flags (1), insert audit events (1),
+    # read (6), lock with versions (1), flags again (1), insert flags (1), insert audit events (1),
     # insert history entries (1), savepoint (2)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         outcome = services.review_referrals([r.pk for r in referrals])
     assert len(outcome.raised) >= 8
 
