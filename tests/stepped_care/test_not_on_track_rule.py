@@ -14,9 +14,7 @@ START = dt.date(2026, 1, 5)
 
 
 def ladder(measure, intake=17, sessions=8):
-    return [
-        t.Course(measure, (intake, *(intake - 2 * s + i / 10 for s in range(2, sessions + 1)))) for i in range(101)
-    ]
+    return [t.Course(measure, (intake, *(intake - 2 * s + i / 10 for s in range(2, sessions + 1)))) for i in range(101)]
 
 
 CURVES = t.Curves.of(t.DEFAULT_METHOD, t.fit(ladder(PHQ9) + ladder(GAD7)), version=3, courses=202)
