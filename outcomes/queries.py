@@ -17,14 +17,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, fields, replace
 
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from common.standards import standards
-from referrals.models import CareContact
+from referrals.models import CareContact, Referral
 
+from . import trajectories
 from .metrics import service_rates
 from .models import OutcomeSummary, QuestionnaireResponse, TrajectoryCell, TrajectoryFit
 from .trajectories import Cell, Curves, band_cases
@@ -438,3 +439,125 @@ def current_curves(team_ids):
         )
         for team, found in cells.items()
     }
+
+
+def fitted_cells(team_id, how, min_n, max_session, ended_from, ended_before):
+    """The fitted cells: in the database on PostgreSQL; elsewhere (SQLite, ``make test``) the courses
+    are streamed and fitted by the pure module. Both interpolate percentiles the same way."""
+    measures = trajectories.FITTED_MEASURES
+    if connection.vendor == "postgresql":
+        rows = trajectory_cell_rows(
+            team_id,
+            method=how,
+            measures=measures,
+            max_session=max_session,
+            ended_from=ended_from,
+            ended_before=ended_before,
+            percentiles=trajectories.PERCENTILES,
+        )
+        cells = (
+            trajectories.Cell(m, band, session, n, tuple(round(v, 4) for v in values))
+            for m, band, session, n, values in rows
+        )
+        return trajectories.keep(cells, min_n)
+    referrals = finished_courses(team_id, ended_from=ended_from, ended_before=ended_before).values("referral_id")
+    courses = (
+        trajectories.Course(measure, tuple(score for _, score in series))
+        for _, by_measure in course_scores(referrals, measures)
+        for measure, series in by_measure.items()
+    )
+    return trajectories.fit(courses, method_name=how.name, min_n=min_n, max_session=max_session)
+
+
+@dataclass(frozen=True)
+class ValidationRow:
+    tolerance: int
+    held_out: trajectories.Validation
+    active_share: float | None
+    closest: bool  # the percentile whose share of active cases flagged is closest to the target
+    current: bool  # the team's setting now
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """How the not-on-track alert would have done on the team's own history (issue 19.4): curves fitted
+    on finished courses that ended before ``split``, judged on those that ended on or after it."""
+
+    split: dt.date | None
+    method: str
+    fit_courses: int
+    cells: int
+    held_out: int
+    by_session: int
+    target: float
+    outer: int
+    active_judged: int
+    rows: tuple
+
+    @property
+    def empty(self):
+        return not self.cells or not self.held_out
+
+
+def default_split(first, last, held_out_share=0.2):
+    """The date that holds out roughly the latest fifth of the period the finished courses ended in."""
+    if first is None or last is None or first == last:
+        return None
+    return last - dt.timedelta(days=round((last - first).days * held_out_share))
+
+
+def trajectory_validation(
+    team_id,
+    *,
+    split=None,
+    by_session=4,
+    target=0.20,
+    tolerance=trajectories.DEFAULT_TOLERANCE,
+    outer=trajectories.DEFAULT_OUTER,
+    method_name=trajectories.DEFAULT_METHOD,
+    min_n=trajectories.DEFAULT_MIN_N,
+) -> ValidationReport:
+    """Fit on the courses ending before ``split`` (default: the latest fifth is held out), judge the
+    held-out courses by session ``by_session`` against non-recovery, and the active cases at their
+    latest scores, for every tolerance percentile below ``outer``. The PHQ-9 and GAD-7 are judged, as
+    the review rule judges them. Nothing is written."""
+    how = trajectories.method(method_name)
+    trajectories.check_percentiles(tolerance, outer)
+    if split is None:
+        split = default_split(*finished_course_facts(team_id)[1:])
+    fit_courses = finished_course_facts(team_id, ended_before=split)[0] if split else 0
+    cells = fitted_cells(team_id, how, min_n, trajectories.DEFAULT_MAX_SESSION, None, split) if split else []
+    curves = Curves.of(how.name, cells, courses=fit_courses)
+    measures = (trajectories.PHQ9, trajectories.GAD7)
+    held = finished_courses(team_id, ended_from=split) if split else OutcomeSummary.objects.none()
+    recovered = dict(held.values_list("referral_id", "recovered"))
+    held_out = [
+        trajectories.HeldOut(scores, recovered.get(rid))
+        for rid, scores in course_scores(held.values("referral_id"), measures)
+    ]
+    active = [s for _, s in course_scores(Referral.objects.active().filter(team_id=team_id).values("pk"), measures)]
+    tuning = {pct: (share, best) for pct, share, best in trajectories.tune(curves, active, target, outer)}
+    judged = sum(1 for s in active if any(len(v) >= trajectories.FIRST_JUDGED_SESSION for v in s.values()))
+    rows = tuple(
+        ValidationRow(
+            pct,
+            trajectories.validate(curves, held_out, by_session=by_session, tolerance=pct, outer=outer),
+            tuning.get(pct, (None, False))[0] if active else None,
+            tuning.get(pct, (None, False))[1] and bool(active),
+            pct == tolerance,
+        )
+        for pct in trajectories.PERCENTILES
+        if pct < outer
+    )
+    return ValidationReport(
+        split,
+        how.name,
+        fit_courses,
+        len(cells),
+        sum(1 for h in held_out if h.recovered is not None),
+        by_session,
+        target,
+        outer,
+        judged,
+        rows,
+    )

@@ -3,7 +3,7 @@
 import time
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import IntegerField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -115,36 +115,6 @@ def refresh_summary(referral):
 # Expected recovery curves
 
 
-def _cells(team_id, how, min_n, max_session, ended_from, ended_before):
-    """The fitted cells: in the database on PostgreSQL; elsewhere (SQLite, ``make test``) the courses
-    are streamed and fitted by the pure module. Both interpolate percentiles the same way."""
-    measures = trajectories.FITTED_MEASURES
-    if connection.vendor == "postgresql":
-        rows = queries.trajectory_cell_rows(
-            team_id,
-            method=how,
-            measures=measures,
-            max_session=max_session,
-            ended_from=ended_from,
-            ended_before=ended_before,
-            percentiles=trajectories.PERCENTILES,
-        )
-        cells = (
-            trajectories.Cell(m, band, session, n, tuple(round(v, 4) for v in values))
-            for m, band, session, n, values in rows
-        )
-        return trajectories.keep(cells, min_n)
-    referrals = queries.finished_courses(team_id, ended_from=ended_from, ended_before=ended_before).values(
-        "referral_id"
-    )
-    courses = (
-        trajectories.Course(measure, tuple(score for _, score in series))
-        for _, by_measure in queries.course_scores(referrals, measures)
-        for measure, series in by_measure.items()
-    )
-    return trajectories.fit(courses, method_name=how.name, min_n=min_n, max_session=max_session)
-
-
 @transaction.atomic
 def fit_trajectories(
     *,
@@ -175,7 +145,7 @@ def fit_trajectories(
     started = time.monotonic()
     team_id = getattr(team, "pk", team)
     courses, first, last = queries.finished_course_facts(team_id, ended_from=ended_from, ended_before=ended_before)
-    cells = _cells(team_id, how, min_n, max_session, ended_from, ended_before)
+    cells = queries.fitted_cells(team_id, how, min_n, max_session, ended_from, ended_before)
     version = (
         TrajectoryFit.objects.select_for_update()
         .filter(team_id=team_id)
