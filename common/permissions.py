@@ -32,6 +32,7 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 | take_register        | the course's facilitators                                                |
 | see_dashboard        | service managers and administrators (superusers: every team)             |
 | search_audit         | service managers and administrators (superusers: every team)             |
+| validate_alerts      | the team's service managers                                              |
 
 "Clinicians" are the clinical roles (PWP and PWP trainee, high intensity therapist and trainee,
 step 4 specialist, counsellor). A clinician is *on the case* when they coordinate it, have held a
@@ -317,6 +318,12 @@ RULES = {
         "service managers and administrators (superusers: every team)",
         "search the audit trail",
         superusers_everywhere=True,
+    ),
+    "validate_alerts": Rule(
+        MANAGERS,
+        in_team,
+        "the team's service managers",
+        "see how well the not-on-track alerts predict outcomes and tune them",
     ),
 }
 

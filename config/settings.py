@@ -357,6 +357,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "outbox": {"task": "common.tasks.dispatch_outbox", "schedule": 60.0},
     "notify-statuses": {"task": "common.tasks.refresh_notify_statuses", "schedule": 300.0},
+    "weekly-trajectory-fit": {
+        "task": "outcomes.tasks.fit_trajectories",
+        "schedule": crontab(day_of_week="sunday", hour=3, minute=30),
+    },
 }
 # Writes queue their follow-up work through the outbox (common/outbox.py), which uses its own short
 # timeouts; these apply to everything else that publishes.

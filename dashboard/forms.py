@@ -157,3 +157,41 @@ class DrilldownForm(DashboardFilterForm):
     def clean_month(self):
         month = self.cleaned_data.get("month")
         return month.replace(day=1) if isinstance(month, dt.date) else None
+
+
+class AlertValidationForm(forms.Form):
+    """The managers' validation of the not-on-track alert: where to split the history, by which session
+    a flag counts, and what share of active cases the team aims to flag."""
+
+    split = forms.DateField(
+        required=False,
+        label="Hold out courses ending on or after",
+        help_text="Empty: the latest fifth of the period",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    by_session = forms.IntegerField(min_value=2, max_value=20, initial=4, required=False, label="Flagged by session")
+    target = forms.IntegerField(
+        min_value=5,
+        max_value=50,
+        initial=20,
+        required=False,
+        label="Share of active cases to flag (%)",
+        help_text="Practice: 15–25%",
+    )
+    min_n = forms.IntegerField(
+        min_value=1, max_value=1000, required=False, label="Minimum courses per cell", help_text="Default 30"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.layout = Layout(
+            Row(
+                Column("split"),
+                Column("by_session"),
+                Column("target"),
+                Column("min_n"),
+                Column(Submit("go", "Validate", css_class="mt-4")),
+            )
+        )

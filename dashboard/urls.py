@@ -9,4 +9,5 @@ urlpatterns = [
     path("referrals/", views.referrals, name="referrals"),
     path("table/<slug:key>/", views.table, name="table"),
     path("export/<slug:key>.csv", views.export, name="export"),
+    path("not-on-track/", views.not_on_track, name="not_on_track"),
 ]

@@ -17,14 +17,16 @@ from django.views.decorators.http import require_GET
 from common import audit, permissions
 from common.csv_export import csv_response
 from common.replica import replica_view
-from outcomes.queries import NONE
+from outcomes.queries import NONE, trajectory_validation
+from outcomes.trajectories import DEFAULT_MIN_N
 from referrals.codes import PresentingProblem, ReferralStatus
 from referrals.models import Referral
+from stepped_care import review
 from stepped_care.models import FlagRule, Team
 
 from . import queries
 from .charts import percent
-from .forms import DashboardFilterForm, DrilldownForm, filter_params
+from .forms import AlertValidationForm, DashboardFilterForm, DrilldownForm, filter_params
 from .tables import BUILDERS, METRIC_LABELS, Links, step_label, tables
 
 PAGE_SIZE = 50
@@ -258,3 +260,49 @@ def referrals(request):
         "referral_url": referral_url_name(),
     }
     return render(request, "dashboard/referrals.html", context)
+
+
+def _share(value):
+    return "–" if value is None else f"{value:.0%}"
+
+
+@require_GET
+def not_on_track(request):
+    """How the not-on-track alert would have done on the team's own held-out history (issue 19.4), and
+    which percentile flags the chosen share of active cases. The team's service managers only."""
+    permissions.require_role(request.user, "validate_alerts")
+    team = request.user.team
+    permissions.require(request.user, "validate_alerts", team)
+    data = {k: v for k, v in request.GET.items() if v} or None
+    form = AlertValidationForm(data, initial={"by_session": 4, "target": 20})
+    report = None
+    if data is None or form.is_valid():
+        values = form.cleaned_data if data is not None else {}
+        params = review.parameters(team.review_parameters, strict=False)
+        report = trajectory_validation(
+            team.pk,
+            split=values.get("split"),
+            by_session=values.get("by_session") or 4,
+            target=(values.get("target") or 20) / 100,
+            tolerance=params["not_on_track_percentile"],
+            outer=params["not_on_track_outer"],
+            min_n=values.get("min_n") or DEFAULT_MIN_N,
+        )
+        audit.record(request.user, "trajectories.validation.view", team, changes={"split": report.split})
+    rows = [
+        {
+            "row": row,
+            "flagged": f"{_share(row.held_out.flagged_share)} ({row.held_out.flagged} of {row.held_out.courses})",
+            "sensitivity": _share(row.held_out.sensitivity),
+            "specificity": _share(row.held_out.specificity),
+            "ppv": _share(row.held_out.ppv),
+            "active": _share(row.active_share),
+        }
+        for row in (report.rows if report else ())
+    ]
+    return render(
+        request,
+        "dashboard/not_on_track.html",
+        {"team": team, "form": form, "report": report, "rows": rows},
+        status=200 if report is not None else 400,
+    )

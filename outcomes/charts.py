@@ -41,6 +41,19 @@ class Threshold:
 
 
 @dataclass(frozen=True)
+class ExpectedBand:
+    """The expected band of one measure at the patient's scored sessions: the area from the median to
+    the tolerance percentile (amber above it) and the outer line (red above it)."""
+
+    code: str
+    name: str
+    area: str  # SVG polygon points: the upper edge forwards, the median backwards
+    outer: str  # SVG polyline points
+    median: str  # SVG polyline points
+    sessions: tuple  # (session, date, median, upper, outer, n), for the table beside the chart
+
+
+@dataclass(frozen=True)
 class Tick:
     position: float
     label: str
@@ -58,6 +71,7 @@ class Chart:
     thresholds: tuple[Threshold, ...]
     y_ticks: tuple[Tick, ...]
     x_ticks: tuple[Tick, ...]
+    bands: tuple[ExpectedBand, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -87,11 +101,14 @@ def line_chart(
     margin: tuple[int, int, int, int] = (12, 36, 34, 36),  # top, right, bottom, left
     y_step: int = 5,
     max_x_ticks: int = 7,
+    bands: dict[str, list[tuple]] | None = None,
 ) -> Chart:
     """Place dated values on a shared time axis (x proportional to the date) and a 0..y_max axis.
 
     ``series`` maps a code to (date, value) pairs; ``thresholds`` maps a code to (value, label) for a
-    horizontal reference line such as a caseness cut-off.
+    horizontal reference line such as a caseness cut-off; ``bands`` maps a code to its expected band
+    at the patient's sessions, (session, date, median, upper, outer, n) each (``trajectories.band_path``
+    placed on the dates of the patient's own sessions).
     """
     top, right_margin, bottom_margin, left = margin
     right, bottom = width - right_margin, height - bottom_margin
@@ -125,7 +142,23 @@ def line_chart(
         y_values.append(y_max)
     y_ticks = tuple(Tick(y_of(v), str(v)) for v in y_values)
     x_ticks = tuple(Tick(x_of(on), _date_label(on)) for on in _spread(dates, max_x_ticks))
-    return Chart(width, height, left, top, right, bottom, placed, lines, y_ticks, x_ticks)
+
+    def points(pairs):
+        return " ".join(f"{x_of(on):.1f},{y_of(v):.1f}" for on, v in pairs)
+
+    expected = tuple(
+        ExpectedBand(
+            code=code,
+            name=names.get(code, code),
+            area=points([(b[1], b[3]) for b in path] + [(b[1], b[2]) for b in reversed(path)]),
+            outer=points([(b[1], b[4]) for b in path]),
+            median=points([(b[1], b[2]) for b in path]),
+            sessions=tuple(path),
+        )
+        for code, path in (bands or {}).items()
+        if path
+    )
+    return Chart(width, height, left, top, right, bottom, placed, lines, y_ticks, x_ticks, expected)
 
 
 def questionnaire_chart(points: dict[str, list[tuple[dt.date, int]]], **kwargs) -> Chart:

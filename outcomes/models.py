@@ -189,3 +189,49 @@ class OutcomeSummary(models.Model):
     @property
     def anxiety_last_display(self):
         return INSTRUMENTS[self.anxiety_measure].format(self.anxiety_last) if self.anxiety_name else ""
+
+
+class TrajectoryFit(models.Model):
+    """One fit of a team's expected recovery curves (``outcomes.trajectories``), kept as data: which
+    method, over how many finished courses ending when, and its cells. The newest fit of a team is the
+    one the review rule and the charts compare with; older fits stay for the record and validation."""
+
+    team = models.ForeignKey("stepped_care.Team", on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField(help_text="1 for the team's first fit, then 2, 3 ...")
+    method = models.CharField(max_length=40)
+    min_n = models.PositiveIntegerField(help_text="Cells with fewer finished courses were left out")
+    max_session = models.PositiveSmallIntegerField()
+    courses = models.PositiveIntegerField(help_text="Finished courses the fit rests on (N)")
+    scores = models.PositiveIntegerField(default=0, help_text="Scores at sessions 2 and later in the fitted cells")
+    ended_from = models.DateField(null=True, help_text="The earliest end date of the courses fitted")
+    ended_to = models.DateField(null=True, help_text="The latest end date of the courses fitted")
+    held_out_from = models.DateField(null=True, blank=True, help_text="Courses ending on or after this were held out")
+    fitted_at = models.DateTimeField()
+    seconds = models.FloatField(default=0, help_text="How long the fit took")
+
+    class Meta:
+        ordering = ["team", "-version"]
+        constraints = [models.UniqueConstraint(fields=["team", "version"], name="one_trajectory_fit_per_version")]
+
+    def __str__(self):
+        return f"{self.method} v{self.version} (N = {self.courses})"
+
+
+class TrajectoryCell(models.Model):
+    """One (measure, intake band, session) of a fit: N and the percentiles ``trajectories.PERCENTILES``."""
+
+    fit = models.ForeignKey(TrajectoryFit, on_delete=models.CASCADE, related_name="cells")
+    measure = models.CharField(max_length=16, choices=Measure.choices)
+    band = models.PositiveSmallIntegerField(help_text="Index of the intake band (trajectories.bands)")
+    session = models.PositiveSmallIntegerField()
+    n = models.PositiveIntegerField()
+    values = models.JSONField(help_text="The 50th, 55th ... 95th percentiles, in that order")
+
+    class Meta:
+        ordering = ["fit", "measure", "band", "session"]
+        constraints = [
+            models.UniqueConstraint(fields=["fit", "measure", "band", "session"], name="one_trajectory_cell_per_key")
+        ]
+
+    def __str__(self):
+        return f"{self.measure} band {self.band} session {self.session} (N = {self.n})"

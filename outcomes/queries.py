@@ -17,15 +17,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, fields, replace
 
-from django.db import connections
-from django.db.models import Count, F, Func, IntegerField, Q, Sum, Value
+from django.db import connection, connections
+from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from common.standards import standards
+from referrals.models import CareContact, Referral
 
+from . import trajectories
 from .metrics import service_rates
-from .models import OutcomeSummary
+from .models import OutcomeSummary, QuestionnaireResponse, TrajectoryCell, TrajectoryFit
+from .trajectories import Cell, Curves, band_cases
 
 
 @dataclass(frozen=True)
@@ -299,3 +302,262 @@ def referrals_counted(referrals, flt: MetricFilter, name: str):
     if name not in conditions:
         raise KeyError(name)
     return referrals.filter(flt.cohort_q(ON_REFERRAL)).filter(conditions[name])
+
+
+# ---------------------------------------------------------------------------------------------
+# Expected recovery curves (outcomes.trajectories): the finished courses a fit rests on
+
+
+def finished_courses(team_id, *, ended_from=None, ended_before=None):
+    """The summaries of a team's finished courses (ended, 2+ attended treatment contacts), optionally
+    those that ended in [ended_from, ended_before)."""
+    qs = OutcomeSummary.objects.filter(team_id=team_id, finished_treatment=True, ended_on__isnull=False)
+    if ended_from is not None:
+        qs = qs.filter(ended_on__gte=ended_from)
+    if ended_before is not None:
+        qs = qs.filter(ended_on__lt=ended_before)
+    return qs
+
+
+def finished_course_facts(team_id, **window):
+    """(courses, earliest end, latest end) of the finished courses (one query)."""
+    found = finished_courses(team_id, **window).aggregate(n=Count("pk"), first=Min("ended_on"), last=Max("ended_on"))
+    return found["n"], found["first"], found["last"]
+
+
+def _score_rows(referrals, measures):
+    """Valid scores of these referrals' measures, by referral, measure and session order:
+    (referral_id, measure, completed_on, total). Streamed: memory stays flat however many rows."""
+    return (
+        QuestionnaireResponse.objects.filter(
+            referral__in=referrals, measure__in=measures, entered_in_error=False, contact__entered_in_error=False
+        )
+        .order_by("referral_id", "measure", "completed_on", "contact__time", "contact__created_at", "created_at")
+        .values_list("referral_id", "measure", "completed_on", "total")
+        .iterator(chunk_size=5000)
+    )
+
+
+def course_scores(referrals, measures):
+    """(referral_id, {measure: [(date, score), ...]}) per referral, streamed in referral order."""
+    current, scores = None, {}
+    for rid, measure, on, total in _score_rows(referrals, measures):
+        if rid != current:
+            if current is not None:
+                yield current, scores
+            current, scores = rid, {}
+        scores.setdefault(measure, []).append((on, float(total)))
+    if current is not None:
+        yield current, scores
+
+
+TRAJECTORY_SQL = """
+WITH scored AS (
+    SELECT q.measure,
+           q.total::float8 AS score,
+           row_number() OVER w AS session,
+           first_value(q.total::float8) OVER w AS intake
+    FROM {response} q
+    JOIN {summary} o ON o.referral_id = q.referral_id
+    JOIN {contact} c ON c.id = q.contact_id
+    WHERE o.team_id = %(team)s AND o.finished_treatment AND o.ended_on IS NOT NULL
+      AND o.ended_on >= %(ended_from)s AND o.ended_on < %(ended_before)s
+      AND q.measure = ANY(%(measures)s) AND NOT q.entered_in_error AND NOT c.entered_in_error
+    WINDOW w AS (PARTITION BY q.referral_id, q.measure
+                 ORDER BY q.completed_on, c.time NULLS FIRST, c.created_at, q.created_at)
+), banded AS (
+    SELECT measure, session, {band} AS band, {value} AS value
+    FROM scored
+    WHERE session BETWEEN 2 AND %(max_session)s
+)
+SELECT measure, band, session, count(*),
+       percentile_cont(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY value)
+FROM banded
+WHERE band IS NOT NULL
+GROUP BY measure, band, session
+"""
+
+
+def trajectory_cell_rows(team_id, *, method, measures, max_session, ended_from, ended_before, percentiles):
+    """PostgreSQL only: (measure, band, session, n, [percentiles]) of the finished courses, computed in
+    the database (window functions number the sessions, ``percentile_cont`` within GROUP BY), so a
+    fit over millions of scores sends only its cells to Python."""
+    band = "CASE measure " + " ".join(f"WHEN '{m}' THEN {band_cases(m, 'intake')}" for m in measures) + " END"
+    sql = TRAJECTORY_SQL.format(
+        response=QuestionnaireResponse._meta.db_table,
+        summary=OutcomeSummary._meta.db_table,
+        contact=CareContact._meta.db_table,
+        band=band,
+        value="score - intake" if method.change else "score",
+    )
+    params = {
+        "team": team_id,
+        "ended_from": ended_from or dt.date.min,
+        "ended_before": ended_before or dt.date.max,
+        "measures": list(measures),
+        "max_session": max_session,
+        "fractions": [p / 100 for p in percentiles],
+    }
+    with connections["default"].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def current_curves(team_ids):
+    """{team id: trajectories.Curves} of each team's newest fit, in one query (a team never fitted,
+    or whose fit has no cells, is absent)."""
+    newest = TrajectoryFit.objects.filter(team=OuterRef("fit__team")).order_by("-version").values("version")[:1]
+    rows = (
+        TrajectoryCell.objects.filter(fit__team__in=set(team_ids), fit__version=Subquery(newest))
+        .order_by("fit__team_id", "measure", "band", "session")
+        .values_list(
+            "fit__team_id",
+            "fit__method",
+            "fit__version",
+            "fit__courses",
+            "fit__ended_from",
+            "fit__ended_to",
+            "measure",
+            "band",
+            "session",
+            "n",
+            "values",
+        )
+    )
+    cells, facts = {}, {}
+    for team, method, version, courses, first, last, measure, band, session, n, values in rows:
+        cells.setdefault(team, []).append(Cell(measure, band, session, n, tuple(values)))
+        facts[team] = (method, version, courses, first, last)
+    return {
+        team: Curves.of(
+            facts[team][0],
+            found,
+            version=facts[team][1],
+            courses=facts[team][2],
+            fitted_from=facts[team][3],
+            fitted_to=facts[team][4],
+        )
+        for team, found in cells.items()
+    }
+
+
+def fitted_cells(team_id, how, min_n, max_session, ended_from, ended_before):
+    """The fitted cells: in the database on PostgreSQL; elsewhere (SQLite, ``make test``) the courses
+    are streamed and fitted by the pure module. Both interpolate percentiles the same way."""
+    measures = trajectories.FITTED_MEASURES
+    if connection.vendor == "postgresql":
+        rows = trajectory_cell_rows(
+            team_id,
+            method=how,
+            measures=measures,
+            max_session=max_session,
+            ended_from=ended_from,
+            ended_before=ended_before,
+            percentiles=trajectories.PERCENTILES,
+        )
+        cells = (
+            trajectories.Cell(m, band, session, n, tuple(round(v, 4) for v in values))
+            for m, band, session, n, values in rows
+        )
+        return trajectories.keep(cells, min_n)
+    referrals = finished_courses(team_id, ended_from=ended_from, ended_before=ended_before).values("referral_id")
+    courses = (
+        trajectories.Course(measure, tuple(score for _, score in series))
+        for _, by_measure in course_scores(referrals, measures)
+        for measure, series in by_measure.items()
+    )
+    return trajectories.fit(courses, method_name=how.name, min_n=min_n, max_session=max_session)
+
+
+@dataclass(frozen=True)
+class ValidationRow:
+    tolerance: int
+    held_out: trajectories.Validation
+    active_share: float | None
+    closest: bool  # the percentile whose share of active cases flagged is closest to the target
+    current: bool  # the team's setting now
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """How the not-on-track alert would have done on the team's own history (issue 19.4): curves fitted
+    on finished courses that ended before ``split``, judged on those that ended on or after it."""
+
+    split: dt.date | None
+    method: str
+    fit_courses: int
+    cells: int
+    held_out: int
+    by_session: int
+    target: float
+    outer: int
+    active_judged: int
+    rows: tuple
+
+    @property
+    def empty(self):
+        return not self.cells or not self.held_out
+
+
+def default_split(first, last, held_out_share=0.2):
+    """The date that holds out roughly the latest fifth of the period the finished courses ended in."""
+    if first is None or last is None or first == last:
+        return None
+    return last - dt.timedelta(days=round((last - first).days * held_out_share))
+
+
+def trajectory_validation(
+    team_id,
+    *,
+    split=None,
+    by_session=4,
+    target=0.20,
+    tolerance=trajectories.DEFAULT_TOLERANCE,
+    outer=trajectories.DEFAULT_OUTER,
+    method_name=trajectories.DEFAULT_METHOD,
+    min_n=trajectories.DEFAULT_MIN_N,
+) -> ValidationReport:
+    """Fit on the courses ending before ``split`` (default: the latest fifth is held out), judge the
+    held-out courses by session ``by_session`` against non-recovery, and the active cases at their
+    latest scores, for every tolerance percentile below ``outer``. The PHQ-9 and GAD-7 are judged, as
+    the review rule judges them. Nothing is written."""
+    how = trajectories.method(method_name)
+    trajectories.check_percentiles(tolerance, outer)
+    if split is None:
+        split = default_split(*finished_course_facts(team_id)[1:])
+    fit_courses = finished_course_facts(team_id, ended_before=split)[0] if split else 0
+    cells = fitted_cells(team_id, how, min_n, trajectories.DEFAULT_MAX_SESSION, None, split) if split else []
+    curves = Curves.of(how.name, cells, courses=fit_courses)
+    measures = (trajectories.PHQ9, trajectories.GAD7)
+    held = finished_courses(team_id, ended_from=split) if split else OutcomeSummary.objects.none()
+    recovered = dict(held.values_list("referral_id", "recovered"))
+    held_out = [
+        trajectories.HeldOut(scores, recovered.get(rid))
+        for rid, scores in course_scores(held.values("referral_id"), measures)
+    ]
+    active = [s for _, s in course_scores(Referral.objects.active().filter(team_id=team_id).values("pk"), measures)]
+    tuning = {pct: (share, best) for pct, share, best in trajectories.tune(curves, active, target, outer)}
+    judged = sum(1 for s in active if any(len(v) >= trajectories.FIRST_JUDGED_SESSION for v in s.values()))
+    rows = tuple(
+        ValidationRow(
+            pct,
+            trajectories.validate(curves, held_out, by_session=by_session, tolerance=pct, outer=outer),
+            tuning.get(pct, (None, False))[0] if active else None,
+            tuning.get(pct, (None, False))[1] and bool(active),
+            pct == tolerance,
+        )
+        for pct in trajectories.PERCENTILES
+        if pct < outer
+    )
+    return ValidationReport(
+        split,
+        how.name,
+        fit_courses,
+        len(cells),
+        sum(1 for h in held_out if h.recovered is not None),
+        by_session,
+        target,
+        outer,
+        judged,
+        rows,
+    )

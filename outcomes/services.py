@@ -1,15 +1,21 @@
 """Writes of questionnaire data and the per-referral outcome summary."""
 
+import time
+
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, IntegerField, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.utils import timezone
 
+from common import audit
 from common.standards import standards
 from referrals.models import CareContact, PresentingProblemRecord
 
+from . import queries, trajectories
 from .metrics import referral_facts
-from .models import OutcomeSummary, QuestionnaireResponse, Source
+from .models import OutcomeSummary, QuestionnaireResponse, Source, TrajectoryCell, TrajectoryFit
 from .problems import ProblemRecord
 from .scoring import RISK_ITEM, score
 
@@ -129,3 +135,78 @@ def refresh_summaries(referrals):
 
 def refresh_summary(referral):
     refresh_summaries([referral])
+
+
+# ---------------------------------------------------------------------------------------------
+# Expected recovery curves
+
+
+@transaction.atomic
+def fit_trajectories(
+    *,
+    team,
+    method=trajectories.DEFAULT_METHOD,
+    min_n=trajectories.DEFAULT_MIN_N,
+    max_session=trajectories.DEFAULT_MAX_SESSION,
+    ended_from=None,
+    ended_before=None,
+    by=audit.REVIEW_ENGINE,
+):
+    """Fit a team's expected recovery curves from its finished courses (those ending before
+    ``ended_before`` when given: the rest are held out for validation) and keep the fit as a new
+    version. Audited; the review rule and the charts use the newest version from then on."""
+    errors = {}
+    try:
+        how = trajectories.method(method)
+    except ValueError as e:
+        errors["method"] = str(e)
+    if not isinstance(min_n, int) or min_n < 1:
+        errors["min_n"] = "Give a whole number of at least 1."
+    if not isinstance(max_session, int) or not 2 <= max_session <= 60:
+        errors["max_session"] = "Give a whole number from 2 to 60."
+    if ended_from and ended_before and ended_from >= ended_before:
+        errors["ended_before"] = "The end of the fitted period must come after its start."
+    if errors:
+        raise ValidationError(errors)
+    started = time.monotonic()
+    team_id = getattr(team, "pk", team)
+    courses, first, last = queries.finished_course_facts(team_id, ended_from=ended_from, ended_before=ended_before)
+    cells = queries.fitted_cells(team_id, how, min_n, max_session, ended_from, ended_before)
+    version = (
+        TrajectoryFit.objects.select_for_update()
+        .filter(team_id=team_id)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+        or 0
+    ) + 1
+    fit = TrajectoryFit.objects.create(
+        team_id=team_id,
+        version=version,
+        method=how.name,
+        min_n=min_n,
+        max_session=max_session,
+        courses=courses,
+        scores=sum(c.n for c in cells),
+        ended_from=first,
+        ended_to=last,
+        held_out_from=ended_before,
+        fitted_at=timezone.now(),
+        seconds=0,
+    )
+    TrajectoryCell.objects.bulk_create(
+        [
+            TrajectoryCell(fit=fit, measure=c.measure, band=c.band, session=c.session, n=c.n, values=list(c.values))
+            for c in cells
+        ],
+        batch_size=1000,
+    )
+    fit.seconds = round(time.monotonic() - started, 3)
+    fit.save(update_fields=["seconds"])
+    audit.record(
+        by,
+        "trajectories.fit",
+        fit,
+        changes={"version": version, "method": how.name, "courses": courses, "cells": len(cells), "min_n": min_n},
+    )
+    return fit

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from outcomes import trajectories
 from outcomes.charts import measure_chart, questionnaire_chart, sparkline
 from outcomes.presenters import Score
 from outcomes.presenters import score as score_cell
@@ -52,6 +53,15 @@ class CaseloadRow:
     @property
     def patient(self):
         return self.referral.patient
+
+    @property
+    def not_on_track(self):
+        """The open not-on-track flag (amber or red), kept current by the review engine, or None."""
+        return not_on_track(self.flags)
+
+
+def not_on_track(flags):
+    return next((f for f in flags if f.rule == "not_on_track"), None)
 
 
 def _trend_values(scores, measure):
@@ -197,14 +207,31 @@ def patient_completed_words(rows, today):
     return f"Completed by the patient {when}: {scores}"
 
 
-def trajectory(rows):
-    """Chart geometry and an accessible description from the questionnaire table rows."""
+def expected_bands(points, curves, tolerance=trajectories.DEFAULT_TOLERANCE, outer=trajectories.DEFAULT_OUTER):
+    """{measure: [(session, date, median, upper, outer, n)]}: the expected band for this patient's intake
+    band at each of their scored sessions after the intake (empty without a fitted curve)."""
+    if curves is None or curves.empty:
+        return {}
+    out = {}
+    for measure, series in points.items():
+        if len(series) < trajectories.FIRST_JUDGED_SESSION:
+            continue
+        path = trajectories.band_path(curves, measure, series[0][1], len(series), tolerance, outer)
+        if path:
+            out[measure] = [(s, series[s - 1][0], median, upper, top, n) for s, median, upper, top, n in path]
+    return out
+
+
+def trajectory(rows, curves=None, tolerance=trajectories.DEFAULT_TOLERANCE, outer=trajectories.DEFAULT_OUTER):
+    """Chart geometry and an accessible description from the questionnaire table rows; with the team's
+    expected curves, the expected band for the patient's intake band (DOMAIN §10)."""
     points = {PHQ9: [], GAD7: []}
     for row in rows:
         for measure in (PHQ9, GAD7):
             if measure in row.cells and row.cells[measure] is not None:
                 points[measure].append((row.on, row.cells[measure].value))
-    chart = questionnaire_chart(points)
+    bands = expected_bands(points, curves, tolerance, outer)
+    chart = questionnaire_chart(points, bands=bands)
     parts = []
     for measure, values in points.items():
         name = INSTRUMENTS[measure].name
@@ -221,6 +248,19 @@ def trajectory(rows):
         f". Caseness lines at {INSTRUMENTS[PHQ9].name} {INSTRUMENTS[PHQ9].caseness} "
         f"and {INSTRUMENTS[GAD7].name} {INSTRUMENTS[GAD7].caseness}."
     )
+    for measure, path in bands.items():
+        intake = points[measure][0][1]
+        band = trajectories.band_of(measure, intake)
+        description += (
+            f" Expected {INSTRUMENTS[measure].name} band for intake {band} (the {tolerance}th and {outer}th "
+            f"percentiles of the team's finished courses): "
+            + "; ".join(
+                f"session {s} {trajectories.format_number(m)}–{trajectories.format_number(u)}, red above "
+                f"{trajectories.format_number(o)} (N = {n})"
+                for s, _, m, u, o, n in path
+            )
+            + "."
+        )
     return chart, description
 
 

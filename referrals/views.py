@@ -34,7 +34,7 @@ from outcomes.problems import measure_words
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
 from stepped_care.models import Step, StepSource
-from stepped_care.queries import staff_of_team
+from stepped_care.queries import expected_curves, staff_of_team
 from stepped_care.services import change_step
 
 from . import presenters, queries, services
@@ -319,7 +319,8 @@ def referral_detail(request, pk):
     events = list(referral.events.select_related("by"))
     open_flags = list(referral.flags.open().risk_first())
     rows = presenters.score_rows(contacts, queries.own_scores(referral))
-    chart, description = presenters.trajectory(rows)
+    expected = expected_curves(referral.team)
+    chart, description = presenters.trajectory(rows, expected.curves, expected.tolerance, expected.outer)
     outcome = compute_outcome(referral)
     problems = list(referral.presenting_problems.select_related("created_by").order_by("-recorded_on", "-created_at"))
     columns = presenters.score_columns(rows, outcome)
@@ -341,6 +342,7 @@ def referral_detail(request, pk):
             "latest_gad7": next((r.gad7 for r in reversed(rows) if r.gad7), None),
             "chart": chart,
             "chart_description": description,
+            "expected": expected,
             "measure_charts": presenters.measure_charts(rows, outcome),
             "score_columns": columns,
             "score_table": presenters.score_table(rows, columns),

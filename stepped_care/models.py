@@ -113,6 +113,7 @@ class FlagRule(models.TextChoices):
     DISENGAGING = "disengaging", "Disengaging"
     REVIEW_OVERDUE = "review_overdue", "Review overdue"
     LONG_WAIT = "long_wait", "Long wait"
+    NOT_ON_TRACK = "not_on_track", "Not on track"
 
 
 class Recommendation(models.TextChoices):

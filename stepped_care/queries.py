@@ -3,11 +3,12 @@
 A review of a chunk of referrals costs a fixed number of SQL queries whatever the chunk's size: one
 for the referrals (with their open step and last supervision discussion), one for all their valid
 contacts with the PHQ-9 and GAD-7 of each contact joined in, one for the scores patients completed on
-their own, one for their flags and one for their
-teams' parameters.
+their own, one for their flags, one for their teams' parameters and one for their teams' expected
+recovery curves (``outcomes.queries.current_curves``).
 """
 
 import uuid
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import FilteredRelation, IntegerField, Max, Q
@@ -15,8 +16,11 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 from outcomes.models import QuestionnaireResponse, Source
+from outcomes.queries import current_curves
+from outcomes.trajectories import Curves
 from referrals.models import CareContact, Referral
 
+from . import review
 from .models import CLINICAL_ROLES, FlagStatus, ReviewFlag, Staff, Team
 
 UUID_OID = 2950
@@ -226,3 +230,28 @@ def staff_of_users_team(user, *, clinical=None, active=True):
     if user is None or not user.is_authenticated:
         return Staff.objects.none()
     return staff_of_team(user.team_id, clinical=clinical, active=active)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A team's newest expected recovery curves and the percentiles its review rule judges them at."""
+
+    curves: Curves | None
+    tolerance: int
+    outer: int
+
+    @property
+    def words(self):
+        if self.curves is None:
+            return "no fit yet"
+        return (
+            f"median to the {self.tolerance}th percentile, red above the {self.outer}th, of "
+            f"{self.curves.courses} finished courses (fit v{self.curves.version}, {self.curves.method_name})"
+        )
+
+
+def expected_curves(team) -> Expected:
+    """The team's curves (one query) at its review percentiles (from the team row the caller holds)."""
+    params = review.parameters(getattr(team, "review_parameters", None), strict=False)
+    curves = current_curves([team.pk]).get(team.pk) if team is not None else None
+    return Expected(curves, params["not_on_track_percentile"], params["not_on_track_outer"])

@@ -42,6 +42,11 @@ parameter                      default                                  meaning 
                                                                         treatment, after which the wait is amber
                                                                         (6-week standard)
 ``long_wait_red_days``         126                                      ... and red (18-week standard)
+``not_on_track_percentile``    75                                       percentile of the expected curve above
+                                                                        which a score is amber (not on track);
+                                                                        lower flags more cases (see the managers'
+                                                                        validation page to tune it)
+``not_on_track_outer``         90                                       ... and above which it is red
 =============================  =======================================  ==========================================
 
 Reliable change and caseness come from the questionnaire table in ``outcomes.scoring`` (PHQ-9: 6 and
@@ -64,6 +69,12 @@ The rules, in the order they are shown:
   28 days (counted from the referral date when there has been neither).
 - **long_wait** (amber after 42 days, red after 126): still waiting for treatment (awaiting assessment
   or awaiting treatment) that many days after the referral was received.
+- **not_on_track** (amber or red, review in supervision): the latest PHQ-9 or GAD-7 sits above the
+  expected band for its session, learned from the team's own finished courses (``outcomes.trajectories``;
+  DOMAIN §10): amber above the ``not_on_track_percentile`` of similar past patients, red above the
+  ``not_on_track_outer``. The evidence names what was compared ("PHQ-9 17 at session 4; expected 8–13
+  for intake 15–19, N = 412"). It stands beside the fixed-count **not_improving** rule: a team runs
+  either or both (``rules``). No fit yet, or no curve for the patient's intake band: no finding.
 """
 
 from __future__ import annotations
@@ -73,6 +84,7 @@ from copy import deepcopy
 from dataclasses import dataclass
 from functools import cached_property
 
+import outcomes.trajectories as trajectories
 from outcomes.scoring import GAD7, PHQ9, instrument
 
 # Rule, recommendation and severity codes: the same strings as the choices on ReviewFlag.
@@ -83,7 +95,8 @@ RECOVERED = "recovered"
 DISENGAGING = "disengaging"
 REVIEW_OVERDUE = "review_overdue"
 LONG_WAIT = "long_wait"
-RULES = (RISK, DETERIORATION, NOT_IMPROVING, RECOVERED, DISENGAGING, REVIEW_OVERDUE, LONG_WAIT)
+NOT_ON_TRACK = "not_on_track"
+RULES = (RISK, DETERIORATION, NOT_IMPROVING, RECOVERED, DISENGAGING, REVIEW_OVERDUE, LONG_WAIT, NOT_ON_TRACK)
 
 STEP_UP, STEP_DOWN, STEP_OUT, REVIEW = "step_up", "step_down", "step_out", "review"
 RED, AMBER, GREEN = "red", "amber", "green"
@@ -109,6 +122,8 @@ DEFAULT_PARAMETERS = {
     "review_overdue_statuses": list(ACTIVE_STATUSES),
     "long_wait_amber_days": 42,
     "long_wait_red_days": 126,
+    "not_on_track_percentile": trajectories.DEFAULT_TOLERANCE,
+    "not_on_track_outer": trajectories.DEFAULT_OUTER,
 }
 
 # Contact tuple layout, in date order: (date, appointment_type, attendance, phq9_total, phq9_item9,
@@ -129,6 +144,7 @@ class History:
     step_started_on: dt.date | None = None
     contacts: tuple | list = ()
     last_supervision_on: dt.date | None = None
+    expected: trajectories.Curves | None = None  # the team's newest fit of the expected curves
 
 
 class Finding:
@@ -205,6 +221,9 @@ def validate_parameters(overrides) -> dict:
                 str(k) not in ("1", "2", "3", "4", "5") or not _whole(v, 1) for k, v in value.items()
             ):
                 errors[key] = 'Give contacts per step, e.g. {"2": 4, "3": 8} (steps 1-5, at least 1 contact).'
+        elif key in ("not_on_track_percentile", "not_on_track_outer"):
+            if value not in trajectories.PERCENTILES:
+                errors[key] = f"Give a percentile from: {', '.join(map(str, trajectories.PERCENTILES))}."
         elif key in ("risk_item9_above",):
             if not _whole(value, 0) or value > 2:
                 errors[key] = "Give a whole number from 0 to 2 (item 9 is answered 0-3)."
@@ -215,6 +234,10 @@ def validate_parameters(overrides) -> dict:
         red = overrides.get("long_wait_red_days", DEFAULT_PARAMETERS["long_wait_red_days"])
         if red <= amber:
             errors["long_wait_red_days"] = "The red wait must be longer than the amber wait."
+        low = overrides.get("not_on_track_percentile", DEFAULT_PARAMETERS["not_on_track_percentile"])
+        high = overrides.get("not_on_track_outer", DEFAULT_PARAMETERS["not_on_track_outer"])
+        if high <= low:
+            errors["not_on_track_outer"] = "The red (outer) percentile must be above the amber one."
     return errors
 
 
@@ -234,6 +257,9 @@ def parameters(overrides=None, *, strict=True) -> dict:
     if "long_wait_red_days" in errors:  # keep the pair consistent
         params["long_wait_amber_days"] = DEFAULT_PARAMETERS["long_wait_amber_days"]
         params["long_wait_red_days"] = DEFAULT_PARAMETERS["long_wait_red_days"]
+    if "not_on_track_outer" in errors:
+        params["not_on_track_percentile"] = DEFAULT_PARAMETERS["not_on_track_percentile"]
+        params["not_on_track_outer"] = DEFAULT_PARAMETERS["not_on_track_outer"]
     return params
 
 
@@ -626,6 +652,90 @@ def _render_long_wait(data):
     )
 
 
+def _series(contacts, index):
+    return [(c[DATE], c[index]) for c in contacts if c[index] is not None]
+
+
+def on_track_judgements(history: History, params: dict | None = None) -> list:
+    """The PHQ-9 and GAD-7 judgements of the latest scores against the expected curves (those there
+    is a curve for), worst first."""
+    params = params or DEFAULT_PARAMETERS
+    curves = history.expected
+    if curves is None or curves.empty:
+        return []
+    found = []
+    for measure, index in ((PHQ9, PHQ), (GAD7, GAD)):
+        judged = trajectories.judge(
+            curves,
+            measure,
+            _series(history.contacts, index),
+            tolerance=params["not_on_track_percentile"],
+            outer=params["not_on_track_outer"],
+        )
+        if judged is not None:
+            found.append(judged)
+    rank = {trajectories.RED: 0, trajectories.AMBER: 1, trajectories.ON_TRACK: 2}
+    return sorted(found, key=lambda j: (rank[j.status], j.measure != PHQ9))
+
+
+def _off_track_since(history, judgement, params):
+    """The date of the first session of the current run above the expected band (the episode)."""
+    index = PHQ if judgement.measure == PHQ9 else GAD
+    series = _series(history.contacts, index)
+    since = series[-1][0]
+    for session in range(len(series) - 1, trajectories.FIRST_JUDGED_SESSION - 1, -1):
+        earlier = trajectories.judge(
+            history.expected,
+            judgement.measure,
+            series,
+            tolerance=params["not_on_track_percentile"],
+            outer=params["not_on_track_outer"],
+            upto=session,
+        )
+        if earlier is None or not earlier.not_on_track:
+            break
+        since = series[session - 1][0]
+    return since
+
+
+def not_on_track(history, facts, today, params, mixed_policy):
+    judged = [j for j in on_track_judgements(history, params) if j.not_on_track]
+    if not judged:
+        return None
+    worst = judged[0]
+    since = _off_track_since(history, worst, params)
+    curves = history.expected
+    return Finding(
+        NOT_ON_TRACK,
+        REVIEW,
+        RED if worst.status == trajectories.RED else AMBER,
+        f"{worst.measure} above the expected band from {since.isoformat()}",
+        (tuple(judged), curves.version, curves.method_name, curves.courses),
+    )
+
+
+def _render_not_on_track(data):
+    judged, version, method, courses = data
+    parts = []
+    for j in judged:
+        over = (
+            f"above the {j.outer_pct}th percentile, {trajectories.format_number(j.outer)}"
+            if j.status == trajectories.RED
+            else (f"above the {j.tolerance}th percentile")
+        )
+        parts.append(f"{j.words()} ({over})")
+    return (
+        f"Not on track: {'; '.join(parts)}. Compared with the team's own finished courses "
+        f"(fit v{version}, {courses} courses). Discuss in supervision.",
+        {
+            "trajectories": [j.evidence() for j in judged],
+            "fit_version": version,
+            "method": method,
+            "fit_courses": courses,
+        },
+    )
+
+
 RULE_FUNCTIONS = {
     RISK: risk,
     DETERIORATION: deterioration,
@@ -634,6 +744,7 @@ RULE_FUNCTIONS = {
     DISENGAGING: disengaging,
     REVIEW_OVERDUE: review_overdue,
     LONG_WAIT: long_wait,
+    NOT_ON_TRACK: not_on_track,
 }
 RENDERERS = {
     RISK: _render_risk,
@@ -643,6 +754,7 @@ RENDERERS = {
     DISENGAGING: _render_disengaging,
     REVIEW_OVERDUE: _render_review_overdue,
     LONG_WAIT: _render_long_wait,
+    NOT_ON_TRACK: _render_not_on_track,
 }
 
 
@@ -695,6 +807,11 @@ def clear_reason(rule: str, history: History, today: dt.date, params: dict | Non
         return f"Reviewed: latest contact or supervision discussion on {day(latest)}."
     if rule == LONG_WAIT:
         return "Treatment has started." if history.status == IN_TREATMENT else "The wait is within the standard."
+    if rule == NOT_ON_TRACK:
+        judged = on_track_judgements(history, params)
+        if not judged:
+            return "No expected curve to compare the latest scores with."
+        return "Back on track: " + "; ".join(j.words() for j in judged) + "."
     return "The condition no longer holds."
 
 
@@ -728,6 +845,15 @@ def evidence_lines(rule: str, evidence: dict) -> list[tuple[str, str]]:
                 f"{m['first']} on {day(dt.date.fromisoformat(m['first_on']))} → {m['latest']} on "
                 f"{day(dt.date.fromisoformat(m['latest_on']))} ({m['change']:+d}; "
                 f"reliable change {m['reliable_change']})",
+            )
+        )
+    for j in evidence.get("trajectories") or []:
+        name = NAMES.get(j["measure"], j["measure"])
+        lines.append(
+            (
+                f"{name} at session {j['session']}",
+                f"{j['score']} (expected {j['expected_median']}–{j['expected_upper']}, red above "
+                f"{j['expected_outer']}; intake {j['intake']} in band {j['intake_band']}, N = {j['n']})",
             )
         )
     for s in evidence.get("sessions") or []:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from common import audit, outbox, permissions, plausibility
 from common.exceptions import Conflict
 from common.standards import standards
+from outcomes.queries import current_curves
 from outcomes.services import refresh_summary
 from referrals.codes import ATTENDED_CODES, TREATMENT_TYPES, EndCode, ReferralStatus, end_code_problem
 from referrals.models import Referral, ReferralEvent
@@ -269,17 +270,20 @@ def _read(referral_ids):
     for rid, rows in own.items():
         contacts[rid] = sorted([*rows, *contacts.get(rid, [])], key=itemgetter(0))
     flags = _flag_state(queries.flag_rows(referral_ids), wanted)
-    return referrals, params, supervised, contacts, flags
+    curves = current_curves(params)  # each team's expected recovery curves (the not-on-track rule)
+    return referrals, params, supervised, contacts, flags, curves
 
 
 def _evaluate(read, today, rules=None):
     """Evaluate the rules on what ``_read`` returned and compare with the flags: the differences."""
-    referrals, params, supervised, contacts, flags = read
+    referrals, params, supervised, contacts, flags, curves = read
     outcome = ReviewOutcome()
     mixed = standards()["mixed_reliable_change"]
     params = {tid: team_review_parameters(p) for tid, p in params.items()}
     for rid, team_id, patient_id, status, received_on, step, step_on, version in referrals:
-        history = review.History(status, received_on, step, step_on, contacts.get(rid, ()), supervised.get(rid))
+        history = review.History(
+            status, received_on, step, step_on, contacts.get(rid, ()), supervised.get(rid), curves.get(team_id)
+        )
         team_params = params.get(team_id) or review.DEFAULT_PARAMETERS
         findings = review.evaluate(history, today, team_params, mixed_policy=mixed)
         state = flags.get(rid, EMPTY_FLAGS)

@@ -111,6 +111,11 @@ class CaseRow:
         return bool(self.reasons)
 
     @property
+    def not_on_track(self):
+        """The open not-on-track flag (amber or red) of the review engine, or None."""
+        return next((f for f in self.open_flags if f.rule == "not_on_track"), None)
+
+    @property
     def patient(self):
         return self.referral.patient
 

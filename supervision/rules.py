@@ -14,7 +14,8 @@ kind                      a case is listed when
                           since it was last discussed
 ``deterioration``         it has an open reliable-deterioration flag, or its first and latest
                           scores show reliable deterioration taken since it was last discussed
-``not_improving``         it has an open not-improving flag (the review engine's review points)
+``not_improving``         it has an open not-improving or not-on-track flag (the review engine's
+                          review points, or scores above the expected curve)
 ``proposed``              an open flag proposes a step up, step down or step out (discharge)
 ``flag``                  any other open flag (disengaging, review overdue, long wait …)
 ``new_assessment``        it was assessed since the supervisee's last CMS session (or within
@@ -38,7 +39,12 @@ from outcomes.scoring import GAD7, PHQ9, instrument, severity
 ASSESSMENT_TYPES = ("01", "03")
 DNA = "3"
 SEVERITY_ORDER = {"red": 0, "amber": 1, "green": 2, "": 3}
-FLAG_KIND = {"risk": "risk", "deterioration": "deterioration", "not_improving": "not_improving"}
+FLAG_KIND = {
+    "risk": "risk",
+    "deterioration": "deterioration",
+    "not_improving": "not_improving",
+    "not_on_track": "not_improving",  # above the expected curve: the evidence-based "not improving"
+}
 STEP_RECOMMENDATIONS = ("step_up", "step_down", "step_out")
 NOT_LISTED_RANK = 99
 REASON_LABELS = {

@@ -161,6 +161,8 @@ CLASSIFICATION = {
     "workshops:withdraw": Category("withdraw", SEES_CASE, redirect_ok=True),
     # service manager dashboard
     "dashboard:referrals": Category("dashboard", who(FORBIDDEN, wide=PROCESSED)),  # 400 without a drill-down
+    # validating and tuning the not-on-track alert: the team's service managers only (issue 19.4)
+    "dashboard:not_on_track": Category("validate-alerts", who(FORBIDDEN, manager=ALLOW)),
     "dashboard:*": MANAGEMENT,
     "api-dashboard": MANAGEMENT,
     # REST API: lists are scoped to what each person may see, so everyone signed in gets one

@@ -22,3 +22,19 @@ def test_seed_demo_refuses_with_debug_off(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG off"):
         call_command("seed_demo", "--referrals", "1")
+
+
+@pytest.mark.django_db
+def test_the_demo_service_has_enough_history_to_fit_its_curves(settings):
+    """seed_demo fits the expected recovery curves once, before its review scan (issue 19.1)."""
+    from outcomes.models import TrajectoryFit
+    from stepped_care.models import ReviewFlag
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--password", "demo-password-123")
+    fit = TrajectoryFit.objects.get(team__code="TMS")
+    assert fit.courses > 100
+    measures = {c.measure for c in fit.cells.all()}
+    assert {"PHQ9", "GAD7"} <= measures
+    assert all(c.n >= 10 for c in fit.cells.all())
+    assert ReviewFlag.objects.filter(rule="not_on_track", status="open").exists()

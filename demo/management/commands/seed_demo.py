@@ -24,6 +24,7 @@ from outcomes.metrics import referral_facts
 from outcomes.models import OutcomeSummary, QuestionnaireResponse
 from outcomes.problems import ICD10, ProblemRecord
 from outcomes.scoring import INSTRUMENTS, adsm_for, score
+from outcomes.services import fit_trajectories
 from referrals.codes import EndCode, PresentingProblem, ReferralSource
 from referrals.models import CareContact, Patient, PresentingProblemRecord, Referral, ReferralEvent
 from referrals.validators import nhs_number_is_valid
@@ -32,6 +33,9 @@ from stepped_care.services import scan
 from supervision.models import SupervisionRelationship, SupervisionType
 from supervision.services import seed_demo_sessions
 
+# A demo service of a few hundred referrals has tens of finished courses per intake band, not the
+# hundreds a real service has: its curves are fitted from cells of at least this many courses.
+DEMO_MIN_N = 10
 TEAM = {"code": "TMS", "name": "Talking Matters Sefton"}
 OTHER_TEAM = {"code": "TMK", "name": "Talking Matters Knowsley"}
 STAFF = [
@@ -210,7 +214,14 @@ class Command(BaseCommand):
             self.stdout.write("Passwords unchanged (pass --password to set them).")
 
     def _extras(self, team, force):
-        """What a service has after a while: review flags, supervision sessions, group courses."""
+        """What a service has after a while: expected recovery curves fitted from its finished courses
+        (before the review scan, so that the not-on-track rule has them), review flags, supervision
+        sessions, group courses."""
+        fit = fit_trajectories(team=team, min_n=DEMO_MIN_N)
+        self.stdout.write(
+            f"Expected recovery curves: fit v{fit.version} over {fit.courses} finished courses, "
+            f"{fit.cells.count()} cells of at least {DEMO_MIN_N} courses."
+        )
         outcome = scan(team_id=team.pk)
         sessions = seed_demo_sessions(team)
         call_command("seed_groups", force=True, stdout=self.stdout)
