@@ -355,6 +355,8 @@ def referral_detail(request, pk):
             "step_form": StepForm(initial={"version": referral.version}),
             "discharge_form": DischargeForm(initial={"version": referral.version}),
             "notify_messages": list(referral.messages.select_related("sent_by")[:10]),
+            # What a self-referral said beyond the patient record (the front door's), if it came that way.
+            "self_referral": referral.self_referral if hasattr(referral, "self_referral") else None,
         },
     )
 

@@ -9,7 +9,8 @@
 
 Measured on the shared 2-core machine (another benchmark running): 29 requests/s, median 110 ms, p95
 329 ms with 4 people at a time on 2 workers; one page renders in about 3 ms in-process, so the
-figures are the machine's load, not the form's cost. Rate limits are off for the run (FRONTDOOR_RATE_*=""): the benchmark is one address.
+figures are the machine's load, not the form's cost. Rate limits are off for the run
+(FRONTDOOR_RATE_*=""): the benchmark is one address.
 PostgreSQL only; run with ``make bench``.
 """
 
@@ -145,7 +146,18 @@ def gunicorn(small_database):
     env, practice = small_database
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", WORKERS, "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            WORKERS,
+            "--log-level",
+            "warning",
+        ],
         env=env,
         cwd=ROOT,
     )

@@ -57,7 +57,7 @@ def refer_yourself(page):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_person_refers_themselves_on_a_phone(page, front_door, audit):
+def test_a_person_refers_themselves_on_a_phone(page, front_door, audit, settings):
     page.set_viewport_size(PHONE)
     refer_yourself(page)
     assert page.locator("#urgent-help").is_visible()  # item 9 above 0: help shown at once
@@ -78,7 +78,20 @@ def test_a_person_refers_themselves_on_a_phone(page, front_door, audit):
     page.locator('label[for="id_crisis_0"]').click()  # Yes: the form stops
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_role("heading", name="Get help now").is_visible() and "option 2" in page.content()
-    page.goto(f"/refer/{front_door.slug}/")
+    page.goto(f"/refer/{front_door.slug}/crisis/")
+    page.locator('label[for="id_crisis_1"]').click()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Day").fill("4")
+    page.get_by_label("Month").fill("5")
+    page.get_by_label("Year").fill("1990")
+    page.get_by_label("Which GP practice are you registered with?").select_option(label="My practice is not listed")
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("heading", name="We cannot take your referral online").is_visible()
+    settings.FRONTDOOR_RATES = {**settings.FRONTDOOR_RATES, "step": "0/h"}  # the refusal page is audited too
+    page.goto(f"/refer/{front_door.slug}/crisis/")
+    page.locator('label[for="id_crisis_1"]').click()
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("heading", name="Sorry, there have been too many attempts").is_visible()
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto("/refer/")
 

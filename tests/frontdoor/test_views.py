@@ -1,6 +1,5 @@
 """The public pages through the test client (plain HTML forms: no JavaScript), and the clinician's send."""
 
-import datetime as dt
 import re
 
 import pytest
@@ -292,4 +291,11 @@ def test_a_link_needs_sign_in_to_send(client, team):
     assert response.status_code == 302 and "/accounts/login/" in response.url
 
 
-_ = dt
+def test_the_referral_page_shows_what_the_self_referral_said(client, front_door, practice, pwp):
+    walk(client, front_door, practice)
+    client.post(url(front_door, "check"), {"website": ""})
+    referral = Referral.objects.get()
+    client.force_login(pwp)
+    page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert 'id="self-referral"' in page and "Contact by text message" in page
+    assert "by the patient" in page  # the scores table marks the patient's own scores

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from frontdoor.models import FrontDoor, GPPractice
 from outcomes.metrics import referral_facts
 from outcomes.models import OutcomeSummary, QuestionnaireResponse
 from outcomes.problems import ICD10, ProblemRecord
@@ -38,6 +39,12 @@ from supervision.services import seed_demo_sessions
 DEMO_MIN_N = 10
 TEAM = {"code": "TMS", "name": "Talking Matters Sefton"}
 OTHER_TEAM = {"code": "TMK", "name": "Talking Matters Knowsley"}
+# GP practices of the demo team's area (made-up ODS codes): who its self-referral form is for.
+DEMO_PRACTICES = [
+    ("N84001", "Bootle Health Centre"),
+    ("N84002", "Crosby Village Surgery"),
+    ("N84003", "Southport Medical Group"),
+]
 STAFF = [
     # username, first, last, role, supervises, team
     ("pwp1", "Priya", "Walsh", Role.PWP, False, TEAM),
@@ -230,10 +237,17 @@ class Command(BaseCommand):
             f"{len(outcome.cleared)} cleared; supervision sessions added: {sessions}."
         )
 
+    def _front_door(self, team):
+        """The demo team's public self-referral form (/refer/talking-matters-sefton/) and its area's practices."""
+        door, _ = FrontDoor.objects.get_or_create(team=team, defaults={"slug": "talking-matters-sefton"})
+        for code, name in DEMO_PRACTICES:
+            GPPractice.objects.get_or_create(front_door=door, ods_code=code, defaults={"name": name})
+
     def _staff(self, password, referrals):
         teams = {}
         for spec in (TEAM, OTHER_TEAM):
             teams[spec["code"]], _ = Team.objects.get_or_create(code=spec["code"], defaults={"name": spec["name"]})
+        self._front_door(teams[TEAM["code"]])
         people = {}
         roster = list(STAFF)
         # A large service: extra clinicians so that caseloads stay about 60 active cases.
