@@ -100,7 +100,7 @@ def _as_problem(exc, context):
     if isinstance(exc, DjangoValidationError):
         return 400, invalid_input(_django_validation_errors(exc)), {}
     if isinstance(exc, Conflict):
-        return 409, problem(409, exc.message, code="conflict"), {}
+        return 409, problem(409, exc.message, code=exc.code, **exc.extra), {}
     if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent)):
         return 413, problem(413, BODY_TOO_LARGE, code="request_too_large"), {}
     if isinstance(exc, DjangoPermissionDenied) and exc.args:  # a service's role rule, with its reason

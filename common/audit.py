@@ -99,6 +99,10 @@ def _jsonable(value):
 ACTION_LABELS = {
     "patient.create": "Patient registered",
     "patient.update": "Patient details changed",
+    "patient.link": "Patient known to the service registered with this team",
+    "draft.save": "Unsaved session draft kept",
+    "draft.restore": "Unsaved session draft restored",
+    "draft.discard": "Unsaved session draft discarded",
     "patient.view": "Patient record viewed",
     "referral.create": "Referral received",
     "referral.view": "Referral viewed",

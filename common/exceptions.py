@@ -2,7 +2,12 @@
 
 
 class Conflict(Exception):
-    """The record changed since the caller read it: a stale version must not overwrite it."""
+    """The record changed since the caller read it: a stale version must not overwrite it.
+
+    Subclasses name other conflicts with the records as they are (a duplicate contact, a patient
+    already registered): ``code`` is the problem document's code, ``extra`` its further members."""
+
+    code = "conflict"
 
     def __init__(
         self,
@@ -10,3 +15,7 @@ class Conflict(Exception):
     ):
         super().__init__(message)
         self.message = message
+
+    @property
+    def extra(self):
+        return {}

@@ -14,15 +14,21 @@ row that claims the key (unique per user and key), so:
 Keys belong to the user who sent them and expire after ``IDEMPOTENCY_KEY_TTL`` (24 hours by default;
 ``common.tasks.purge_expired_idempotency_keys`` deletes them). A request without the header behaves
 as before. No library fitted (see docs/API.md); this is small and tested in tests/api/test_idempotency.py.
+
+The HTML forms that create (a session, a patient, a referral) use the same table through ``form_once``
+with a one-time ``form_token`` field instead of the header (tests/referrals/test_duplicates.py).
 """
 
 import hashlib
 import json
 import re
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
@@ -161,3 +167,61 @@ class IdempotentCreateMixin:
             return run_once(request, key, lambda: handler(request, *args, **kwargs))
 
         self.post = once
+
+
+# --- HTML forms: the same table, keyed by a one-time token the form carries -----------------------
+
+FORM_FIELD = "form_token"
+FORM_KEY_PREFIX = "form:"
+FORM_REDIRECTS = (301, 302, 303)
+
+
+def new_form_token():
+    """A fresh one-time token for a form that creates something (a hidden ``form_token`` field)."""
+    return uuid.uuid4().hex
+
+
+def form_token(request):
+    """The token a form page carries: the one posted (a refused save keeps it, so the corrected submit
+    is still the first), else a new one."""
+    posted = request.POST.get(FORM_FIELD, "") if request.method == "POST" else ""
+    return posted if KEY_PATTERN.fullmatch(posted or "") else new_form_token()
+
+
+def form_once(request, call, *, already="This form was already saved: here is what it saved."):
+    """Take an HTML form's create once per one-time token (Save, browser Back, Save makes one record).
+
+    ``call`` handles the POST and returns a redirect on success (to what it made) or the form again.
+    The first success keeps the redirect's target under the token, in the table of the API's
+    Idempotency-Key (prefixed ``form:``, so the two never meet); the same token again redirects there
+    with ``already`` and runs nothing. A refused save keeps nothing, the token included, so the
+    corrected form goes through. A POST without a token behaves as before (a form from an old page)."""
+    token = request.POST.get(FORM_FIELD, "")
+    if not KEY_PATTERN.fullmatch(token):
+        return call()
+    user, key, now = request.user, FORM_KEY_PREFIX + token, timezone.now()
+    mine = IdempotencyKey.objects.filter(user=user, key=key)
+    mine.filter(expires_at__lte=now).delete()
+    stored = mine.first()
+    if stored is None:
+        try:
+            with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        record = IdempotencyKey.objects.create(
+                            user=user, key=key, fingerprint="form", status_code=0, expires_at=now + ttl()
+                        )
+                except IntegrityError:
+                    raise _AlreadyClaimed() from None
+                response = call()
+                if response.status_code not in FORM_REDIRECTS:
+                    transaction.set_rollback(True)  # refused: nothing kept, the token included
+                    return response
+                record.status_code = response.status_code
+                record.location = response["Location"][:500]
+                record.save(update_fields=["status_code", "location"])
+                return response
+        except _AlreadyClaimed:
+            stored = mine.get()
+    messages.info(request, already)
+    return HttpResponseRedirect(stored.location or "/")

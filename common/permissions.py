@@ -194,6 +194,19 @@ def _sees_in_team(user, record):
     return in_team(user, record) and sees(user, record)
 
 
+def registered_with_team(user, patient):
+    """A patient is the user's team's when the team registered them, first or since: the person is the
+    service's, referrals are the team's (``referrals.PatientRegistration``)."""
+    return in_team(user, patient) or (
+        user.team_id is not None
+        and _remember(user, patient, "registered", lambda: patient.registrations.filter(team_id=user.team_id).exists())
+    )
+
+
+def _sees_patient(user, patient):
+    return registered_with_team(user, patient) and sees(user, patient)
+
+
 def _runs_course(user, course):
     return in_team(user, course) and (sees_whole_team(user) or facilitates(user, course))
 
@@ -220,13 +233,13 @@ RULES = {
     ),
     "update_patient": Rule(
         TEAM_STAFF,
-        _sees_in_team,
+        _sees_patient,
         "clinicians, service managers and administrators who can see the patient",
         "change a patient's details",
     ),
     "register_referral": Rule(
         TEAM_STAFF,
-        _sees_in_team,
+        _sees_patient,
         "clinicians, service managers and administrators who can see the patient",
         "record a referral",
     ),

@@ -298,6 +298,8 @@ REST_KNOX = {
 API_TOKENS_PER_USER = int(os.environ.get("API_TOKENS_PER_USER", "10"))
 # Idempotency-Key answers are kept this long (common/idempotency.py), then purged.
 IDEMPOTENCY_KEY_TTL = int(os.environ.get("IDEMPOTENCY_KEY_TTL", str(24 * 3600)))
+# Unsaved session-form drafts (referrals.models.SessionDraft) are purged this many days after their last save.
+SESSION_DRAFT_DAYS = int(os.environ.get("SESSION_DRAFT_DAYS", "14"))
 # API request bodies above this many bytes are refused with 413 before they are read (common/api_guards.py).
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
 
@@ -360,6 +362,10 @@ CELERY_BEAT_SCHEDULE = {
     "weekly-trajectory-fit": {
         "task": "outcomes.tasks.fit_trajectories",
         "schedule": crontab(day_of_week="sunday", hour=3, minute=30),
+    },
+    "purge-expired-session-drafts": {
+        "task": "referrals.tasks.purge_expired_session_drafts",
+        "schedule": crontab(hour=3, minute=5),
     },
 }
 # Writes queue their follow-up work through the outbox (common/outbox.py), which uses its own short

@@ -71,8 +71,24 @@ class PatientViewSet(
         audit.record_view(request, patient)
         return Response(self.get_serializer(patient).data)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.create_patient(by=self.request.user, **serializer.validated_data)
+    @extend_schema(responses={201: PatientSerializer, 200: PatientSerializer})
+    def create(self, request, *args, **kwargs):
+        """Register a patient. An NHS number the service already holds with the same date of birth is
+        the same person: 200 with them, registered with your team (nothing of another team's care comes
+        with them); with another date of birth, 400 "Check the NHS number and date of birth"; already
+        registered with your team, 409 ``patient_already_registered`` naming them if you can see them."""
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        details = dict(body.validated_data)
+        patient, created = services.find_or_register_patient(
+            details.pop("nhs_number", None),
+            details.pop("date_of_birth"),
+            by=request.user,
+            refuse_team_duplicate=True,
+            **details,
+        )
+        data = PatientSerializer(patient, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
         request=PatientSearchSerializer,

@@ -185,14 +185,15 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
         self.fields["presenting_problem_code"].choices = [("", "Not known yet")] + problem_choices()
         allocating = permissions.may(user, "allocate")
         if allocating:
-            self.fields["care_coordinator"].queryset = staff_of_team(patient.team_id, clinical=True)
+            # the referral is the user's team's, whoever registered the person first
+            self.fields["care_coordinator"].queryset = staff_of_team(user.team_id, clinical=True)
         else:  # administrators book referrals onto the waiting list; clinicians and managers allocate
             del self.fields["care_coordinator"]
         recording = permissions.may(user, "record_care")  # an assessment is a clinical contact
         if not recording:
             del self.fields["assess_now"]
         if not self.is_bound:
-            if recording and user.team_id == patient.team_id:
+            if recording:
                 self.initial.setdefault("care_coordinator", user.pk)
                 self.initial.setdefault("assess_now", True)
             self.initial.setdefault("ltc_pathway", bool(patient.long_term_conditions))
@@ -258,6 +259,12 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
     )
     step_reason = forms.CharField(
         label="Reason for this step", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    confirm_duplicate = forms.BooleanField(
+        label="Yes, save another contact of this type on this date",
+        required=False,
+        help_text="Only when the patient really had two; otherwise cancel, the first is already saved.",
     )
 
     # Service error keys → form fields (questionnaire errors are shown on their fieldsets).
@@ -363,6 +370,7 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
             "ltc_service": data.get("ltc_service", False),
             **{arg: self.answers(code) for code, arg in MEASURE_FIELDS.items()},
             "questionnaires": self.other_questionnaires(),
+            "confirm_duplicate": bool(data.get("confirm_duplicate")),
         }
 
     def add_service_errors(self, exc):

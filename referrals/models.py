@@ -89,6 +89,25 @@ class Patient(models.Model):
             raise ValidationError({"long_term_conditions": f"Unknown condition codes: {sorted(unknown)}"})
 
 
+class PatientRegistration(models.Model):
+    """A team that registered a person already known to the service (issue 20.4).
+
+    The person is the service's, referrals are the team's: ``Patient.team`` is the team that first
+    registered them; each other team that registers the same NHS number and date of birth gets a row
+    here, which lets it see the person's details and record its own referrals, never another team's."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="registrations")
+    team = models.ForeignKey("stepped_care.Team", on_delete=models.PROTECT, related_name="+")
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "patient"], name="patient_registered_once_per_team")]
+
+    def __str__(self):
+        return f"{self.patient_id} registered by team {self.team_id}"
+
+
 class Referral(models.Model):
     """One episode of care; contacts, steps, flags and supervision discussions hang off it."""
 
@@ -283,3 +302,23 @@ class CareContact(models.Model):
     @property
     def is_treatment(self):
         return self.appointment_type in ("02", "03", "05")
+
+
+class SessionDraft(models.Model):
+    """What a clinician has typed into the session form and not saved yet (issue 20.2): one per clinician
+    per referral, kept on the server (never in a URL or the browser's storage), restored with a notice
+    when they open the form again, deleted when the session is saved or the draft discarded, and
+    purged after ``SESSION_DRAFT_DAYS`` (``referrals.tasks.purge_expired_session_drafts``). It holds
+    patient data: only its author reaches it, and only through a referral they can still see."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
+    fields = models.JSONField(default=dict, help_text="The form's fields as posted: name → list of values")
+    saved_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["author", "referral"], name="one_session_draft_per_author")]
+
+    def __str__(self):
+        return f"Draft of {self.author_id} for {self.referral_id} at {self.saved_at:%Y-%m-%d %H:%M}"

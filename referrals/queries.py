@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from common.permissions import sees_whole_team
 from common.plausibility import digits_only
 from common.scoping import InIds, team_scope
 from outcomes.models import QuestionnaireResponse
@@ -160,17 +161,29 @@ class PatientQuerySet(models.QuerySet):
     def visible_to(self, user):
         scoped = team_scope(self, user)
         if scoped is not None:
+            if sees_whole_team(user) and not user.is_superuser:  # and the people their team registered too
+                return self.registered_with(user.team_id)
             return scoped
         Referral = apps.get_model("referrals", "Referral")
         with_referral = Referral.objects.visible_to(user).order_by().values("patient_id")
-        # A patient just registered by this clinician, before any referral, stays visible to the team.
+        # A patient just registered by this clinician's team, before the team has a referral for them,
+        # stays visible to the team (another team's referrals of the same person never show here).
         no_referral = (
-            self.model.objects.filter(team_id=user.team_id)
-            .filter(~Exists(Referral.objects.filter(patient=OuterRef("pk"))))
+            self.model.objects.registered_with(user.team_id)
+            .filter(~Exists(Referral.objects.filter(patient=OuterRef("pk"), team_id=user.team_id)))
             .order_by()
             .values("pk")
         )
         return self.filter(InIds("pk", with_referral.union(no_referral)))  # one id list, as for referrals
+
+    def _registered_by_other_teams(self, team_id):
+        """Patients first registered by another team whom this team registered too (PatientRegistration)."""
+        registrations = apps.get_model("referrals", "PatientRegistration").objects
+        return registrations.filter(team_id=team_id).values("patient_id")
+
+    def registered_with(self, team_id):
+        """Patients registered with the team: first by it, or linked to it since (either way, its people)."""
+        return self.filter(Q(team_id=team_id) | Q(pk__in=self._registered_by_other_teams(team_id)))
 
 
 class CareContactQuerySet(models.QuerySet):

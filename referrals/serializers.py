@@ -55,10 +55,9 @@ class PatientSerializer(serializers.ModelSerializer):
             return None
         validate_nhs_number(value)
         value = normalise_nhs_number(value)
-        others = Patient.objects.filter(nhs_number=value)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
+        # A registration is matched by referrals.services.find_or_register_patient (the person may be
+        # known to another team: that is not an error); a change of number must not take another's.
+        if self.instance is not None and Patient.objects.filter(nhs_number=value).exclude(pk=self.instance.pk).exists():
             raise serializers.ValidationError("A patient with this NHS number is already registered.")
         return value
 
@@ -236,6 +235,13 @@ class ContactSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(
         required=False, write_only=True, help_text="The referral version you read; stale → 409"
     )
+    confirm_duplicate = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="true: save even though a contact of this type on this date is already recorded "
+        "(without it the answer is 409 duplicate_contact naming that contact)",
+    )
     questionnaires = QuestionnairesField(
         help_text='Write: questionnaires completed at the contact, [{"measure": "SPIN", "items": [...]}] with '
         "the codes of GET /api/v1/measures/. Read: each one with its score and severity band."
@@ -272,6 +278,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "error_reason",
             "created_at",
             "version",
+            "confirm_duplicate",
         ]
         read_only_fields = ["id", "entered_in_error", "error_reason", "created_at"]
         extra_kwargs = {

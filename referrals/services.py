@@ -1,8 +1,12 @@
 """Clinical writes on patients, referrals and contacts: one function per use case, each in one
 transaction, each audited. The HTML views and the API both call these."""
 
+import re
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common import audit, permissions
@@ -24,7 +28,15 @@ from .codes import (
     Significance,
     TherapyMode,
 )
-from .models import CareContact, Patient, PresentingProblemRecord, Referral, ReferralEvent
+from .models import (
+    CareContact,
+    Patient,
+    PatientRegistration,
+    PresentingProblemRecord,
+    Referral,
+    ReferralEvent,
+    SessionDraft,
+)
 from .validators import normalise_nhs_number
 
 QUESTIONNAIRE_FIELDS = {"phq9": PHQ9, "gad7": GAD7, "wsas": WSAS}
@@ -82,6 +94,80 @@ def create_patient(*, by, team=None, **fields):
     patient.save()
     audit.record(by, "patient.create", patient, patient_id=patient.pk)
     return patient
+
+
+CHECK_DETAILS = "Check the NHS number and date of birth."
+
+
+class PatientDetailsMismatch(ValidationError):
+    """The NHS number is held, with another date of birth. Says only to check both: nothing of whom the
+    number belongs to, or where they are known (issue 20.4)."""
+
+    def __init__(self):
+        super().__init__({"nhs_number": CHECK_DETAILS})
+
+
+class AlreadyRegistered(Conflict):
+    """The person is already registered with the user's own team: the form offers their record instead."""
+
+    code = "patient_already_registered"
+
+    def __init__(self, patient, *, visible):
+        self.patient = patient
+        self.visible = visible
+        super().__init__(
+            "A patient with this NHS number is already registered with your team"
+            + (
+                ": open their record rather than registering them again."
+                if visible
+                else ", on a colleague's caseload: ask them or your team's manager."
+            )
+        )
+
+    @property
+    def extra(self):
+        return {"patient": str(self.patient.pk)} if self.visible else {}
+
+
+@transaction.atomic
+def find_or_register_patient(nhs_number, date_of_birth, *, by, team=None, refuse_team_duplicate=False, **details):
+    """The person behind a registration: (patient, created). The one place that matches NHS numbers.
+
+    - no NHS number, or one nobody holds: a new patient of ``team`` (the user's), created=True;
+    - an NHS number held with the same date of birth: that person (the person is the service's,
+      referrals are the team's), registered with this team if another team registered them first,
+      created=False; their details as held are kept, nothing of another team's care is touched;
+    - an NHS number held with another date of birth: ``PatientDetailsMismatch`` ("Check the NHS number
+      and date of birth"), whoever holds it;
+    - ``refuse_team_duplicate``: a person already registered with this team raises ``AlreadyRegistered``
+      (the staff form offers their record; a self-referral just gets a new referral for them).
+    """
+    team = team or by.team
+    permissions.require(by, "register_patient", team)
+    number = normalise_nhs_number(nhs_number) if nhs_number else None
+    existing = Patient.objects.select_for_update().filter(nhs_number=number).first() if number else None
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return create_patient(by=by, team=team, nhs_number=number, date_of_birth=date_of_birth, **details), True
+        except IntegrityError:  # registered at this moment by someone else: match against theirs
+            existing = Patient.objects.select_for_update().filter(nhs_number=number).first()
+            if existing is None:
+                raise
+    return _match_existing(existing, date_of_birth, by=by, team=team, refuse_team_duplicate=refuse_team_duplicate)
+
+
+def _match_existing(existing, date_of_birth, *, by, team, refuse_team_duplicate):
+    if existing.date_of_birth != date_of_birth:
+        raise PatientDetailsMismatch()
+    already = existing.team_id == team.pk or existing.registrations.filter(team=team).exists()
+    if already:
+        if refuse_team_duplicate:
+            raise AlreadyRegistered(existing, visible=permissions.sees(by, existing))
+        return existing, False
+    PatientRegistration.objects.create(patient=existing, team=team, registered_by=by)
+    audit.record(by, "patient.link", existing, patient_id=existing.pk, changes={"team": team.pk})
+    return existing, False
 
 
 PATIENT_EDITABLE_FIELDS = (
@@ -183,9 +269,10 @@ def _record_referral(
         errors["presenting_problem"] = f"Unknown presenting problem {presenting_problem!r}."
     else:
         code = icd10.UNSPECIFIED[presenting_problem]
+    team_id = by.team_id  # the referral is the team's; the person may be known to other teams too
     referral = Referral(
         patient=patient,
-        team=patient.team,
+        team_id=team_id,
         received_on=received_on,
         source=source,
         presenting_problem=presenting_problem,
@@ -195,10 +282,8 @@ def _record_referral(
     received_problem = plausible.referral_received_problem(received_on, timezone.localdate())
     if received_problem:
         errors["received_on"] = received_problem
-    if care_coordinator is not None and (
-        care_coordinator.team_id != patient.team_id or not care_coordinator.is_clinician
-    ):
-        errors["care_coordinator"] = "The care coordinator must be a clinician of the patient's team."
+    if care_coordinator is not None and (care_coordinator.team_id != team_id or not care_coordinator.is_clinician):
+        errors["care_coordinator"] = "The care coordinator must be a clinician of your team."
     elif care_coordinator is not None and not permissions.may(by, "allocate"):
         errors["care_coordinator"] = (
             "Only clinicians and managers allocate: leave the care coordinator empty for the waiting list."
@@ -358,6 +443,46 @@ def allocate(*, referral, clinician, by, expected_version=None):
     return referral
 
 
+class DuplicateContact(Conflict):
+    """A contact of the same type on the same date is already recorded for the referral: asked, not
+    saved, unless the caller confirms (``confirm_duplicate``). Save, Back, Save made a second, empty
+    "attended treatment" contact that counted in sessions attended, the review rules and national counts."""
+
+    code = "duplicate_contact"
+
+    def __init__(self, existing):
+        self.existing = existing
+        kind = existing.get_appointment_type_display().lower()
+        article = "An" if kind[0] in "aeiou" else "A"
+        super().__init__(
+            f"{article} {kind} contact on {existing.date:%-d %b %Y} already exists for this referral "
+            f"({existing.get_attendance_display().lower()}): save another?"
+        )
+
+    @property
+    def extra(self):
+        contact = self.existing
+        return {
+            "existing_contact": {
+                "id": str(contact.pk),
+                "date": contact.date.isoformat(),
+                "appointment_type": contact.appointment_type,
+                "attendance": contact.attendance,
+            },
+            "confirm_with": "confirm_duplicate",
+        }
+
+
+def same_contact(referral, date, appointment_type):
+    """The valid contact of this type on this date already recorded for the referral, if any."""
+    return (
+        CareContact.objects.filter(referral=referral, date=date, appointment_type=appointment_type)
+        .valid()
+        .order_by("created_at")
+        .first()
+    )
+
+
 @transaction.atomic
 def log_contact(
     *,
@@ -382,13 +507,16 @@ def log_contact(
     wsas=None,
     questionnaires=None,
     expected_version=None,
+    confirm_duplicate=False,
 ):
     """Record a session with its questionnaires, move the referral's status on, refresh its outcome
     summary and queue its review. All or nothing: any error leaves no trace.
 
     Questionnaires come as ``phq9`` / ``gad7`` / ``wsas`` answer lists, or as ``questionnaires``: a list of
     ``{"measure": code, "items": [...]}`` (``{"measure": code, "score": n}`` for a measure recorded as a
-    score) with the codes of the measures table. Errors name the field: ``questionnaires[1].items``."""
+    score) with the codes of the measures table. Errors name the field: ``questionnaires[1].items``.
+    A second contact of the same type on the same date raises ``DuplicateContact`` unless
+    ``confirm_duplicate`` (the web form asks; the API answers 409 naming the first)."""
     permissions.require(by, "record_care", referral)
     referral = lock_referral(referral, expected_version)
     clinician = clinician or by
@@ -455,6 +583,10 @@ def log_contact(
         errors["risk_note"] = f"PHQ-9 item {RISK_ITEM} is above 0: record the risk assessment before saving."
     if errors:
         raise ValidationError(errors)
+    if not confirm_duplicate:
+        existing = same_contact(referral, date, appointment_type)
+        if existing is not None:
+            raise DuplicateContact(existing)
     contact = CareContact(
         referral=referral,
         clinician=clinician,
@@ -539,3 +671,77 @@ def mark_contact_in_error(*, contact, reason, by):
     raise_risk_flag(referral)  # the risk flag follows the corrected data now, not when the broker delivers
     queue_review(referral.pk)
     return contact
+
+
+# --- unsaved session drafts (issue 20.2) -------------------------------------------------------------
+
+DRAFT_FIELD = re.compile(r"[a-z][a-z0-9_]{0,39}")
+DRAFT_MAX_FIELDS = 300
+DRAFT_SKIPPED = frozenset({"csrfmiddlewaretoken", "form_token", "add_measure", "confirm_duplicate"})
+
+
+def _draft_expiry(now):
+    return now + timedelta(days=settings.SESSION_DRAFT_DAYS)
+
+
+def _draft_fields(posted):
+    """The session form's fields as typed (name → values), without tokens; refuses what no form sends."""
+    fields = {}
+    for name, values in posted.items():
+        if name in DRAFT_SKIPPED:
+            continue
+        if not DRAFT_FIELD.fullmatch(name) or len(fields) >= DRAFT_MAX_FIELDS:
+            raise ValidationError({"draft": "This is not a session form's draft."})
+        values = [str(v) for v in values][:20]
+        if any(len(v) > plausible.NOTE_MAX for v in values):
+            raise ValidationError({"draft": f"A field of the draft is longer than {plausible.NOTE_MAX} characters."})
+        fields[name] = values
+    return fields
+
+
+@transaction.atomic
+def save_session_draft(*, referral, by, posted):
+    """Keep what ``by`` has typed into the session form of ``referral`` (``posted``: name → list of values),
+    replacing their previous draft. Only who may log the session keeps a draft of it."""
+    permissions.require(by, "record_care", referral)
+    fields = _draft_fields(posted)
+    now = timezone.now()
+    draft, created = SessionDraft.objects.update_or_create(
+        author=by, referral=referral, defaults={"fields": fields, "saved_at": now, "expires_at": _draft_expiry(now)}
+    )
+    if created:  # the first keep is audited; the half-minute updates of the same draft are not repeated
+        audit.record(by, "draft.save", draft, patient_id=referral.patient_id)
+    return draft
+
+
+# Reading and discarding touch the author's own draft only (nothing of anyone else's to authorise); the
+# caller found the referral with ``visible_to(author)``: one they can no longer see keeps its draft out
+# of reach until it expires.
+
+
+def session_draft(*, referral, author):
+    """The author's unexpired draft of this referral's session form, or None."""
+    return SessionDraft.objects.filter(author=author, referral=referral, expires_at__gt=timezone.now()).first()
+
+
+@transaction.atomic
+def restored_session_draft(*, referral, author):
+    """The draft to restore into the form being opened (audited), or None."""
+    draft = session_draft(referral=referral, author=author)
+    if draft is not None:
+        audit.record(author, "draft.restore", draft, patient_id=referral.patient_id)
+    return draft
+
+
+@transaction.atomic
+def discard_session_draft(*, referral, author, reason="discard"):
+    """Delete the author's draft: discarded by them, or saved as a session (``reason="saved"``)."""
+    deleted, _ = SessionDraft.objects.filter(author=author, referral=referral).delete()
+    if deleted and reason == "discard":
+        audit.record(author, "draft.discard", referral, patient_id=referral.patient_id)
+    return bool(deleted)
+
+
+def purge_expired_session_drafts(now=None):
+    deleted, _ = SessionDraft.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

@@ -14,6 +14,7 @@ urlpatterns = [
     path("referrals/<uuid:pk>/", views.referral_detail, name="detail"),
     path("referrals/<uuid:pk>/allocate/", views.allocate, name="allocate"),
     path("referrals/<uuid:pk>/sessions/new/", views.log_session, name="log_session"),
+    path("referrals/<uuid:pk>/sessions/draft/", views.session_draft, name="session_draft"),
     path("referrals/<uuid:pk>/step/", views.change_step_view, name="change_step"),
     path("referrals/<uuid:pk>/presenting-problems/", views.presenting_problem_view, name="presenting_problem"),
     path("referrals/<uuid:pk>/discharge/", views.discharge_view, name="discharge"),

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common import audit, permissions, search
 from common.exceptions import Conflict
+from common.idempotency import form_once, form_token
 from common.plausibility import digits_only
 from common.redirects import safe_next
 from common.standards import standards
@@ -251,23 +252,54 @@ def allocate(request, pk):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def new_patient(request):
+    """Register a patient, or find the person the service already knows by NHS number and date of birth
+    (``find_or_register_patient``): another team's patient is linked without a word of their care; a
+    mismatch says only to check the details; one already of the user's team is offered, not repeated."""
     if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
         permissions.require(request.user, "register_patient", request.user.team)
     form = PatientForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            patient = services.create_patient(by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"{patient} is registered. Now record the referral.")
-            return redirect("referrals:new_referral", pk=patient.pk)
-    return render(
-        request,
-        "referrals/patient_form.html",
-        {"form": form},
-        status=INVALID if request.method == "POST" else 200,
-    )
+    context = {"form": form, "form_token": form_token(request)}
+
+    def register():
+        if form.is_valid():
+            details = dict(form.cleaned_data)
+            try:
+                patient, created = services.find_or_register_patient(
+                    details.pop("nhs_number"),
+                    details.pop("date_of_birth"),
+                    by=request.user,
+                    refuse_team_duplicate=True,
+                    **details,
+                )
+            except services.AlreadyRegistered as exc:
+                form.add_error("nhs_number", exc.message)
+                context["existing_url"] = _record_of(request.user, exc.patient) if exc.visible else None
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                if created:
+                    messages.success(request, f"{patient} is registered. Now record the referral.")
+                else:
+                    messages.success(
+                        request,
+                        f"{patient} is already known to the service: they are now registered with your team "
+                        "too (nothing of another team's care is shared). Now record the referral.",
+                    )
+                return redirect("referrals:new_referral", pk=patient.pk)
+        return render(request, "referrals/patient_form.html", context, status=INVALID)
+
+    if request.method == "POST":
+        return form_once(request, register, already="This patient was already registered from this form.")
+    return render(request, "referrals/patient_form.html", context)
+
+
+def _record_of(user, patient):
+    """Where a patient already registered with the user's team is: their latest referral the user may
+    see, else the form for their first referral."""
+    latest = Referral.objects.visible_to(user).filter(patient=patient).order_by("-received_on").first()
+    if latest is not None:
+        return reverse("referrals:detail", kwargs={"pk": latest.pk})
+    return reverse("referrals:new_referral", kwargs={"pk": patient.pk})
 
 
 @never_cache
@@ -277,29 +309,31 @@ def new_referral(request, pk):
     if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
         permissions.require(request.user, "register_referral", patient)
     form = ReferralForm(request.POST or None, user=request.user, patient=patient)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        assess_now = data.pop("assess_now", False)
-        if data.get("presenting_problem_code"):
-            data["presenting_problem"] = None  # the code is the more precise answer; its problem follows
-        try:
-            referral = services.create_referral(by=request.user, patient=patient, **data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"Referral of {patient} recorded.")
-            if not Referral.objects.visible_to(request.user).filter(pk=referral.pk).exists():
-                return redirect("referrals:waiting_list")
-            if assess_now and permissions.may(request.user, "record_care", referral):
-                url = reverse("referrals:log_session", kwargs={"pk": referral.pk})
-                return redirect(f"{url}?type={AppointmentType.ASSESSMENT}")
-            return redirect("referrals:detail", pk=referral.pk)
-    return render(
-        request,
-        "referrals/referral_form.html",
-        {"form": form, "patient": patient},
-        status=INVALID if request.method == "POST" else 200,
-    )
+    context = {"form": form, "patient": patient, "form_token": form_token(request)}
+
+    def record():
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            assess_now = data.pop("assess_now", False)
+            if data.get("presenting_problem_code"):
+                data["presenting_problem"] = None  # the code is the more precise answer; its problem follows
+            try:
+                referral = services.create_referral(by=request.user, patient=patient, **data)
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, f"Referral of {patient} recorded.")
+                if not Referral.objects.visible_to(request.user).filter(pk=referral.pk).exists():
+                    return redirect("referrals:waiting_list")
+                if assess_now and permissions.may(request.user, "record_care", referral):
+                    url = reverse("referrals:log_session", kwargs={"pk": referral.pk})
+                    return redirect(f"{url}?type={AppointmentType.ASSESSMENT}")
+                return redirect("referrals:detail", pk=referral.pk)
+        return render(request, "referrals/referral_form.html", context, status=INVALID)
+
+    if request.method == "POST":
+        return form_once(request, record, already="This referral was already recorded from this form.")
+    return render(request, "referrals/referral_form.html", context)
 
 
 # --- the referral page -----------------------------------------------------------------------------
@@ -368,19 +402,29 @@ def referral_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def log_session(request, pk):
     """Contact details, PHQ-9 and GAD-7 item by item, optional WSAS, all saved in one transaction by
-    ``log_contact`` (which also queues the review); with the first step when none is set yet."""
+    ``log_contact`` (which also queues the review); with the first step when none is set yet.
+
+    Typed work is never lost: a refused save (the referral discharged in another tab, a stale version,
+    a duplicate contact to confirm) shows the form again with everything typed and the reason; the
+    form's script keeps a server-side draft (``session_draft``), restored here with a notice."""
     referral = _visible_referral(request, pk)
     if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
         permissions.require(request.user, "record_care", referral)
-    if not presenters.is_open(referral):
-        messages.error(request, "This referral has been discharged: sessions can no longer be logged.")
-        return redirect("referrals:detail", pk=referral.pk)
+        if not presenters.is_open(referral):
+            messages.error(request, "This referral has been discharged: sessions can no longer be logged.")
+            return redirect("referrals:detail", pk=referral.pk)
     initial = {}
     if request.GET.get("type") in AppointmentType.values:
         initial["appointment_type"] = request.GET["type"]
     problem = queries.deciding_problem(referral)
     extra = request.POST.getlist("extra_measure") if request.method == "POST" else request.GET.getlist("add")
     adding = request.POST.get("add_measure")
+    draft = None
+    if request.method == "GET":
+        draft = services.restored_session_draft(referral=referral, author=request.user)
+        if draft is not None:
+            extra = [*extra, *draft.fields.get("extra_measure", [])]
+            initial = {key: values[0] for key, values in draft.fields.items() if values and key != "extra_measure"}
     if adding:  # another measure on request: show it, keep everything typed, save nothing yet
         initial = {key: request.POST.get(key) for key in request.POST if key not in ("csrfmiddlewaretoken",)}
         form = SessionForm(referral=referral, problem=problem, extra_measures=[*extra, adding], initial=initial)
@@ -388,7 +432,37 @@ def log_session(request, pk):
         form = SessionForm(
             request.POST or None, referral=referral, problem=problem, extra_measures=extra, initial=initial
         )
-    if request.method == "POST" and not adding and form.is_valid():
+    context = {"duplicate": None}
+
+    def page(status):
+        rows = presenters.score_rows(
+            referral.contacts.select_related("clinician").prefetch_related("questionnaires").order_by("-date")[:20],
+            queries.own_scores(referral, limit=10),
+        )
+        return render(
+            request,
+            "referrals/session_form.html",
+            {
+                "referral": referral,
+                "patient": referral.patient,
+                "form": form,
+                "form_token": form_token(request),
+                "draft": draft,
+                "duplicate": context["duplicate"],
+                "questionnaires": form.questionnaires(),
+                "measures_to_add": form.measures_to_add(),
+                "anxiety_words": measure_words(problem),
+                "questionnaire_spec": presenters.questionnaire_spec(),
+                "step_label": presenters.step_label(referral.current_step),
+                "latest": rows[-1] if rows else None,
+                "patient_completed": presenters.patient_completed_words(rows, timezone.localdate()),
+            },
+            status=status,
+        )
+
+    def save():
+        if not form.is_valid():
+            return page(INVALID)
         try:
             with transaction.atomic():
                 contact = services.log_contact(referral=referral, by=request.user, **form.service_arguments())
@@ -406,8 +480,12 @@ def log_session(request, pk):
                         source=StepSource.ASSESSMENT if assessed else StepSource.CLINICIAN,
                         on=contact.date,
                     )
+                services.discard_session_draft(referral=referral, author=request.user, reason="saved")
         except ValidationError as exc:
             form.add_service_errors(exc)
+        except services.DuplicateContact as exc:
+            form.add_error(None, exc.message)
+            context["duplicate"] = exc.existing
         except Conflict as exc:
             form.add_error(None, exc.message)
         else:
@@ -416,27 +494,33 @@ def log_session(request, pk):
                 request, f"Session of {contact.date:%d %b %Y} saved." + (f" Scores: {scores}." if scores else "")
             )
             return redirect("referrals:detail", pk=referral.pk)
-    rows = presenters.score_rows(
-        referral.contacts.select_related("clinician").prefetch_related("questionnaires").order_by("-date")[:20],
-        queries.own_scores(referral, limit=10),
-    )
-    return render(
-        request,
-        "referrals/session_form.html",
-        {
-            "referral": referral,
-            "patient": referral.patient,
-            "form": form,
-            "questionnaires": form.questionnaires(),
-            "measures_to_add": form.measures_to_add(),
-            "anxiety_words": measure_words(problem),
-            "questionnaire_spec": presenters.questionnaire_spec(),
-            "step_label": presenters.step_label(referral.current_step),
-            "latest": rows[-1] if rows else None,
-            "patient_completed": presenters.patient_completed_words(rows, timezone.localdate()),
-        },
-        status=INVALID if request.method == "POST" and not adding else 200,
-    )
+        return page(INVALID)
+
+    if request.method == "POST" and not adding:
+        return form_once(request, save, already="This session was already saved: it is not saved twice.")
+    return page(200)
+
+
+@never_cache
+@require_POST
+def session_draft(request, pk):
+    """Keep (or, with ``discard``, delete) the signed-in clinician's draft of this referral's session form.
+
+    Called by static/js/session_draft.js every 30 seconds and on leaving the page (a form body with the
+    CSRF token, so ``navigator.sendBeacon`` can send it); answers JSON. The discard button of the
+    restored-draft notice posts here without JavaScript and comes back to the form."""
+    referral = _visible_referral(request, pk)
+    if request.POST.get("discard"):
+        services.discard_session_draft(referral=referral, author=request.user)
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return JsonResponse({"discarded": True})
+        messages.info(request, "The unsaved draft was discarded.")
+        return redirect("referrals:log_session", pk=referral.pk)
+    try:
+        draft = services.save_session_draft(referral=referral, by=request.user, posted=dict(request.POST.lists()))
+    except ValidationError as exc:
+        return JsonResponse({"saved": False, "errors": exc.message_dict}, status=400)
+    return JsonResponse({"saved": True, "saved_at": timezone.localtime(draft.saved_at).strftime("%H:%M")})
 
 
 # --- step, discharge, corrections ------------------------------------------------------------------

@@ -294,6 +294,9 @@ def take_register(*, session, rows, by):
                 gad7=row.get("gad7") or None,
                 risk_note=row.get("risk_note", ""),
                 notes=f"{course.title}: session {session.number}",
+                # The register is taken once per session (its entries are unique), and a group session
+                # beside an individual one on the same day is ordinary: not the duplicate log_contact asks about.
+                confirm_duplicate=True,
             )
         except ValidationError as exc:
             row_errors[index] = exc.message_dict

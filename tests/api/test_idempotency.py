@@ -105,10 +105,14 @@ def test_a_refused_request_keeps_nothing_and_may_be_retried(pwp, referral):
 
 
 @pytest.mark.django_db
-def test_without_the_header_each_request_creates(pwp, referral):
+def test_without_the_header_each_request_creates_once_the_duplicate_is_confirmed(pwp, referral):
     client = client_for(pwp)
-    for _ in range(2):
-        assert client.post("/api/v1/contacts/", contact_body(referral), format="json").status_code == 201
+    assert client.post("/api/v1/contacts/", contact_body(referral), format="json").status_code == 201
+    # the same referral, date and type again is asked about (409), not taken (issue 20.3) ...
+    assert client.post("/api/v1/contacts/", contact_body(referral), format="json").status_code == 409
+    # ... and taken when confirmed
+    confirmed = contact_body(referral, confirm_duplicate=True)
+    assert client.post("/api/v1/contacts/", confirmed, format="json").status_code == 201
     assert CareContact.objects.filter(referral=referral).count() == 2
 
 
@@ -128,7 +132,8 @@ def test_an_expired_key_runs_again_and_expired_keys_are_purged(pwp, referral, se
     client = client_for(pwp)
     post(client, "/api/v1/contacts/", contact_body(referral), "k-4")
     IdempotencyKey.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    assert post(client, "/api/v1/contacts/", contact_body(referral), "k-4").status_code == 201
+    again = contact_body(referral, confirm_duplicate=True)  # the same contact again: confirmed (issue 20.3)
+    assert post(client, "/api/v1/contacts/", again, "k-4").status_code == 201
     assert CareContact.objects.filter(referral=referral).count() == 2
     stored = IdempotencyKey.objects.get()
     assert stored.expires_at > timezone.now() + dt.timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL - 60)

@@ -119,6 +119,7 @@ BODIES = {
         "referral.allocate", lambda s, u: {"care_coordinator": s.users["colleague"].pk, "version": s.version()}
     ),
     # Clinical decisions on the case.
+    "referrals:session_draft": Write("draft.save", lambda s, u: {"date": _day(s, 1), "notes": "Typed so far"}),
     "referrals:log_session": Write(
         "contact.create",
         lambda s, u: {

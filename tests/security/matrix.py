@@ -126,6 +126,8 @@ CLASSIFICATION = {
     "referrals:new_referral": Category("register-referral", SEES_CASE, redirect_ok=True),
     "referrals:allocate": Category("allocate", WRITE_ONLY, ALLOCATES),
     "referrals:log_session": CLINICAL_ACT,
+    # The session form's unsaved draft: kept for who may log the session, only by their own hand.
+    "referrals:session_draft": Category("session-draft", WRITE_ONLY, CLINICAL),
     "referrals:change_step": CLINICAL_ACT,
     "referrals:presenting_problem": CLINICAL_ACT,  # a diagnosis: clinicians on the case
     "referrals:discharge": CLINICAL_ACT,

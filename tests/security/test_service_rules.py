@@ -48,6 +48,18 @@ SERVICES = {
             by=u, given_name="Robin", family_name="Newcomer", date_of_birth=dt.date(1990, 2, 3)
         ),
     ),
+    "find_or_register_patient": (
+        "patient-list",
+        lambda s, u: referrals.find_or_register_patient(
+            None, dt.date(1990, 2, 3), by=u, given_name="Robin", family_name="Newcomer"
+        ),
+    ),
+    "save_session_draft": (
+        "referrals:session_draft",
+        lambda s, u: referrals.save_session_draft(
+            referral=s.referral, by=u, posted={"date": [str(_day(s, 1))], "notes": ["Typed so far"]}
+        ),
+    ),
     "update_patient": (
         "patient-detail",
         lambda s, u: referrals.update_patient(
