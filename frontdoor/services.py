@@ -16,7 +16,7 @@ from outcomes.scoring import INSTRUMENTS, PHQ9, ScoringError, adsm_for, score
 from outcomes.services import record_patient_questionnaire, refresh_summary
 from referrals.models import Referral
 from referrals.queries import deciding_problem
-from referrals.services import create_self_referral, find_or_register_patient
+from referrals.services import create_self_referral, find_or_register_self_referrer
 from stepped_care.services import queue_review, raise_risk_flag
 
 from . import rules
@@ -108,7 +108,7 @@ def submit_self_referral(*, front_door, data, today=None):
         key: (data.get(key) or "").strip()
         for key in ("given_name", "family_name", "phone", "email", "address", "postcode")
     }
-    patient, created = find_or_register_patient(
+    patient, created = find_or_register_self_referrer(
         data.get("nhs_number") or None,
         dob,
         team=front_door.team,

@@ -269,7 +269,9 @@ def _record_referral(
         errors["presenting_problem"] = f"Unknown presenting problem {presenting_problem!r}."
     else:
         code = icd10.UNSPECIFIED[presenting_problem]
-    team_id = by.team_id  # the referral is the team's; the person may be known to other teams too
+    # The referral is the team's; the person may be known to other teams too. The front door acts for
+    # the team whose form it is, and its self-referrer is always that team's patient.
+    team_id = by.team_id if _person(by) else patient.team_id
     referral = Referral(
         patient=patient,
         team_id=team_id,
@@ -316,7 +318,7 @@ def _record_referral(
 
 
 @transaction.atomic
-def find_or_register_patient(nhs_number, date_of_birth, *, team, by, **details):
+def find_or_register_self_referrer(nhs_number, date_of_birth, *, team, by, **details):
     """The patient of ``team`` with this NHS number and date of birth, or a new patient with ``details``:
     ``(patient, created)``. For doors where the person themselves gives the details (the self-referral
     form): it tells the caller, never the person, whether a record matched. An NHS number already on a

@@ -253,14 +253,14 @@ def test_every_write_service_is_tried():
 
     # close_flags is the one audited path that closes a flag, called by the services above once they
     # have asked the rulebook (and by the review engine, which acts as the system).
-    # find_or_register_patient and create_self_referral are the public front door's (it acts as the
+    # find_or_register_self_referrer and create_self_referral are the public front door's (it acts as the
     # system, a named SystemActor, after checking its own conditions: tests/frontdoor).
     system = {
         "seed_demo_sessions",
         "record_questionnaire",
         "record_view",
         "close_flags",
-        "find_or_register_patient",
+        "find_or_register_self_referrer",
         "create_self_referral",
     }
     found = set()
