@@ -118,6 +118,7 @@ def submit_self_referral(*, front_door, data, today=None):
     )
     referral = create_self_referral(
         patient=patient,
+        team=front_door.team,
         received_on=today,
         presenting_problem=rules.HELP_WITH_PROBLEM[help_with],
         by=SELF_REFERRAL_FORM,

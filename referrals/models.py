@@ -98,7 +98,8 @@ class PatientRegistration(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="registrations")
     team = models.ForeignKey("stepped_care.Team", on_delete=models.PROTECT, related_name="+")
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None: linked by the public self-referral form (the person gave their NHS number and date of birth).
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     registered_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -249,7 +249,16 @@ def _person(by):
 
 
 def _record_referral(
-    *, by, patient, received_on, source, presenting_problem, presenting_problem_code, care_coordinator, ltc_pathway
+    *,
+    by,
+    patient,
+    team=None,
+    received_on,
+    source,
+    presenting_problem,
+    presenting_problem_code,
+    care_coordinator,
+    ltc_pathway,
 ):
     errors = {}
     code = icd10.normalise(presenting_problem_code) if presenting_problem_code else ""
@@ -269,9 +278,8 @@ def _record_referral(
         errors["presenting_problem"] = f"Unknown presenting problem {presenting_problem!r}."
     else:
         code = icd10.UNSPECIFIED[presenting_problem]
-    # The referral is the team's; the person may be known to other teams too. The front door acts for
-    # the team whose form it is, and its self-referrer is always that team's patient.
-    team_id = by.team_id if _person(by) else patient.team_id
+    # The referral is the team's (the user's, or the front door's); the person may be known to others.
+    team_id = team.pk if team is not None else by.team_id
     referral = Referral(
         patient=patient,
         team_id=team_id,
@@ -319,15 +327,20 @@ def _record_referral(
 
 @transaction.atomic
 def find_or_register_self_referrer(nhs_number, date_of_birth, *, team, by, **details):
-    """The patient of ``team`` with this NHS number and date of birth, or a new patient with ``details``:
+    """The person with this NHS number and date of birth, or a new patient of ``team`` with ``details``:
     ``(patient, created)``. For doors where the person themselves gives the details (the self-referral
-    form): it tells the caller, never the person, whether a record matched. An NHS number already on a
-    record with another date of birth (or in another team) is not linked and not stored: the new record
-    goes without it, for staff to reconcile (``created`` is True, ``patient.nhs_number`` None)."""
+    form): it tells the caller, never the person, whether a record matched. As at the staff door, the
+    person is the service's: a match held by another team is linked to ``team`` (a registration) and
+    nothing of that team's care is touched. An NHS number already held with another date of birth is not
+    linked and not stored: the new record goes without it, for staff to reconcile (``created`` is True,
+    ``patient.nhs_number`` None)."""
     number = normalise_nhs_number(nhs_number) if nhs_number else None
     if number:
-        existing = Patient.objects.filter(nhs_number=number).first()
-        if existing is not None and existing.team_id == team.pk and existing.date_of_birth == date_of_birth:
+        existing = Patient.objects.select_for_update().filter(nhs_number=number).first()
+        if existing is not None and existing.date_of_birth == date_of_birth:
+            if existing.team_id != team.pk and not existing.registrations.filter(team=team).exists():
+                PatientRegistration.objects.create(patient=existing, team=team, registered_by=None)
+                audit.record(by, "patient.link", existing, patient_id=existing.pk, changes={"team": team.pk})
             return existing, False
         if existing is not None:
             number = None
@@ -342,11 +355,12 @@ def find_or_register_self_referrer(nhs_number, date_of_birth, *, team, by, **det
 
 
 @transaction.atomic
-def create_self_referral(*, patient, received_on, presenting_problem, by):
-    """A referral the person made themselves (source "self", data set code B1), on the team's waiting
+def create_self_referral(*, patient, team, received_on, presenting_problem, by):
+    """A referral the person made themselves (source "self", data set code B1), on ``team``'s waiting
     list. ``by`` is the front door's SystemActor; the front door has checked its own rules."""
     return _record_referral(
         by=by,
+        team=team,
         patient=patient,
         received_on=received_on,
         source=ReferralSource.SELF,

@@ -101,6 +101,29 @@ def test_an_existing_patient_is_linked_by_nhs_number_and_date_of_birth(front_doo
     assert Patient.objects.count() == 1
 
 
+def test_a_person_known_to_another_team_is_linked_and_their_care_stays_hidden(front_door, practice):
+    """The person is the service's, referrals are the team's (as at the staff door, issue 20.4)."""
+    elsewhere = ReferralFactory(
+        patient__nhs_number="9434765919", patient__date_of_birth=dt.date(1990, 5, 4), patient__given_name="Held"
+    )
+    known = elsewhere.patient
+    assert known.team_id != front_door.team_id
+    made = services.submit_self_referral(
+        front_door=front_door, data=answers(practice, nhs_number="943 476 5919", date_of_birth=dt.date(1990, 5, 4))
+    )
+    assert made.referral.patient == known and made.matched_existing_patient
+    assert made.referral.team_id == front_door.team_id
+    assert list(known.registrations.values_list("team_id", flat=True)) == [front_door.team_id]
+    assert Patient.objects.count() == 1
+    known.refresh_from_db()
+    assert known.given_name == "Held" and known.team_id == elsewhere.team_id  # their record is untouched
+    assert AuditEvent.objects.filter(action="patient.link", object_id=str(known.pk)).count() == 1
+    again = services.submit_self_referral(
+        front_door=front_door, data=answers(practice, nhs_number="9434765919", date_of_birth=dt.date(1990, 5, 4))
+    )
+    assert again.referral.patient == known and known.registrations.count() == 1
+
+
 def test_the_same_nhs_number_with_another_date_of_birth_links_nothing_and_reveals_nothing(front_door, practice):
     known = PatientFactory(team=front_door.team, nhs_number="9434765919", date_of_birth=dt.date(1990, 5, 4))
     made = services.submit_self_referral(
