@@ -519,8 +519,8 @@ def trajectory_validation(
 ) -> ValidationReport:
     """Fit on the courses ending before ``split`` (default: the latest fifth is held out), judge the
     held-out courses by session ``by_session`` against non-recovery, and the active cases at their
-    latest scores, for every tolerance percentile below ``outer``. The PHQ-9 and GAD-7 are judged, as
-    the review rule judges them. Nothing is written."""
+    latest scores, for every tolerance percentile below ``outer``. The PHQ-9, GAD-7 and the ADSMs are
+    judged, as the review rule judges them. Nothing is written."""
     how = trajectories.method(method_name)
     trajectories.check_percentiles(tolerance, outer)
     if split is None:
@@ -528,7 +528,7 @@ def trajectory_validation(
     fit_courses = finished_course_facts(team_id, ended_before=split)[0] if split else 0
     cells = fitted_cells(team_id, how, min_n, trajectories.DEFAULT_MAX_SESSION, None, split) if split else []
     curves = Curves.of(how.name, cells, courses=fit_courses)
-    measures = (trajectories.PHQ9, trajectories.GAD7)
+    measures = trajectories.FITTED_MEASURES
     held = finished_courses(team_id, ended_from=split) if split else OutcomeSummary.objects.none()
     recovered = dict(held.values_list("referral_id", "recovered"))
     held_out = [

@@ -177,8 +177,10 @@ def score_rows(contacts, own_scores=()):
     for on, responses in days.items():
         rows.append(_score_row(ScoreRow(on=on, contact=None, by_patient=True), responses))
     rows.sort(
-        key=lambda r: (r.on, not r.by_patient)
-        + ((r.contact.time or dt.time.min, r.contact.created_at) if r.contact else (dt.time.min, dt.datetime.min))
+        key=lambda r: (
+            (r.on, not r.by_patient)
+            + ((r.contact.time or dt.time.min, r.contact.created_at) if r.contact else (dt.time.min, dt.datetime.min))
+        )
     )
     return rows
 
@@ -222,6 +224,21 @@ def expected_bands(points, curves, tolerance=trajectories.DEFAULT_TOLERANCE, out
     return out
 
 
+def band_words(measure, intake, path, tolerance, outer):
+    """The expected band of ``measure`` at the patient's sessions, in words (for screen readers)."""
+    band = trajectories.band_of(measure, intake)
+    return (
+        f"Expected {INSTRUMENTS[measure].name} band for intake {band} (the {tolerance}th and {outer}th "
+        f"percentiles of the team's finished courses): "
+        + "; ".join(
+            f"session {s} {trajectories.format_number(m)}–{trajectories.format_number(u)}, red above "
+            f"{trajectories.format_number(o)} (N = {n})"
+            for s, _, m, u, o, n in path
+        )
+        + "."
+    )
+
+
 def trajectory(rows, curves=None, tolerance=trajectories.DEFAULT_TOLERANCE, outer=trajectories.DEFAULT_OUTER):
     """Chart geometry and an accessible description from the questionnaire table rows; with the team's
     expected curves, the expected band for the patient's intake band (DOMAIN §10)."""
@@ -249,18 +266,7 @@ def trajectory(rows, curves=None, tolerance=trajectories.DEFAULT_TOLERANCE, oute
         f"and {INSTRUMENTS[GAD7].name} {INSTRUMENTS[GAD7].caseness}."
     )
     for measure, path in bands.items():
-        intake = points[measure][0][1]
-        band = trajectories.band_of(measure, intake)
-        description += (
-            f" Expected {INSTRUMENTS[measure].name} band for intake {band} (the {tolerance}th and {outer}th "
-            f"percentiles of the team's finished courses): "
-            + "; ".join(
-                f"session {s} {trajectories.format_number(m)}–{trajectories.format_number(u)}, red above "
-                f"{trajectories.format_number(o)} (N = {n})"
-                for s, _, m, u, o, n in path
-            )
-            + "."
-        )
+        description += " " + band_words(measure, points[measure][0][1], path, tolerance, outer)
     return chart, description
 
 
@@ -295,9 +301,12 @@ class MeasureChart:
     decides: bool  # the anxiety measure the outcome uses
 
 
-def measure_charts(rows, outcome):
+def measure_charts(
+    rows, outcome, curves=None, tolerance=trajectories.DEFAULT_TOLERANCE, outer=trajectories.DEFAULT_OUTER
+):
     """One chart per other measure with scores (SPIN, PCL-5, the Mobility Inventory ...), each on its own
-    scale with its caseness line, described in words for screen readers."""
+    scale with its caseness line and, with the team's expected curves, the expected band for the
+    patient's intake (as the trajectory chart draws PHQ-9's); described in words for screen readers."""
     out = []
     for code in _other_measures(rows, outcome):
         inst = INSTRUMENTS[code]
@@ -312,11 +321,11 @@ def measure_charts(rows, outcome):
             )
         if inst.caseness_threshold:
             words += f". Caseness: {inst.caseness_threshold}."
-        out.append(
-            MeasureChart(
-                code, inst.name, inst.title, measure_chart(code, points), words, code == outcome.anxiety_measure
-            )
-        )
+        bands = expected_bands({code: points}, curves, tolerance, outer)
+        if code in bands:
+            words += " " + band_words(code, points[0][1], bands[code], tolerance, outer)
+        chart = measure_chart(code, points, bands=bands)
+        out.append(MeasureChart(code, inst.name, inst.title, chart, words, code == outcome.anxiety_measure))
     return out
 
 

@@ -377,7 +377,9 @@ def referral_detail(request, pk):
             "chart": chart,
             "chart_description": description,
             "expected": expected,
-            "measure_charts": presenters.measure_charts(rows, outcome),
+            "measure_charts": presenters.measure_charts(
+                rows, outcome, expected.curves, expected.tolerance, expected.outer
+            ),
             "score_columns": columns,
             "score_table": presenters.score_table(rows, columns),
             "outcome": outcome,

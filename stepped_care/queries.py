@@ -3,7 +3,7 @@
 A review of a chunk of referrals costs a fixed number of SQL queries whatever the chunk's size: one
 for the referrals (with their open step and last supervision discussion), one for all their valid
 contacts with the PHQ-9 and GAD-7 of each contact joined in, one for the scores patients completed on
-their own, one for their flags, one for their teams' parameters and one for their teams' expected
+their own, one for their anxiety disorder-specific measures (ADSMs), one for their flags, one for their teams' parameters and one for their teams' expected
 recovery curves (``outcomes.queries.current_curves``).
 """
 
@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 
 from outcomes.models import QuestionnaireResponse, Source
 from outcomes.queries import current_curves
-from outcomes.trajectories import Curves
+from outcomes.trajectories import FITTED_MEASURES, Curves
 from referrals.models import CareContact, Referral
 
 from . import review
@@ -180,6 +180,27 @@ def patient_score_rows(ids):
         else:
             row[5] = total
     return [tuple(row) for row in days.values()]
+
+
+# The ADSMs the not-on-track rule judges against their own expected curves (PHQ-9 and GAD-7 come with
+# the contacts).
+JUDGED_ADSMS = tuple(m for m in FITTED_MEASURES if m not in ("PHQ9", "GAD7"))
+
+
+def anxiety_score_rows(ids):
+    """Valid ADSM scores of the referrals ``ids`` (and maybe of others in their id range), whether a
+    clinician recorded them at a contact or the patient completed them on their own, by referral and
+    date: (referral_id, completed_on, measure, total)."""
+    return fetch(
+        QuestionnaireResponse.objects.filter(
+            _within("referral_id", ids),
+            Q(contact__isnull=True) | Q(contact__entered_in_error=False),
+            measure__in=JUDGED_ADSMS,
+            entered_in_error=False,
+        )
+        .order_by("referral_id", "completed_on", "created_at")
+        .values_list("referral_id", "completed_on", "measure", "total")
+    )
 
 
 def flag_rows(ids):

@@ -69,8 +69,8 @@ The rules, in the order they are shown:
   28 days (counted from the referral date when there has been neither).
 - **long_wait** (amber after 42 days, red after 126): still waiting for treatment (awaiting assessment
   or awaiting treatment) that many days after the referral was received.
-- **not_on_track** (amber or red, review in supervision): the latest PHQ-9 or GAD-7 sits above the
-  expected band for its session, learned from the team's own finished courses (``outcomes.trajectories``;
+- **not_on_track** (amber or red, review in supervision): the latest PHQ-9, GAD-7 or anxiety
+  disorder-specific measure (SPIN, PDSS, PCL-5, OCI, HAI, Mobility Inventory) sits above the expected band for its session, learned from the team's own finished courses (``outcomes.trajectories``;
   DOMAIN §10): amber above the ``not_on_track_percentile`` of similar past patients, red above the
   ``not_on_track_outer``. The evidence names what was compared ("PHQ-9 17 at session 4; expected 8–13
   for intake 15–19, N = 412"). It stands beside the fixed-count **not_improving** rule: a team runs
@@ -81,7 +81,7 @@ from __future__ import annotations
 
 import datetime as dt
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import outcomes.trajectories as trajectories
@@ -145,6 +145,9 @@ class History:
     contacts: tuple | list = ()
     last_supervision_on: dt.date | None = None
     expected: trajectories.Curves | None = None  # the team's newest fit of the expected curves
+    # The anxiety disorder-specific measures (SPIN, PCL-5, ...) scored on this referral, each as
+    # [(date, score), ...] in date order: judged against their own curves by the not-on-track rule.
+    anxiety: dict = field(default_factory=dict)
 
 
 class Finding:
@@ -656,32 +659,44 @@ def _series(contacts, index):
     return [(c[DATE], c[index]) for c in contacts if c[index] is not None]
 
 
+def _scored(history):
+    """(measure, [(date, score)]) for every measure the not-on-track rule may judge: PHQ-9 and GAD-7
+    from the contacts (and the patient's own scores), then each ADSM scored on the referral."""
+    yield PHQ9, _series(history.contacts, PHQ)
+    yield GAD7, _series(history.contacts, GAD)
+    yield from sorted(history.anxiety.items())
+
+
+def _series_of(history, measure):
+    return dict(_scored(history))[measure]
+
+
 def on_track_judgements(history: History, params: dict | None = None) -> list:
-    """The PHQ-9 and GAD-7 judgements of the latest scores against the expected curves (those there
-    is a curve for), worst first."""
+    """The judgements of the latest PHQ-9, GAD-7 and ADSM scores against the expected curves (those
+    there is a curve for), worst first."""
     params = params or DEFAULT_PARAMETERS
     curves = history.expected
     if curves is None or curves.empty:
         return []
     found = []
-    for measure, index in ((PHQ9, PHQ), (GAD7, GAD)):
+    for measure, series in _scored(history):
         judged = trajectories.judge(
             curves,
             measure,
-            _series(history.contacts, index),
+            series,
             tolerance=params["not_on_track_percentile"],
             outer=params["not_on_track_outer"],
         )
         if judged is not None:
             found.append(judged)
     rank = {trajectories.RED: 0, trajectories.AMBER: 1, trajectories.ON_TRACK: 2}
-    return sorted(found, key=lambda j: (rank[j.status], j.measure != PHQ9))
+    order = {PHQ9: 0, GAD7: 1}
+    return sorted(found, key=lambda j: (rank[j.status], order.get(j.measure, 2), j.measure))
 
 
 def _off_track_since(history, judgement, params):
     """The date of the first session of the current run above the expected band (the episode)."""
-    index = PHQ if judgement.measure == PHQ9 else GAD
-    series = _series(history.contacts, index)
+    series = _series_of(history, judgement.measure)
     since = series[-1][0]
     for session in range(len(series) - 1, trajectories.FIRST_JUDGED_SESSION - 1, -1):
         earlier = trajectories.judge(

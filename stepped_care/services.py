@@ -237,6 +237,7 @@ def team_review_parameters(overrides):
 
 
 EMPTY_FLAGS = ({}, frozenset())
+EMPTY_ANXIETY = {}  # read only
 
 
 def _flag_state(rows, wanted):
@@ -269,20 +270,31 @@ def _read(referral_ids):
             own.setdefault(row[6], []).append(row)
     for rid, rows in own.items():
         contacts[rid] = sorted([*rows, *contacts.get(rid, [])], key=itemgetter(0))
+    anxiety = {}  # {referral: {ADSM: [(date, score), ...]}} for the not-on-track rule
+    for rid, on, measure, total in queries.anxiety_score_rows(referral_ids):
+        if rid in wanted:
+            anxiety.setdefault(rid, {}).setdefault(measure, []).append((on, float(total)))
     flags = _flag_state(queries.flag_rows(referral_ids), wanted)
     curves = current_curves(params)  # each team's expected recovery curves (the not-on-track rule)
-    return referrals, params, supervised, contacts, flags, curves
+    return referrals, params, supervised, contacts, anxiety, flags, curves
 
 
 def _evaluate(read, today, rules=None):
     """Evaluate the rules on what ``_read`` returned and compare with the flags: the differences."""
-    referrals, params, supervised, contacts, flags, curves = read
+    referrals, params, supervised, contacts, anxiety, flags, curves = read
     outcome = ReviewOutcome()
     mixed = standards()["mixed_reliable_change"]
     params = {tid: team_review_parameters(p) for tid, p in params.items()}
     for rid, team_id, patient_id, status, received_on, step, step_on, version in referrals:
         history = review.History(
-            status, received_on, step, step_on, contacts.get(rid, ()), supervised.get(rid), curves.get(team_id)
+            status,
+            received_on,
+            step,
+            step_on,
+            contacts.get(rid, ()),
+            supervised.get(rid),
+            curves.get(team_id),
+            anxiety.get(rid, EMPTY_ANXIETY),
         )
         team_params = params.get(team_id) or review.DEFAULT_PARAMETERS
         findings = review.evaluate(history, today, team_params, mixed_policy=mixed)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from outcomes import services as outcome_services
 from stepped_care import services
-from tests.outcomes.trajectory_helpers import course
+from tests.outcomes.trajectory_helpers import course, spin_course
 from tests.stepped_care.review_helpers import referral_at_step, session
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +46,20 @@ def test_the_referral_page_draws_the_expected_band(client, pwp, fitted):
     assert "Expected PHQ-9 band for intake 15–19" in response.context["chart_description"]
     assert "session 2 14.50–15.25, red above 15.70 (N = 4)" in response.context["chart_description"]
     assert "of 4 finished courses (fit v1, empirical-percentiles-v1)" in html
+
+
+def test_the_adsm_chart_draws_its_own_expected_band(client, pwp):
+    for spin, ago in (([40, 36, 30], 40), ([41, 37, 31], 45), ([39, 35, 29], 50), ([40, 38, 32], 55)):
+        spin_course(pwp, spin, ended_days_ago=ago)
+    outcome_services.fit_trajectories(team=pwp.team, min_n=3)
+    referral = spin_course(pwp, [40, 44], ended_days_ago=1)
+    client.force_login(pwp)
+    response = client.get(reverse("referrals:detail", args=[referral.pk]))
+    (spin,) = [mc for mc in response.context["measure_charts"] if mc.code == "SPIN"]
+    assert [b.code for b in spin.chart.bands] == ["SPIN"]
+    assert [(s, m, u, o, n) for s, _, m, u, o, n in spin.chart.bands[0].sessions] == [(2, 36.5, 37.25, 37.7, 4)]
+    assert "Expected SPIN band for intake 19–43" in spin.description
+    assert 'class="expected-band adsm"' in response.content.decode()
 
 
 def test_no_fit_no_band(client, pwp):

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from outcomes import trajectories as t
-from outcomes.scoring import GAD7, PHQ9
+from outcomes.scoring import GAD7, PHQ9, SPIN
 from stepped_care import review
 from stepped_care.review import History, evaluate
 
@@ -132,3 +132,50 @@ def test_bad_percentiles_name_the_parameter(overrides, field):
     assert field in review.validate_parameters(overrides)
     lenient = review.parameters(overrides, strict=False)
     assert (lenient["not_on_track_percentile"], lenient["not_on_track_outer"]) == (75, 90)
+
+
+# SPIN (social phobia) on its own curves: intake 40 sits in the band "caseness" (19-43); at session 4
+# the known ladder gives median 37, 75th percentile 39.5 and 90th 41.
+SPIN_CURVES = t.Curves.of(t.DEFAULT_METHOD, t.fit(ladder(PHQ9) + ladder(SPIN, intake=40)), version=4, courses=202)
+
+
+def with_spin(spin, phq=(17, 15, 14, 14)):
+    h = history(phq, curves=SPIN_CURVES)
+    series = [(START + dt.timedelta(days=7 * i), score) for i, score in enumerate(spin)]
+    return History(h.status, h.received_on, h.step, h.step_started_on, h.contacts, None, SPIN_CURVES, {SPIN: series})
+
+
+@pytest.mark.parametrize(
+    "spin, severity",
+    [
+        ((40, 41, 39, 37), None),  # at the median
+        ((40, 41, 39, 39.5), None),  # at the 75th: inside
+        ((40, 41, 39, 40), "amber"),  # above the 75th
+        ((40, 41, 39, 42), "red"),  # above the 90th
+        ((40,), None),  # the intake alone
+        ((10, 10, 10, 60), None),  # intake below caseness: that band was never fitted
+    ],
+)
+def test_an_adsm_is_judged_on_its_own_curves(spin, severity):
+    found = finding(with_spin(spin))
+    if severity is None:
+        assert found is None
+        return
+    assert found.severity == severity
+    assert found.evidence["trajectories"][0]["measure"] == SPIN
+    assert found.episode.startswith("SPIN above the expected band from ")
+    score = t.format_number(spin[-1])
+    assert f"SPIN {score} at session 4; expected 37–39.50 for intake 19–43, N = 101" in found.explanation
+
+
+def test_phq9_leads_an_adsm_of_the_same_colour_and_the_worse_leads_otherwise():
+    both = finding(with_spin((40, 41, 39, 40), phq=(17, 15, 14, 17)))
+    assert [j["measure"] for j in both.evidence["trajectories"]] == [PHQ9, SPIN]
+    worse = finding(with_spin((40, 41, 39, 42), phq=(17, 15, 14, 17)))
+    assert [j["measure"] for j in worse.evidence["trajectories"]] == [SPIN, PHQ9]
+
+
+def test_an_adsm_back_inside_its_band_clears_the_flag():
+    back = with_spin((40, 41, 39, 40, 30))
+    assert finding(back) is None
+    assert review.clear_reason(review.NOT_ON_TRACK, back, START).startswith("Back on track: ")

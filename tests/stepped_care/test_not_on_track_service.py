@@ -1,14 +1,17 @@
 """The not-on-track rule through the review engine: the team's newest fit in, a flag raised, updated
 and closed by itself, and the case on the supervisee's case-management supervision list."""
 
+import datetime as dt
+
 import pytest
 
 from outcomes import services as outcome_services
+from referrals.services import log_contact
 from stepped_care import review, services
 from stepped_care.models import FlagStatus, ReviewFlag, Team
 from supervision import queries as supervision_queries
-from tests.outcomes.trajectory_helpers import course
-from tests.stepped_care.review_helpers import referral_at_step, session, today
+from tests.outcomes.trajectory_helpers import course, spin_course, spin_items
+from tests.stepped_care.review_helpers import items, referral_at_step, session, today
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +66,27 @@ def test_no_fit_no_flag(pwp):
     session(referral, pwp, 7, 27 - 3)
     services.review_referral(referral.pk)
     assert open_flag(referral) is None
+
+
+def test_an_adsm_above_its_own_band_raises_the_flag(pwp):
+    """SPIN is fitted from the team's finished courses and judged like PHQ-9 (issue 19.1, 19.3)."""
+    for spin, ago in (([40, 36, 30], 40), ([41, 37, 31], 45), ([39, 35, 29], 50), ([40, 38, 32], 55)):
+        spin_course(pwp, spin, ended_days_ago=ago)
+    fit = outcome_services.fit_trajectories(team=pwp.team, min_n=3)
+    assert fit.cells.filter(measure="SPIN").exists()
+    referral = referral_at_step(pwp)
+    for days_ago, score in ((14, 40), (7, 44)):
+        log_contact(
+            referral=referral,
+            by=pwp,
+            date=today() - dt.timedelta(days=days_ago),
+            appointment_type="02",
+            attendance="5",
+            phq9=items(12, 9, last=0),
+            questionnaires=[{"measure": "SPIN", "items": spin_items(score)}],
+        )
+    services.review_referral(referral.pk)
+    flag = open_flag(referral)
+    assert flag is not None and flag.severity == "red"
+    assert flag.evidence["trajectories"][0]["measure"] == "SPIN"
+    assert "SPIN 44 at session 2" in flag.explanation

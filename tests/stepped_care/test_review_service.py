@@ -261,20 +261,20 @@ def test_a_review_reads_with_a_fixed_number_of_queries(pwp, django_assert_num_qu
     one = population(pwp)[:1]
     services.scan()
     # referrals with their open step, supervision discussions, contacts with scores, the patient's own
-    # scores, flags, team parameters, the teams' expected recovery curves
-    with django_assert_num_queries(7):
+    # scores, the ADSM scores, flags, team parameters, the teams' expected recovery curves
+    with django_assert_num_queries(8):
         assert services.review_referrals([r.pk for r in one]).changes == 0
     many = [str(pk) for pk in ReviewFlag.objects.values_list("referral_id", flat=True)]
     assert len(set(many)) > 5
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert services.review_referrals(many).changes == 0
 
 
 def test_writing_the_differences_is_a_fixed_number_of_queries_per_kind(pwp, django_assert_num_queries):
     referrals = population(pwp)
-    # read (7), lock with versions (1), flags again (1), insert flags (1), insert audit events (1),
+    # read (8), lock with versions (1), flags again (1), insert flags (1), insert audit events (1),
     # insert history entries (1), savepoint (2)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         outcome = services.review_referrals([r.pk for r in referrals])
     assert len(outcome.raised) >= 8
 
