@@ -3,8 +3,8 @@
 A review of a chunk of referrals costs a fixed number of SQL queries whatever the chunk's size: one
 for the referrals (with their open step and last supervision discussion), one for all their valid
 contacts with the PHQ-9 and GAD-7 of each contact joined in, one for the scores patients completed on
-their own, one for their anxiety disorder-specific measures (ADSMs), one for their flags, one for their teams' parameters and one for their teams' expected
-recovery curves (``outcomes.queries.current_curves``).
+their own, one for their anxiety disorder-specific measures (ADSMs), one for their flags, one for
+their teams' parameters and one for their teams' expected recovery curves (``outcomes.queries.current_curves``).
 """
 
 import uuid

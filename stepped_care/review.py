@@ -70,11 +70,13 @@ The rules, in the order they are shown:
 - **long_wait** (amber after 42 days, red after 126): still waiting for treatment (awaiting assessment
   or awaiting treatment) that many days after the referral was received.
 - **not_on_track** (amber or red, review in supervision): the latest PHQ-9, GAD-7 or anxiety
-  disorder-specific measure (SPIN, PDSS, PCL-5, OCI, HAI, Mobility Inventory) sits above the expected band for its session, learned from the team's own finished courses (``outcomes.trajectories``;
-  DOMAIN §10): amber above the ``not_on_track_percentile`` of similar past patients, red above the
-  ``not_on_track_outer``. The evidence names what was compared ("PHQ-9 17 at session 4; expected 8–13
-  for intake 15–19, N = 412"). It stands beside the fixed-count **not_improving** rule: a team runs
-  either or both (``rules``). No fit yet, or no curve for the patient's intake band: no finding.
+  disorder-specific measure (SPIN, PDSS, PCL-5, OCI, HAI, Mobility Inventory) sits above the
+  expected band for its session, learned from the team's own finished courses
+  (``outcomes.trajectories``; DOMAIN §10): amber above the ``not_on_track_percentile`` of similar
+  past patients, red above the ``not_on_track_outer``. The evidence names what was compared
+  ("PHQ-9 17 at session 4; expected 8–13 for intake 15–19, N = 412"). It stands beside the
+  fixed-count **not_improving** rule: a team runs either or both (``rules``). No fit yet, or no
+  curve for the patient's intake band: no finding.
 """
 
 from __future__ import annotations
