@@ -122,6 +122,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env
     # of a web page (a caseload of 60 rows estimated at 50,000) costs far more than it saves:
     # measured 1.8 s of compilation on a 5 ms caseload query. Off for this connection; DB_JIT=1 keeps it.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Two roles (common/database.py): DATABASE_URL is the application's, a role that owns nothing;
+# DATABASE_MIGRATE_URL, when set, is the tables' owner (same database), which `manage.py migrate` and
+# ANALYZE connect as. Unset (the embedded default, the tests): one role does both.
+DATABASE_MIGRATE = (
+    dj_database_url.parse(os.environ["DATABASE_MIGRATE_URL"]) if os.environ.get("DATABASE_MIGRATE_URL") else None
+)
 # Reads that may lag a few seconds (the managers' dashboard, the data-set export) go to a PostgreSQL read
 # replica when DATABASE_REPLICA_URL names one (common/replica.py routes them); writes, sign-in and the
 # clinicians' pages always use the primary. In tests the replica is a mirror of the test database.

@@ -80,6 +80,8 @@ class QuestionnaireResponse(models.Model):
     class Meta:
         ordering = ["completed_on", "created_at"]
         constraints = [
+            # A measure of the measures table only: an unknown code would escape every item rule.
+            models.CheckConstraint(condition=Q(measure__in=Measure.values), name="questionnaire_measure_known"),
             *_item_constraints(),
             # A clinician's score belongs to a contact and to who typed it; only a patient's has neither.
             models.CheckConstraint(
@@ -230,7 +232,8 @@ class TrajectoryCell(models.Model):
     class Meta:
         ordering = ["fit", "measure", "band", "session"]
         constraints = [
-            models.UniqueConstraint(fields=["fit", "measure", "band", "session"], name="one_trajectory_cell_per_key")
+            models.UniqueConstraint(fields=["fit", "measure", "band", "session"], name="one_trajectory_cell_per_key"),
+            models.CheckConstraint(condition=Q(measure__in=Measure.values), name="trajectory_cell_measure_known"),
         ]
 
     def __str__(self):

@@ -291,6 +291,9 @@ class CareContact(models.Model):
                 condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__lte=600),
                 name="contact_duration_plausible",
             ),
+            # The key a questionnaire's (contact, referral) points at (outcomes 0010, PostgreSQL): a score
+            # cannot be filed under one referral while its contact belongs to another.
+            models.UniqueConstraint(fields=["id", "referral"], name="contact_with_its_referral"),
         ]
 
     def __str__(self):

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from common.database import analyze_tables
 from frontdoor.models import FrontDoor, GPPractice
 from outcomes.metrics import referral_facts
 from outcomes.models import OutcomeSummary, QuestionnaireResponse
@@ -204,6 +205,11 @@ class Command(BaseCommand):
         if existing < wanted:
             years = options["years"] or (1.0 if wanted <= 1000 else 3.0)
             self._referrals(team, staff, wanted - existing, years, rng)
+            # Fresh planner statistics after the bulk load: without them the review scan below (and the
+            # first pages) plan as if the tables were empty (issue 21.9: 9 minutes instead of 2.3 s).
+            analysed = analyze_tables()
+            if analysed:
+                self.stdout.write(f"Planner statistics refreshed on {len(analysed)} tables (ANALYZE).")
         if not options["skip_extras"] and wanted <= 5000:
             self._extras(team, options["force"])
         self.stdout.write(

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from common import audit
+from common.database import analyze_tables
 from outcomes.models import OutcomeSummary
 from outcomes.services import refresh_summaries
 from referrals.models import Referral
@@ -65,6 +66,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{differed} outcome summaries differ from their raw rows; run without --check.")
             return
         audit.record(None, "outcomes.rebuild_summaries", None, changes={"referrals": seen, "changed": differed})
+        analyze_tables(["outcomes_outcomesummary"])  # every row rewritten: fresh planner statistics
         self.stdout.write(
             self.style.SUCCESS(f"{seen} outcome summaries rebuilt; {differed} had differed ({elapsed:.1f}s).")
         )
