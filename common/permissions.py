@@ -29,6 +29,8 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 | plan_course          | clinicians (facilitating it), service managers and administrators        |
 | run_course           | the course's facilitators and the team's managers and administrators     |
 | book_group_place     | clinicians who can see the referral, service managers and administrators |
+| book_appointment     | clinicians who can see the referral, service managers and administrators |
+| cancel_appointment   | clinicians who can see the referral, service managers and administrators |
 | take_register        | the course's facilitators                                                |
 | see_dashboard        | service managers and administrators (superusers: every team)             |
 | search_audit         | service managers and administrators (superusers: every team)             |
@@ -311,6 +313,18 @@ RULES = {
         _sees_in_team,
         "clinicians who can see the referral, service managers and administrators",
         "enrol a patient on a group course or withdraw them",
+    ),
+    "book_appointment": Rule(
+        TEAM_STAFF,
+        _sees_in_team,
+        "clinicians who can see the referral, service managers and administrators",
+        "book or move an appointment",
+    ),
+    "cancel_appointment": Rule(
+        TEAM_STAFF,
+        _sees_in_team,
+        "clinicians who can see the referral, service managers and administrators",
+        "cancel an appointment",
     ),
     "take_register": Rule(
         CLINICIANS,

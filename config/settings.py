@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "supervision",
     "workshops",
     "frontdoor",
+    "appointments",
     "dashboard",
     "demo",
 ]
