@@ -170,7 +170,7 @@ def app_role_problems(connection, role=None):
         )
         deletable = [r[0] for r in cursor.fetchall()]
         if deletable:
-            problems.append(f"{role} may delete from {', '.join(deletable)}")  # noqa: S608 (a message)
+            problems.append(f"{role} may delete from {', '.join(deletable)}")  # noqa: S608  # nosec B608 (a message, not SQL)
     return problems
 
 

@@ -64,7 +64,7 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-"""
+"""  # nosec B608 (built from this migration's constants, no input)
 
 
 def _trigger(table):
