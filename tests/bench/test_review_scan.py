@@ -36,7 +36,7 @@ TEAM = {"code": "RVB", "name": "Review Engine Benchmark"}
 
 # One row per contact with its scores: what the rules read, in one query.
 FLOOR_SQL = """
-SELECT c.referral_id, c.date, c.appointment_type, c.attendance, p.total, p.item_9, g.total
+SELECT c.referral_id, c.date, c.appointment_type, c.attendance, p.total, (p.items->>8)::int, g.total
 FROM referrals_carecontact c
 JOIN referrals_referral r ON r.id = c.referral_id
 LEFT JOIN outcomes_questionnaireresponse p
@@ -113,21 +113,23 @@ SEED_SQL = [
         false, '', '', CASE WHEN item9 > 0 THEN 'Risk assessed.' ELSE '' END, false, '', now(), %(clinician)s
     FROM bench_c ORDER BY date, id
     """,
-    # PHQ-9 items fill from item 1 (item 9 drawn apart), GAD-7 likewise: totals always equal the items.
+    # PHQ-9 items fill from item 1 (item 9 drawn apart), GAD-7 likewise: totals always equal the items
+    # (one JSON array of answers per questionnaire, as the model stores them).
     """
-    INSERT INTO outcomes_questionnaireresponse ({qr_id}contact_id, referral_id, measure, completed_on, item_1,
-        item_2, item_3, item_4, item_5, item_6, item_7, item_8, item_9, total, entered_in_error, error_reason,
-        created_at, created_by_id)
+    INSERT INTO outcomes_questionnaireresponse ({qr_id}contact_id, referral_id, measure, completed_on, items,
+        total, entered_in_error, error_reason, source, created_at, created_by_id)
     SELECT {qr_id_value}c.id, referral_id, m.measure, date,
-        LEAST(3, GREATEST(0, t - x)), LEAST(3, GREATEST(0, t - x - 3)), LEAST(3, GREATEST(0, t - x - 6)),
-        LEAST(3, GREATEST(0, t - x - 9)), LEAST(3, GREATEST(0, t - x - 12)), LEAST(3, GREATEST(0, t - x - 15)),
-        LEAST(3, GREATEST(0, t - x - 18)),
-        CASE WHEN m.k = 1 THEN LEAST(3, GREATEST(0, t - x - 21)) END, CASE WHEN m.k = 1 THEN item9 END,
-        t, false, '', now(), %(clinician)s
+        CASE WHEN m.k = 1 THEN jsonb_build_array(i1, i2, i3, i4, i5, i6, i7, LEAST(3, GREATEST(0, t - x - 21)), item9)
+             ELSE jsonb_build_array(i1, i2, i3, i4, i5, i6, i7) END,
+        t, false, '', 'clinician', now(), %(clinician)s
     FROM (SELECT *, GREATEST(LEAST(phq, 24 + item9), item9) AS tp FROM bench_c WHERE attendance IN ('5', '6')) c
     CROSS JOIN (VALUES (1, 'PHQ9'), (2, 'GAD7')) AS m(k, measure)
     CROSS JOIN LATERAL (SELECT CASE WHEN m.k = 1 THEN c.tp ELSE c.gad END AS t,
                                CASE WHEN m.k = 1 THEN c.item9 ELSE 0 END AS x) v
+    CROSS JOIN LATERAL (SELECT LEAST(3, GREATEST(0, t - x)) AS i1, LEAST(3, GREATEST(0, t - x - 3)) AS i2,
+                               LEAST(3, GREATEST(0, t - x - 6)) AS i3, LEAST(3, GREATEST(0, t - x - 9)) AS i4,
+                               LEAST(3, GREATEST(0, t - x - 12)) AS i5, LEAST(3, GREATEST(0, t - x - 15)) AS i6,
+                               LEAST(3, GREATEST(0, t - x - 18)) AS i7) i
     ORDER BY c.date, c.id, m.k
     """,
 ]
