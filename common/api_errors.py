@@ -21,6 +21,7 @@ from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOper
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views import defaults
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
@@ -30,6 +31,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .database import is_database_busy
 from .exceptions import Conflict
 
 WRITE_METHODS = ("POST", "PUT", "PATCH")
@@ -97,6 +99,8 @@ def _codes(exc):
 
 def _as_problem(exc, context):
     """(status, body, headers) for an exception we know, or None to let Django answer 500."""
+    if is_database_busy(exc):
+        return 503, problem(503, DATABASE_BUSY, code="busy"), {"Retry-After": str(BUSY_RETRY_AFTER)}
     if isinstance(exc, DjangoValidationError):
         return 400, invalid_input(_django_validation_errors(exc)), {}
     if isinstance(exc, Conflict):
@@ -136,6 +140,19 @@ def exception_handler(exc, context):
 
 
 BODY_TOO_LARGE = "The request body is too large."
+DATABASE_BUSY = "The service is busy and gave up on this request; nothing of it was saved. Try again shortly."
+BUSY_RETRY_AFTER = 10  # seconds
+
+
+def database_busy(request):
+    """The answer when the database gave up on a statement (issue 21.9): 503 with Retry-After, JSON for API
+    clients, a page for people that says their work was not saved and is still in the form behind Back."""
+    headers = {"Retry-After": str(BUSY_RETRY_AFTER)}
+    if is_api(request):
+        return problem_response(503, DATABASE_BUSY, code="busy", headers=headers)
+    response = render(request, "503.html", {"retry_after": BUSY_RETRY_AFTER}, status=503)
+    response["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
 
 
 # --- handlers for what happens outside a view (config/urls.py) ---------------------------------------

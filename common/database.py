@@ -21,7 +21,7 @@ import contextlib
 import logging
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 
 log = logging.getLogger(__name__)
 
@@ -191,3 +191,41 @@ def analyze_tables(tables=None, *, using=DEFAULT_DB_ALIAS):
                 done.append(table)
     log.info("analysed %d tables", len(done))
     return done
+
+
+# --- web requests give up on a runaway statement (issue 21.9) -----------------------------------------
+
+QUERY_CANCELED = "57014"  # statement_timeout (or a cancel) ended the statement
+LOCK_NOT_AVAILABLE = "55P03"  # lock_timeout: a row or table lock was not granted in time
+
+
+def web_statement_timeout_ms():
+    """How long one statement of a web request may run, in ms (0: no limit). Workers and commands have no
+    limit: the nightly scan and the data-set export run for minutes by design."""
+    return int(getattr(settings, "WEB_STATEMENT_TIMEOUT_MS", 0) or 0)
+
+
+def set_web_statement_timeout(sender=None, connection=None, **kwargs):
+    """``connection_created`` receiver for web processes: a bad plan (no statistics after a restore) then
+    costs one request a quick 503 instead of holding a gunicorn worker until it is killed."""
+    timeout = web_statement_timeout_ms()
+    if connection is None or connection.vendor != "postgresql" or not timeout:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{timeout}ms"])
+
+
+def limit_web_statements():
+    """Called by config/wsgi.py only, so that gunicorn's (and runserver's) connections have the limit and
+    Celery's and management commands' do not."""
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(set_web_statement_timeout, dispatch_uid="web_statement_timeout")
+
+
+def is_database_busy(exc):
+    """True when ``exc`` is a statement the database gave up on (statement or lock timeout): the request
+    can be retried, nothing of it was saved."""
+    if not isinstance(exc, OperationalError):
+        return False
+    return getattr(exc.__cause__, "pgcode", None) in (QUERY_CANCELED, LOCK_NOT_AVAILABLE)

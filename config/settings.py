@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.middleware.AuditContextMiddleware",
+    "common.middleware.DatabaseBusyMiddleware",  # a cancelled statement answers 503, not 500 (issue 21.9)
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -308,6 +309,11 @@ IDEMPOTENCY_KEY_TTL = int(os.environ.get("IDEMPOTENCY_KEY_TTL", str(24 * 3600)))
 # Unsaved session-form drafts (referrals.models.SessionDraft) are purged this many days after their last save.
 SESSION_DRAFT_DAYS = int(os.environ.get("SESSION_DRAFT_DAYS", "14"))
 # API request bodies above this many bytes are refused with 413 before they are read (common/api_guards.py).
+# One statement of a web request may run this long (ms) before PostgreSQL cancels it and the page answers
+# 503 "busy, nothing saved, try again" (common/database.py, issue 21.9); below gunicorn's 30 s worker
+# timeout, so the person hears the truth instead of a killed worker's 502. Web connections only (wsgi.py):
+# Celery and management commands run long statements by design. 0 turns it off.
+WEB_STATEMENT_TIMEOUT_MS = int(os.environ.get("WEB_STATEMENT_TIMEOUT_MS", "20000"))
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
 
 SPECTACULAR_SETTINGS = {
