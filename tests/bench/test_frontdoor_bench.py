@@ -17,24 +17,19 @@ PostgreSQL only; run with ``make bench``.
 import http.cookiejar
 import os
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from frontdoor import forms, views
+from tests.bench import servers
 from tests.bench.targets import expect
 
-ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = int(os.environ.get("FRONTDOOR_BENCH_PEOPLE", "60"))
 CONCURRENCY = int(os.environ.get("FRONTDOOR_BENCH_CONCURRENCY", "4"))
 WORKERS = os.environ.get("FRONTDOOR_BENCH_WORKERS", "2")
@@ -73,57 +68,17 @@ def test_pages_and_questions_to_refer_yourself():
     expect("self-referral answers needed (no ADSM)", required, 25)
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def small_database():
     """A fresh PostgreSQL database of its own, migrated, with one open form and a practice in its area."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the throughput benchmark runs on PostgreSQL (make bench)")
-    yield from _small_database()
-
-
-def _admin(params, *statements):
-    """Run statements on the server's maintenance database (CREATE DATABASE needs autocommit)."""
-    import psycopg2  # here: PostgreSQL only
-
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=params["USER"] or "postgres",
-        host=params["HOST"] or "127.0.0.1",
-        port=params["PORT"] or "5432",
-        password=params.get("PASSWORD") or None,
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-    admin.close()
-
-
-def _small_database():
-    params = connection.settings_dict
-    name = f"{params['NAME'].removeprefix('test_')}_frontdoor"
-    user, host, port = params["USER"] or "postgres", params["HOST"] or "127.0.0.1", params["PORT"] or "5432"
-    url = f"postgres://{user}@{host}:{port}/{name}"
-    _admin(params, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+    name, url = servers.own_database("frontdoor")
     env = {
         **os.environ,
+        **servers.PRODUCTION_ENV,
         "DATABASE_URL": url,
-        "SECRET_KEY": "bench-only-not-secret",
-        "DEBUG": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0",
-        "SECURE_HSTS_SECONDS": "0",
         **{f"FRONTDOOR_RATE_{k}": "" for k in ("STEP", "FORM", "SUBMIT", "SUBMIT_FORM", "LINK")},
     }
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
+    servers.manage(env, "migrate", "--noinput", "-v", "0")
     seed = (
         "from stepped_care.models import Team\n"
         "from frontdoor.models import FrontDoor, GPPractice\n"
@@ -132,45 +87,17 @@ def _small_database():
         "GPPractice.objects.create(front_door=door, ods_code='N81001', name='Beech Medical Centre')\n"
         "print(GPPractice.objects.get().pk)\n"
     )
-    practice = (
-        subprocess.run([*manage, "shell", "-c", seed], env=env, check=True, cwd=ROOT, capture_output=True, text=True)
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    practice = servers.manage(env, "shell", "-c", seed, capture=True).strip().splitlines()[-1]
     yield env, int(practice)
-    _admin(params, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    servers.drop_database(name)
 
 
 @pytest.fixture
 def gunicorn(small_database):
     env, practice = small_database
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            WORKERS,
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{base}/refer/", timeout=1)  # noqa: S310 - our own local server
-            break
-        except OSError:
-            time.sleep(0.1)
+    server, base = servers.start_gunicorn(env, WORKERS, ready_path="/refer/")
     yield base, practice
-    server.terminate()
-    server.wait(timeout=10)
+    servers.stop(server, timeout=10)
 
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

@@ -10,8 +10,6 @@ the capacity plan (docs/capacity-plan.md) scales from it. PostgreSQL and Redis o
 
 import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 
@@ -21,8 +19,8 @@ from django.db import connection
 
 from config.celery import app
 from stepped_care import queries, services, tasks
-from tests.paths import REPO
 
+from . import servers
 from . import test_dashboard_bench as dashboard_bench
 
 seeded_service = dashboard_bench.seeded_service
@@ -31,36 +29,11 @@ CHUNK = int(os.environ.get("SCAN_BENCH_CHUNK", "500"))
 DONE = re.compile(r"review_chunk\[[0-9a-f-]+\] succeeded")
 
 
-def database_url():
-    db = connection.settings_dict
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    return f"postgres://{db.get('USER') or 'postgres'}@{host}:{port}/{db['NAME']}"
-
-
-def start_worker(processes, queue, log):
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_QUEUE": queue,
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-n", f"{queue}@%h"]
-    command += ["-c", str(processes), "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
-    out = log.open("w")
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    deadline = time.monotonic() + 90
-    while " ready." not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the worker did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-    return process
-
-
 def timed_scan(processes, tmp_path, parts):
     queue = f"scan-bench-{uuid.uuid4().hex[:8]}"
     log = tmp_path / f"worker-{processes}.log"
-    process = start_worker(processes, queue, log)
+    env = {**os.environ, "DATABASE_URL": servers.database_url(), "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": queue}
+    process = servers.start_worker(env, queue, log, processes)
     saved = app.conf.broker_url, app.conf.task_always_eager
     app.conf.broker_url, app.conf.task_always_eager = BROKER, False
     try:
@@ -75,8 +48,7 @@ def timed_scan(processes, tmp_path, parts):
         return time.perf_counter() - started
     finally:
         app.conf.broker_url, app.conf.task_always_eager = saved
-        process.terminate()
-        process.wait(timeout=30)
+        servers.stop(process)
 
 
 @pytest.mark.django_db
