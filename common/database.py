@@ -33,6 +33,8 @@ HISTORY_TABLES = [
     "stepped_care_stepassignment",
     "referrals_referralevent",
     "referrals_presentingproblemrecord",
+    "supervision_casedecision",
+    "workshops_registerentry",
 ]
 AUDIT_TABLE = "stepped_care_auditevent"  # common.AuditEvent keeps the table it was made with
 # Tables a bulk load fills and the review scan and dashboards read.

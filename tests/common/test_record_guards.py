@@ -283,3 +283,55 @@ def test_the_app_role_still_does_its_work(record, app_role, pwp):
 def test_analyze_tables_refreshes_the_statistics(record):
     done = database.analyze_tables()
     assert "referrals_carecontact" in done and "outcomes_questionnaireresponse" in done
+
+
+@pytest.fixture
+def decision_and_entry(record, referral, pwp):
+    """A supervision case decision and a group register entry: history corrected by marking, never edited."""
+    from supervision.models import CaseDecision, SupervisionSession
+    from workshops import services as workshops
+    from workshops.models import RegisterEntry
+
+    today = dt.date.today()
+    session = SupervisionSession.objects.create(
+        team=pwp.team, kind="case_management", date=today, minutes=60, supervisor=pwp, recorded_by=pwp
+    )
+    decision = CaseDecision.objects.create(session=session, referral=referral, decision="continue", recorded_by=pwp)
+    course = workshops.create_course(
+        by=pwp,
+        title="Stress control",
+        topic="stress",
+        step=2,
+        facilitators=[pwp],
+        capacity=8,
+        venue="Library",
+        sessions=[(today, dt.time(18, 0))],
+    )
+    enrolment = workshops.enrol(course=course, referral=referral, by=pwp, on=today)
+    entry = RegisterEntry.objects.create(
+        session=course.sessions.get(), enrolment=enrolment, contact=record["contact"], created_by=pwp
+    )
+    return decision, entry
+
+
+@needs_postgres
+@pytest.mark.django_db
+def test_decisions_and_register_entries_are_kept_too(decision_and_entry):
+    decision, entry = decision_and_entry
+    for row, change in [
+        (decision, "decision = 'discharge'"),
+        (decision, "notes = 'rewritten'"),
+        (entry, "contact_id = NULL"),
+    ]:
+        _refused(f"UPDATE {row._meta.db_table} SET {change} WHERE id = %s", [row.pk])  # noqa: S608
+    for row in (decision, entry):
+        _refused(f"DELETE FROM {row._meta.db_table} WHERE id = %s", [row.pk])  # noqa: S608
+    type(decision).objects.filter(pk=decision.pk).update(entered_in_error=True, error_reason="Wrong case")
+    type(entry).objects.filter(pk=entry.pk).update(entered_in_error=True)
+    _refused(
+        f"UPDATE {decision._meta.db_table} SET entered_in_error = false WHERE id = %s",  # noqa: S608
+        [decision.pk],
+        match="cannot change again",
+    )
+    decision.refresh_from_db()
+    assert decision.entered_in_error and decision.notes == ""
