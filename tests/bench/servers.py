@@ -72,11 +72,15 @@ def manage(env, *args, capture=False):
     return done.stdout if capture else None
 
 
-def start_gunicorn(env, workers, ready_path="/health/"):
-    """gunicorn serving config.wsgi on a free port; returns (process, base URL) once it answers."""
+def start_gunicorn(env, workers, ready_path="/health/", log=None):
+    """gunicorn serving config.wsgi on a free port; returns (process, base URL) once it answers. Its output
+    (every sign-in's django-axes line under load) goes to ``log`` when given."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers)]
-    server = subprocess.Popen([*command, "--log-level", "warning"], env=env, cwd=REPO)  # noqa: S603
+    out = log.open("w") if log else None
+    server = subprocess.Popen(  # noqa: S603
+        [*command, "--log-level", "warning"], env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT if out else None
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

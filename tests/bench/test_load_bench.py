@@ -119,7 +119,7 @@ def test_clinicians_and_managers_under_load_lose_nothing(service, tmp_path):
     created = tmp_path / "created"
     created.mkdir()
     worker = servers.start_worker(env, queue, tmp_path / "worker.log", processes=1)
-    server, base = servers.start_gunicorn(env, WORKERS)
+    server, base = servers.start_gunicorn(env, WORKERS, log=tmp_path / "gunicorn.log")
     try:
         people = {"LOAD_CLINICIANS": clinicians, "LOAD_MANAGERS": managers, "LOAD_PASSWORD": PASSWORD}
         rows, failures, done = run_locust(base, {**env, **people, "LOAD_CREATED_DIR": str(created)}, tmp_path)
@@ -154,6 +154,8 @@ def test_clinicians_and_managers_under_load_lose_nothing(service, tmp_path):
     print(f"LOAD record after the run: {record}; summaries equal a rebuild: {summaries_equal}")
     if failures.count("\n") > 1:
         print(f"LOAD failures:\n{failures[:3000]}")
+    if int(total["Failure Count"]):
+        print(f"LOAD gunicorn's last words:\n{(tmp_path / 'gunicorn.log').read_text()[-3000:]}")
     if done.returncode not in (0, 1):  # 1: some request failed, which the targets below report
         pytest.fail(f"locust exited {done.returncode}:\n{done.stderr[-3000:]}")
 
