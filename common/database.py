@@ -22,6 +22,7 @@ import logging
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+from django.db.backends.signals import connection_created
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +221,6 @@ def set_web_statement_timeout(sender=None, connection=None, **kwargs):
 def limit_web_statements():
     """Called by config/wsgi.py only, so that gunicorn's (and runserver's) connections have the limit and
     Celery's and management commands' do not."""
-    from django.db.backends.signals import connection_created
-
     connection_created.connect(set_web_statement_timeout, dispatch_uid="web_statement_timeout")
 
 
