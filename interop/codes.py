@@ -79,8 +79,10 @@ def is_mean(measure):
     return INSTRUMENTS[measure].scoring == MEAN
 
 
-def score_quantity(total):
-    return {"value": Decimal(str(total)), "unit": "score", "system": UCUM, "code": "{score}"}
+def score_quantity(measure, total):
+    """A mean score as written in the data set (the Mobility Inventory's d.dd: 3.00, not 3)."""
+    places = Decimal(1).scaleb(-INSTRUMENTS[measure].decimals)
+    return {"value": Decimal(str(total)).quantize(places), "unit": "score", "system": UCUM, "code": "{score}"}
 
 
 def administrative_gender(code):

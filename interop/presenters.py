@@ -68,7 +68,7 @@ def questionnaire_response_resource(questionnaire, patient_ref):
 def observation_resource(questionnaire, patient_ref):
     measure = questionnaire.measure
     value = (
-        {"valueQuantity": codes.score_quantity(questionnaire.total)}
+        {"valueQuantity": codes.score_quantity(measure, questionnaire.total)}
         if codes.is_mean(measure)
         else {"valueInteger": int(questionnaire.total)}
     )
@@ -106,9 +106,7 @@ def referral_bundle(referral, questionnaires, *, at):
             )
         )
         entries.append(
-            BundleEntry(
-                fullUrl=urn(total_id(questionnaire)), resource=observation_resource(questionnaire, patient_ref)
-            )
+            BundleEntry(fullUrl=urn(total_id(questionnaire)), resource=observation_resource(questionnaire, patient_ref))
         )
     return Bundle(
         id=str(uuid.uuid4()),

@@ -80,7 +80,11 @@ def unsaved(measure):
         items[-1] = None  # the Mobility Inventory and the OCI allow an item to be left out
     scored = score(measure, items) if inst.has_items else score(measure, total=inst.total_max // 2)
     return QuestionnaireResponse(
-        id=uuid.uuid4(), measure=measure, items=list(scored.items), total=scored.total, completed_on=dt.date(2026, 10, 5)
+        id=uuid.uuid4(),
+        measure=measure,
+        items=list(scored.items),
+        total=scored.total,
+        completed_on=dt.date(2026, 10, 5),
     )
 
 
