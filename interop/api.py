@@ -7,6 +7,7 @@ patient's record. Answers ``application/fhir+json`` (or ``application/json`` whe
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -68,6 +69,8 @@ class ReferralFhirView(APIView):
     )
     def get(self, request, pk):
         referral = queries.referral_for_export(request.user, pk)
+        if referral is None:
+            raise NotFound  # not visible to them is the same as not there: the id reveals nothing
         questionnaires = queries.completed_questionnaires(referral)
-        audit.record_view(request, referral, action="referral.fhir.view", patient_id=referral.patient_id)
+        audit.record_view(request, referral, action="referral.fhir.view")
         return Response(presenters.referral_bundle(referral, questionnaires, at=timezone.now()))

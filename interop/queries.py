@@ -1,18 +1,14 @@
-"""Reads for the FHIR export, scoped like every clinical read: a referral the user may not see does not exist."""
+"""Reads for the FHIR export, scoped like every clinical read (``visible_to``): outsiders find nothing."""
 
 from django.db.models import Q
-from django.http import Http404
 
 from outcomes.models import QuestionnaireResponse
 from referrals.models import Referral
 
 
 def referral_for_export(user, pk):
-    """The referral with its patient (one query), if ``user`` may see it; 404 otherwise."""
-    referral = Referral.objects.visible_to(user).select_related("patient").filter(pk=pk).first()
-    if referral is None:
-        raise Http404
-    return referral
+    """The referral with its patient (one query), or None if ``user`` may not see it (or there is none)."""
+    return Referral.objects.visible_to(user).select_related("patient").filter(pk=pk).first()
 
 
 def completed_questionnaires(referral):

@@ -212,6 +212,7 @@ def test_a_fixed_number_of_queries_with_one_questionnaire_and_with_many(api, pwp
     api.get(url(referral))  # warm caches (content types and the like)
     with CaptureQueriesContext(connection) as one:
         assert len(by_type(export(api, referral), "QuestionnaireResponse")) == 1
+    assert len(one) == 3  # the referral with its patient, its questionnaires, the audit event
     for n in range(8):
         services.log_contact(
             referral=referral,
