@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,22 +17,23 @@ from common import audit
 from . import presenters, queries
 
 
-class FhirJSONRenderer(BaseRenderer):
-    """Writes a FHIR resource as the library serialises it (its own rules for dates and decimals)."""
+class FhirJSONRenderer(JSONRenderer):
+    """Writes a FHIR resource as the library serialises it (its own rules for dates and decimals);
+    anything else (the OPTIONS description) as plain JSON."""
 
     media_type = presenters.FHIR_JSON
-    format = "fhir"
-    charset = None  # FHIR JSON is UTF-8 by definition
+    format = "json"  # one format for both renderers: no ``?format=`` choice to document or fuzz
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data.model_dump_json().encode()
+        if hasattr(data, "model_dump_json"):
+            return data.model_dump_json().encode()
+        return super().render(data, accepted_media_type, renderer_context)
 
 
 class PlainJSONRenderer(FhirJSONRenderer):
     """The same document for a client that asks for ``application/json``."""
 
     media_type = "application/json"
-    format = "json"
 
 
 EXAMPLE = {
