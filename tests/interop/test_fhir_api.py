@@ -138,17 +138,15 @@ def test_questionnaires_entered_in_error_are_left_out(signed_in, pwp, mine, worl
 
 def test_a_questionnaire_the_patient_completed_names_them_its_author(signed_in, pwp):
     referral = ReferralFactory(patient__team=pwp.team, care_coordinator=pwp)
-    QuestionnaireResponse.objects.create(
-        referral=referral,
-        measure="GAD7",
-        items=GAD7_START,
-        total=sum(GAD7_START),
-        completed_on=days_ago(2),
-        source=Source.PATIENT,
-    )
+    own = {"referral": referral, "measure": "GAD7", "items": GAD7_START, "total": sum(GAD7_START)}
+    QuestionnaireResponse.objects.create(**own, completed_on=days_ago(2), source=Source.PATIENT)
+    wrong = QuestionnaireResponse.objects.create(**own, completed_on=days_ago(9), source=Source.PATIENT)
+    # A correction of the patient's own answers (no contact to mark): the columns a correction sets.
+    QuestionnaireResponse.objects.filter(pk=wrong.pk).update(entered_in_error=True, error_reason="Duplicate")
     bundle = export(signed_in, referral)
     (response,) = by_type(bundle, "QuestionnaireResponse")
     assert response.resource.author.reference == by_type(bundle, "Patient")[0].fullUrl
+    assert response.resource.authored == days_ago(2)
 
 
 def test_exporting_twice_gives_the_same_references(signed_in, mine):
