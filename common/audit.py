@@ -109,6 +109,7 @@ ACTION_LABELS = {
     "referral.allocate": "Referral allocated",
     "referral.discharge": "Referral discharged",
     "referral.presenting_problem": "Presenting problem recorded",
+    "referral.fhir.view": "Referral exported as FHIR (patient, questionnaires, scores)",
     "contact.create": "Session logged",
     "contact.view": "Session viewed",
     "contact.entered_in_error": "Session marked entered in error",

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from common.api_auth import ObtainTokenView, SignOutEverywhereView, SignOutView
 from dashboard.api import DashboardView
+from interop.api import ReferralFhirView
 from outcomes.api import MeasureViewSet, QuestionnaireViewSet
 from referrals.api import ContactViewSet, PatientViewSet, ReferralViewSet
 from stepped_care.api import FlagViewSet, MeView
@@ -36,5 +37,6 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("supervision/compliance/", ComplianceView.as_view(), name="api-supervision-compliance"),
     path("dashboard/", DashboardView.as_view(), name="api-dashboard"),
+    path("referrals/<uuid:pk>/fhir/", ReferralFhirView.as_view(), name="referral-fhir"),
     path("", include(router.urls)),
 ]

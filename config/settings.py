@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "workshops",
     "frontdoor",
     "appointments",
+    "interop",
     "dashboard",
     "demo",
 ]

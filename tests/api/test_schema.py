@@ -13,7 +13,12 @@ def test_schema_validates_with_zero_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
     assert text.startswith("openapi: 3")
-    for path in ("/api/v1/patients/{id}/:", "/api/v1/questionnaires/:", "/api/v1/referrals/{id}/outcome/:"):
+    for path in (
+        "/api/v1/patients/{id}/:",
+        "/api/v1/questionnaires/:",
+        "/api/v1/referrals/{id}/outcome/:",
+        "/api/v1/referrals/{id}/fhir/:",
+    ):
         assert path in text
 
 

@@ -197,6 +197,7 @@ CLASSIFICATION = {
     "referral-presenting-problems": CASE_RECORD.writes(CLINICAL, "record-problem"),
     "measure-detail": SIGNED_IN,  # the measures table is reference data, the same for everyone
     "referral-outcome": CASE_RECORD,
+    "referral-fhir": CASE_RECORD,  # the referral as a FHIR Bundle (issue 16.5): seen as the referral is
     "contact-detail": CASE_RECORD,
     "questionnaire-detail": CASE_RECORD,
     "flag-detail": CASE_RECORD,
@@ -281,6 +282,7 @@ PARAMS = {
     "frontdoor:step": {"slug": "=security-test", "page": "=crisis"},
     "frontdoor:questionnaire_link": {"token": "=not-a-real-token"},
     "frontdoor:send_link": {"pk": "referral"},
+    "referral-fhir": {"pk": "referral"},
     "frontdoor:*": {"slug": "=security-test"},
 }
 MODEL_KINDS = {
