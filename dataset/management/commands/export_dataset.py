@@ -30,7 +30,8 @@ class Command(BaseCommand):
         if outcome.failure_count:
             for failure in outcome.failures:
                 self.stderr.write(
-                    f"{failure.table} {failure.field} = {failure.value!r} ({failure.record}): {failure.message} {failure.link}"
+                    f"{failure.table} {failure.field} = {failure.value!r} ({failure.record}): "
+                    f"{failure.message} {failure.link}"
                 )
             raise CommandError(f"Refused: {outcome.failure_count} failures (the file was not written).")
         self.stdout.write(self.style.SUCCESS(f"Wrote {output}"))
