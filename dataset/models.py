@@ -71,7 +71,7 @@ class ImportedRecord(models.Model):
 
     source = models.CharField(max_length=40, help_text="OrgIDProv of the extract's header")
     table = models.CharField(max_length=6)
-    source_key = models.CharField(max_length=100)
+    source_key = models.CharField(max_length=255)
     object_id = models.UUIDField(db_index=True)
     run = models.ForeignKey(DatasetRun, null=True, on_delete=models.SET_NULL, related_name="+")
     imported_at = models.DateTimeField(auto_now_add=True)

@@ -118,7 +118,7 @@ def presenting_problems(team, period):
         PresentingProblemRecord.objects.filter(referral__in=referrals_in(team, period), recorded_on__lte=period.end)
         .exclude(code="")
         .annotate(referral_key=_source_key("IDS101", "referral_id"))
-        .order_by("referral_id", "recorded_on", "created_at", "id")
+        .order_by("referral_id", "recorded_on", "code", "significance")
         .values("referral_id", "referral_key", "code", "significance", "recorded_on")
     )
     return rows.iterator(chunk_size=CHUNK)
@@ -132,13 +132,13 @@ def referral_scores(team, period):
             referral__in=referrals_in(team, period), contact__isnull=True, entered_in_error=False, **common
         )
         .annotate(referral_key=_source_key("IDS101", "referral_id"))
-        .order_by("referral_id", "completed_on", "measure", "created_at", "id")
+        .order_by("referral_id", "completed_on", "measure", "total")
         .values("referral_id", "referral_key", "measure", "total", "completed_on")
     )
     imported = (
         ImportedScore.objects.filter(referral__in=referrals_in(team, period), contact__isnull=True, **common)
         .annotate(referral_key=_source_key("IDS101", "referral_id"))
-        .order_by("referral_id", "completed_on", "measure", "id")
+        .order_by("referral_id", "completed_on", "measure", "total")
         .values("referral_id", "referral_key", "measure", "total", "completed_on")
     )
     yield from own.iterator(chunk_size=CHUNK)
@@ -164,7 +164,7 @@ def contact_scores(team, period):
             activity_key=_source_key("IDS202", "contact_id"),
             activity_written=written,
         )
-        .order_by("contact_id", "measure", "created_at", "id")
+        .order_by("contact_id", "measure", "total")
         .values(*fields)
     )
     imported = (
@@ -174,7 +174,7 @@ def contact_scores(team, period):
             activity_key=_source_key("IDS202", "contact_id"),
             activity_written=written,
         )
-        .order_by("contact_id", "measure", "id")
+        .order_by("contact_id", "measure", "total")
         .values(*fields)
     )
     yield from own.iterator(chunk_size=CHUNK)
