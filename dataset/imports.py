@@ -72,7 +72,7 @@ class Problem:
     link: str = ""
 
     def as_dict(self):
-        return self.__dict__.copy()
+        return {**self.__dict__, "table": ""}
 
 
 @dataclass

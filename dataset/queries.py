@@ -40,9 +40,15 @@ def referrals_in(team, period):
 def patients(team, period):
     rows = (
         Patient.objects.filter(pk__in=referrals_in(team, period).values("patient_id"))
-        .annotate(key=_source_key("IDS001"))
+        .annotate(
+            key=_source_key("IDS001"),
+            # a referral to link a failure to (the patient's details are on its page)
+            referral_id=Subquery(
+                referrals_in(team, period).filter(patient_id=OuterRef("pk")).order_by("pk").values("pk")[:1]
+            ),
+        )
         .order_by("pk")
-        .values("id", "key", "nhs_number", "date_of_birth", "postcode")
+        .values("id", "key", "referral_id", "nhs_number", "date_of_birth", "postcode")
     )
     return rows.iterator(chunk_size=CHUNK)
 

@@ -47,7 +47,7 @@ class Failure:
     link: str  # the page of the record (a referral's page)
 
     def as_dict(self):
-        return self.__dict__.copy()
+        return {**self.__dict__, "file": rules.TABLES[self.table].file_name, "line": ""}
 
 
 @dataclass
@@ -116,7 +116,7 @@ def _rows_ids001(team, period, now):
                 "PersonBirthDate": rules.text(row["date_of_birth"]),
                 "Postcode": (row["postcode"] or "").upper(),
             },
-            None,
+            row["referral_id"],
             None,
         )
 
@@ -368,10 +368,10 @@ def _finish(run, status, *, message=""):
 
 
 def export_file(run, *, by):
-    """The path of a finished export's file for a manager to download (audited); None when there is
-    no file (refused, failed, expired)."""
-    permissions.require(by, "export_dataset", run.team)
-    if run.kind != DatasetRun.Kind.EXPORT or run.status != DatasetRun.Status.DONE or not run.file:
+    """The path of a run's file for a manager to download (audited): an export's submission, an
+    import's line-by-line report. None when there is none (refused, failed, expired)."""
+    permissions.require(by, "export_dataset" if run.kind == DatasetRun.Kind.EXPORT else "import_dataset", run.team)
+    if not run.file or run.status == DatasetRun.Status.EXPIRED:
         return None
     path = Path(settings.DATASET_DIR) / run.file
     if not path.exists() or (run.expires_at and run.expires_at <= timezone.now()):
@@ -384,7 +384,7 @@ def purge_expired_files(now=None):
     """Delete the files of exports past their keeping period (DATASET_KEEP_DAYS); the run stays."""
     now = now or timezone.now()
     done = 0
-    for run in DatasetRun.objects.filter(status=DatasetRun.Status.DONE, expires_at__lte=now).exclude(file=""):
+    for run in DatasetRun.objects.filter(expires_at__lte=now).exclude(file=""):
         (Path(settings.DATASET_DIR) / run.file).unlink(missing_ok=True)
         DatasetRun.objects.filter(pk=run.pk).update(status=DatasetRun.Status.EXPIRED, file="")
         done += 1

@@ -82,4 +82,5 @@ def download(request, pk):
     path = services.export_file(run, by=request.user)
     if path is None:
         raise Http404("This run has no file to download (refused, failed, or past its keeping period).")
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name, content_type="application/zip")
+    kind = "application/zip" if path.suffix == ".zip" else "text/csv"
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name, content_type=kind)
