@@ -879,7 +879,8 @@ def start_import(*, team, upload, dry_run, by):
         path = Path(settings.DATASET_DIR) / team.code / f"upload-{run.pk}.zip"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as handle:
-            for chunk in upload.chunks():
+            chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
+            for chunk in chunks:
                 handle.write(chunk)
         run.message = f"Extract {getattr(upload, 'name', 'upload')} ({path.stat().st_size} bytes)"
         run.save(update_fields=["message"])

@@ -4,6 +4,8 @@ claimed or finished is left alone (``run_export`` and ``run_import`` claim it wi
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from . import imports, services
+
 RETRY = {
     "acks_late": True,
     "reject_on_worker_lost": True,
@@ -16,16 +18,12 @@ RETRY = {
 
 @shared_task(**RETRY)
 def run_export(run_id):
-    from . import services
-
     run = services.run_export(run_id)
     return run.status if run else None
 
 
 @shared_task(**RETRY)
 def run_import(run_id):
-    from . import imports
-
     run = imports.run_import(run_id)
     return run.status if run else None
 
@@ -33,6 +31,4 @@ def run_import(run_id):
 @shared_task
 def purge_expired_files():
     """Nightly (Celery beat): delete export files past DATASET_KEEP_DAYS."""
-    from . import services
-
     return services.purge_expired_files()
