@@ -337,6 +337,17 @@ def _uuid(value):
     return parsed if str(parsed) == value.lower() or parsed.hex == value.lower() else None
 
 
+class _Saved:
+    """A patient already written: what later referrals of the same patient need of it."""
+
+    __slots__ = ("pk", "long_term_conditions", "_unsaved")
+
+    def __init__(self, pk, long_term_conditions):
+        self.pk = pk
+        self.long_term_conditions = long_term_conditions
+        self._unsaved = False
+
+
 @dataclass
 class Plan:
     """One referral and everything that hangs off it, ready to write, or why it cannot be."""
@@ -350,6 +361,7 @@ class Plan:
     exists: bool = False
     referral: object = None
     patient: object = None
+    patient_key: str = ""
 
     def add(self, obj, file=None, line=None, what=""):
         self.objects.setdefault(type(obj), []).append(obj)
@@ -367,8 +379,10 @@ class Importer:
         self.period = period
         self.run = run
         self.staff = dict(Staff.objects.filter(team=team).values_list("username", "pk"))
-        self.patients = {}  # patient key → Patient, made or found during this import
-        self.created_referrals = []
+        self.patients = {}  # patient key → Patient (being made) or _Saved, made or found during this import
+        self.created_referrals = 0
+        # A source never imported before has no records to find: no lookups per line.
+        self.fresh = not ImportedRecord.objects.filter(source=source).exists()
 
     # identifiers
     def _id(self, table, key):
@@ -381,6 +395,8 @@ class Importer:
         )
 
     def _known(self, table, keys):
+        if self.fresh:
+            return {}
         rows = ImportedRecord.objects.filter(source=self.source, table=table, source_key__in=list(keys))
         return dict(rows.values_list("source_key", "object_id"))
 
@@ -442,7 +458,7 @@ class Importer:
         patient = self._patient(plan, parent, patient_rows, conditions)
         if plan.problems:
             return plan
-        plan.patient = patient
+        plan.patient, plan.patient_key = patient, parent
         if plan.exists:
             referral = plan.referral
             plan.lines.append((name101, line, "exists", f"referral {key} imported before"))
@@ -536,7 +552,7 @@ class Importer:
             status = "awaiting_assessment"
         referral = Referral(
             id=self._id("IDS101", plan.key),
-            patient=patient,
+            patient_id=patient.pk,
             team=self.team,
             received_on=rules.parse_date(row["ReferralRequestReceivedDate"]),
             source=SOURCES.get(row["SourceOfReferralIAPT"], "other"),
@@ -742,9 +758,11 @@ class Importer:
             self._account(plan)
 
     def _saved(self, plans):
+        """Once written, a patient is remembered by its id and conditions only (a large extract's
+        patients are not kept in memory)."""
         for plan in plans:
             if plan.patient is not None:
-                plan.patient._unsaved = False
+                self.patients[plan.patient_key] = _Saved(plan.patient.pk, list(plan.patient.long_term_conditions))
 
     def _insert(self, plans):
         patients = {p.patient.pk: p.patient for p in plans if getattr(p.patient, "_unsaved", False)}
@@ -774,7 +792,7 @@ class Importer:
             if p.referral is not None and any(p.objects.values())
         ]
         audit.record_many(events)
-        self.created_referrals += referrals
+        self.created_referrals += len(referrals)
 
     def _account(self, plan):
         report = self.report

@@ -16,8 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--team", required=True, help="The team (its code) the records join")
         parser.add_argument("--by", required=True, help="The username of the team's service manager importing it")
         parser.add_argument("--dry-run", action="store_true", help="Report what would happen; change nothing")
+        parser.add_argument("--quiet", action="store_true", help="Print the problems and the summary, not every line")
 
-    def handle(self, *args, file, team, by, dry_run, **options):
+    def handle(self, *args, file, team, by, dry_run, quiet, **options):
         team_obj = Team.objects.filter(code=team).first()
         if team_obj is None:
             raise CommandError(f"No team with the code {team!r}.")
@@ -28,7 +29,7 @@ class Command(BaseCommand):
         def line(file_name, number, action, detail):
             self.stdout.write(f"{file_name}:{number}: {action}: {detail}")
 
-        report = imports.import_extract(file, team=team_obj, by=user, dry_run=dry_run, lines=line)
+        report = imports.import_extract(file, team=team_obj, by=user, dry_run=dry_run, lines=None if quiet else line)
         for problem in report.problems:
             self.stderr.write(f"{problem.file}:{problem.line}: {problem.field} = {problem.value!r}: {problem.message}")
         verb = "Would create" if dry_run else "Created"
