@@ -106,7 +106,10 @@ class Report:
 
 
 class Staging:
-    """The extract's rows in SQLite: one table per data set table (line, key, parent, row, bad)."""
+    """The extract's rows in SQLite: one table per data set table (line, key, parent, row, bad).
+
+    Its SQL names tables by the data set's table codes (constants of ``rules.TABLES``, never input;
+    hence the ``nosec B608``) and binds every value."""
 
     def __init__(self):
         handle, self.path = tempfile.mkstemp(suffix=".sqlite3", prefix="dataset-import-")
@@ -121,15 +124,15 @@ class Staging:
 
     def index(self):
         for code in rules.TABLES:
-            self.db.execute(f"CREATE INDEX {code}_key ON {code}(key)")
-            self.db.execute(f"CREATE INDEX {code}_parent ON {code}(parent)")
+            self.db.execute(f"CREATE INDEX {code}_key ON {code}(key)")  # noqa: S608  # nosec B608
+            self.db.execute(f"CREATE INDEX {code}_parent ON {code}(parent)")  # noqa: S608  # nosec B608
 
     def close(self):
         self.db.close()
         Path(self.path).unlink(missing_ok=True)
 
     def rows(self, code, where="", args=()):
-        sql = f"SELECT line, key, parent, row, bad FROM {code} {where} ORDER BY line"  # noqa: S608 (codes are constants)
+        sql = f"SELECT line, key, parent, row, bad FROM {code} {where} ORDER BY line"  # noqa: S608  # nosec B608
         for line, key, parent, row, bad in self.db.execute(sql, args):
             yield line, key, parent, json.loads(row), bool(bad)
 
@@ -240,12 +243,12 @@ def _read(archive, report, staging):
                 parent = row.get(rules.PARENTS[code][1], "") if code in rules.PARENTS else ""
                 batch.append((line, _own_key(code, row), parent, json.dumps(row), 0))
                 if len(batch) >= 5000:
-                    staging.db.executemany(f"INSERT INTO {code} VALUES (?, ?, ?, ?, ?)", batch)  # noqa: S608
+                    staging.db.executemany(f"INSERT INTO {code} VALUES (?, ?, ?, ?, ?)", batch)  # noqa: S608  # nosec B608
                     batch = []
         except csv.Error as exc:
             report.problem(Problem(base, line, "", "", f"Not a well-formed CSV file: {exc}."), whole_file=True)
         if batch:
-            staging.db.executemany(f"INSERT INTO {code} VALUES (?, ?, ?, ?, ?)", batch)  # noqa: S608
+            staging.db.executemany(f"INSERT INTO {code} VALUES (?, ?, ?, ?, ?)", batch)  # noqa: S608  # nosec B608
     if header is None and not report.refused:
         report.problem(
             Problem(rules.TABLES["IDS000"].file_name, 2, "", "", "The header line is missing."), whole_file=True
@@ -291,22 +294,22 @@ def _check_lines(staging, report, period):
                 report.problem(Problem(name, line, finding.field, finding.value, finding.message))
             if findings:
                 bad.append((line,))
-        staging.db.executemany(f"UPDATE {code} SET bad = 1 WHERE line = ?", bad)  # noqa: S608
+        staging.db.executemany(f"UPDATE {code} SET bad = 1 WHERE line = ?", bad)  # noqa: S608  # nosec B608
     staging.index()
     for code, key_field in rules.KEYS.items():
         name = rules.TABLES[code].file_name
         sql = (
-            f"SELECT line, key FROM {code} t WHERE EXISTS "  # noqa: S608
-            f"(SELECT 1 FROM {code} o WHERE o.key = t.key AND o.line < t.line)"
+            f"SELECT line, key FROM {code} t WHERE EXISTS "  # noqa: S608  # nosec B608
+            f"(SELECT 1 FROM {code} o WHERE o.key = t.key AND o.line < t.line)"  # noqa: S608  # nosec B608
         )
         for line, key in staging.db.execute(sql).fetchall():
             report.problem(Problem(name, line, key_field, key, "This key is on an earlier line already."))
-            staging.db.execute(f"UPDATE {code} SET bad = 1 WHERE line = ?", (line,))  # noqa: S608
+            staging.db.execute(f"UPDATE {code} SET bad = 1 WHERE line = ?", (line,))  # noqa: S608  # nosec B608
     for code, (parent, parent_field) in rules.PARENTS.items():
         name = rules.TABLES[code].file_name
         sql = (
-            f"SELECT line, parent FROM {code} c WHERE NOT EXISTS "  # noqa: S608
-            f"(SELECT 1 FROM {parent} p WHERE p.key = c.parent)"
+            f"SELECT line, parent FROM {code} c WHERE NOT EXISTS "  # noqa: S608  # nosec B608
+            f"(SELECT 1 FROM {parent} p WHERE p.key = c.parent)"  # noqa: S608  # nosec B608
         )
         for line, value in staging.db.execute(sql).fetchall():
             report.problem(
@@ -399,9 +402,6 @@ class Importer:
             return {}
         rows = ImportedRecord.objects.filter(source=self.source, table=table, source_key__in=list(keys))
         return dict(rows.values_list("source_key", "object_id"))
-
-    def _bad(self, code, where, args):
-        return self.staging.db.execute(f"SELECT 1 FROM {code} WHERE bad = 1 AND {where} LIMIT 1", args).fetchone()  # noqa: S608
 
     def plan(self, line, key, parent, row, bad):
         """Everything one referral line brings, or its problems."""

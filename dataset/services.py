@@ -123,14 +123,16 @@ def _rows_ids001(team, period, now):
 
 def _rows_ids101(team, period, now):
     for row in queries.referrals(team, period):
+        # Discharged after the period: still open as the period's submission sees it.
+        ended = bool(row["end_code"]) and row["discharged_on"] is not None and row["discharged_on"] <= period.end
         yield (
             {
                 "ServiceRequestId": _key(row),
                 "LocalPatientId": row["patient_key"] or str(row["patient_id"]),
                 "ReferralRequestReceivedDate": rules.text(row["received_on"]),
                 "SourceOfReferralIAPT": rules.SOURCE_OF_REFERRAL.get(row["source"], ""),
-                "EndCode": row["end_code"] or "",
-                "ServDischDate": rules.text(row["discharged_on"]) if row["end_code"] else "",
+                "EndCode": row["end_code"] if ended else "",
+                "ServDischDate": rules.text(row["discharged_on"]) if ended else "",
             },
             row["id"],
             None,

@@ -1,12 +1,15 @@
 """The managers' data set pages: the runs, a new export or import, a run's progress and failures, the
 download. The team's service managers only; anyone else gets 404 (the page does not exist for them)."""
 
+import csv
+
 from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from common import permissions
+from common.csv_export import csv_response
 
 from . import imports, queries, services
 from .forms import ExportForm, ImportForm
@@ -82,5 +85,13 @@ def download(request, pk):
     path = services.export_file(run, by=request.user)
     if path is None:
         raise Http404("This run has no file to download (refused, failed, or past its keeping period).")
-    kind = "application/zip" if path.suffix == ".zip" else "text/csv"
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=path.name, content_type=kind)
+    if path.suffix != ".zip":  # an import's report: for people, so through the one CSV helper (Excel-safe)
+        return csv_response(path.name, _report_rows(path), stream=True)
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=path.name, content_type="application/zip")  # noqa: SIM115 (FileResponse closes it)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _report_rows(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        yield from csv.reader(handle)

@@ -119,3 +119,12 @@ def test_another_teams_records_are_not_in_it(team, other_team, month, outsider):
     outcome, archive = export(other_team)
     assert outcome.counts["IDS101"] == 0 and outcome.counts["IDS201"] == 0
     assert table(archive, "IDS000")[0]["OrgIDProv"] == "ETT"
+
+
+@pytest.mark.django_db
+def test_a_referral_discharged_after_the_period_is_open_in_it(team, month):
+    outcome, archive = export(team, "2026-09")
+    assert outcome.failure_count == 0, outcome.failures
+    referrals = {r["ServiceRequestId"]: r for r in table(archive, "IDS101")}
+    assert (referrals[str(month.first.pk)]["EndCode"], referrals[str(month.first.pk)]["ServDischDate"]) == ("", "")
+    assert referrals[str(month.old.pk)]["EndCode"] == "12"  # discharged in September
