@@ -8,9 +8,10 @@ import pytest
 
 from dataset import rules
 from dataset.services import write_export
+from outcomes.services import record_questionnaire
 from referrals.models import CareContact, Patient
 
-from .conftest import NOW, PERIOD
+from .conftest import NOW, PERIOD, PHQ
 
 OCTOBER = rules.parse_period(PERIOD)
 
@@ -180,17 +181,22 @@ def test_a_header_names_unknown_and_missing_fields():
 
 
 @pytest.mark.django_db
-def test_an_export_with_a_bad_record_names_it_with_a_link(team, month):
+def test_an_export_with_a_bad_record_names_it_with_a_link(team, pwp, month):
     Patient.objects.filter(pk=month.first.patient_id).update(nhs_number="9434765918")
-    # A contact dated after its referral was discharged (in September): its referral is not submitted.
-    CareContact.objects.filter(referral=month.old).update(date=dt.date(2026, 10, 7))
+    # A contact dated after its referral's discharge (in September), as another system's history may
+    # hold (the services refuse it): the referral is not in October's submission, so the key does not join.
+    late = month.old
+    contact = CareContact.objects.create(
+        referral=late, clinician=pwp, created_by=pwp, date=dt.date(2026, 10, 7), appointment_type="02", attendance="5"
+    )
+    record_questionnaire(contact=contact, measure="PHQ9", answers=PHQ, by=pwp)
     outcome = write_export(io.BytesIO(), team=team, period=OCTOBER, now=NOW)
     assert outcome.failure_count == 3  # the patient, the contact and the contact's PHQ-9
     by_field = {f.field: f for f in outcome.failures}
     nhs = by_field["NHSNumber"]
     assert (nhs.table, nhs.value, nhs.record) == ("IDS001", "9434765918", str(month.first.patient_id))
     join = by_field["ServiceRequestId"]
-    assert (join.table, join.value, join.link) == ("IDS201", str(month.old.pk), f"/referrals/{month.old.pk}/")
+    assert (join.table, join.value, join.link) == ("IDS201", str(late.pk), f"/referrals/{late.pk}/")
     assert "not open in the period" in join.message
     score = by_field["CareActId"]
-    assert (score.table, score.value) == ("IDS607", rules.care_activity_key(str(month.old.contacts.get().pk)))
+    assert (score.table, score.value) == ("IDS607", rules.care_activity_key(str(contact.pk)))
