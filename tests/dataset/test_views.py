@@ -142,3 +142,11 @@ def test_the_runs_list_takes_the_same_queries_with_one_run_or_many(client, manag
     with django_assert_num_queries(len(one)):
         response = client.get(reverse("dataset:index"))
     assert response.content.count(b"Open<span") == 13
+
+
+@pytest.mark.django_db
+def test_the_navigation_offers_the_pages_to_managers_only(client, manager, pwp):
+    login(client, manager)
+    assert 'href="/dataset/"' in client.get(reverse("dataset:index")).content.decode()
+    login(client, pwp)
+    assert 'href="/dataset/"' not in client.get(reverse("referrals:caseload")).content.decode()
