@@ -137,6 +137,24 @@ class Staging:
             yield line, key, parent, json.loads(row), bool(bad)
 
 
+class _HashingReader(io.RawIOBase):
+    """Reads a zip entry through, hashing it on the way (the manifest's sha256), so that a large
+    file is checked without being held in memory."""
+
+    def __init__(self, source):
+        self.source = source
+        self.digest = hashlib.sha256()
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self.source.read(len(buffer))
+        self.digest.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def _own_key(code, row):
     """The row's key: its own identifier, or (tables without one) its fields joined."""
     if code in rules.KEYS:
@@ -196,21 +214,17 @@ def _read(archive, report, staging):
     header = None
     for filename, code in sorted(names.items(), key=lambda item: rules.EXPORTED.index(item[1])):
         base = PurePosixPath(filename).name
-        data = archive.read(filename)
         expected = manifest.get(base)
-        if expected and expected.get("sha256") and hashlib.sha256(data).hexdigest() != expected["sha256"]:
-            report.problem(Problem(base, 0, "", "", "The file does not match the manifest's sha256."), whole_file=True)
-            continue
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            report.problem(Problem(base, 0, "", "", f"Not UTF-8 text ({exc.reason})."), whole_file=True)
-            continue
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        raw = archive.open(filename)
+        hashing = _HashingReader(raw)
+        reader = csv.reader(io.TextIOWrapper(hashing, encoding="utf-8-sig", newline=""), strict=True)
         try:
             fields = next(reader)
-        except (StopIteration, csv.Error):
+        except StopIteration:
             report.problem(Problem(base, 1, "", "", "The file is empty: no header line."), whole_file=True)
+            continue
+        except (csv.Error, UnicodeDecodeError) as exc:
+            report.problem(Problem(base, 1, "", "", f"Not a well-formed CSV file in UTF-8: {exc}."), whole_file=True)
             continue
         found = rules.check_header(code, fields)
         for finding in found:
@@ -245,10 +259,13 @@ def _read(archive, report, staging):
                 if len(batch) >= 5000:
                     staging.db.executemany(f"INSERT INTO {code} VALUES (?, ?, ?, ?, ?)", batch)  # noqa: S608  # nosec B608
                     batch = []
-        except csv.Error as exc:
-            report.problem(Problem(base, line, "", "", f"Not a well-formed CSV file: {exc}."), whole_file=True)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            report.problem(Problem(base, line, "", "", f"Not a well-formed CSV file in UTF-8: {exc}."), whole_file=True)
         if batch:
             staging.db.executemany(f"INSERT INTO {code} VALUES (?, ?, ?, ?, ?)", batch)  # noqa: S608  # nosec B608
+        raw.close()
+        if expected and expected.get("sha256") and hashing.digest.hexdigest() != expected["sha256"]:
+            report.problem(Problem(base, 0, "", "", "The file does not match the manifest's sha256."), whole_file=True)
     if header is None and not report.refused:
         report.problem(
             Problem(rules.TABLES["IDS000"].file_name, 2, "", "", "The header line is missing."), whole_file=True
@@ -386,6 +403,10 @@ class Importer:
         self.created_referrals = 0
         # A source never imported before has no records to find: no lookups per line.
         self.fresh = not ImportedRecord.objects.filter(source=source).exists()
+        # Patients with more than one referral in the extract: the only ones remembered once written.
+        self.shared = {
+            key for (key,) in staging.db.execute("SELECT parent FROM IDS101 GROUP BY parent HAVING count(*) > 1")
+        }
 
     # identifiers
     def _id(self, table, key):
@@ -761,8 +782,12 @@ class Importer:
         """Once written, a patient is remembered by its id and conditions only (a large extract's
         patients are not kept in memory)."""
         for plan in plans:
-            if plan.patient is not None:
+            if plan.patient is None:
+                continue
+            if plan.patient_key in self.shared:
                 self.patients[plan.patient_key] = _Saved(plan.patient.pk, list(plan.patient.long_term_conditions))
+            else:  # the patient's only referral: nothing later needs it
+                self.patients.pop(plan.patient_key, None)
 
     def _insert(self, plans):
         patients = {p.patient.pk: p.patient for p in plans if getattr(p.patient, "_unsaved", False)}

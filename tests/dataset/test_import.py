@@ -197,6 +197,15 @@ WHOLE = [
     ),
     ("no header table", lambda: _extract_with(drop=("IDS000",)), "IDS000Header.csv", 0, ""),
     (
+        "file not as its manifest says",
+        lambda: _extract_with(
+            {"manifest.csv": "table,file,rows,sha256\r\nIDS602,IDS602LongTermCondition.csv,1,00ff\r\n"}
+        ),
+        "IDS602LongTermCondition.csv",
+        0,
+        "",
+    ),
+    (
         "malformed CSV",
         lambda: _extract_with(
             {"IDS602LongTermCondition.csv": 'ServiceRequestId,FindSchemeInUse,LongTermCondition\nSR-1,04,"7321"x\n'},
@@ -231,6 +240,19 @@ def test_a_row_whose_parent_is_missing_is_named_and_left_out(manager, pwp):
         ("IDS201CareContact.csv", 5, "ServiceRequestId", "SR-9")
     ]
     assert not ImportedRecord.objects.filter(source_key__in=["CC-4", "CA-4"]).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch", [1, 200])
+def test_two_referrals_of_one_patient_share_the_patient(manager, pwp, monkeypatch, batch):
+    monkeypatch.setattr(imports, "BATCH", batch)  # in one batch, and in two
+    tables = rows()
+    tables["IDS101"][1]["LocalPatientId"] = "P001"
+    tables["IDS001"].pop()
+    report, _ = run(manager, extract(tables))
+    assert report.problem_count == 0 and report.referrals_created == 2
+    assert Patient.objects.filter(team=manager.team).count() == 1
+    assert Referral.objects.filter(patient__nhs_number="9434765919").count() == 2
 
 
 @pytest.mark.django_db
