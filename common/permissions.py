@@ -35,6 +35,8 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 | see_dashboard        | service managers and administrators (superusers: every team)             |
 | search_audit         | service managers and administrators (superusers: every team)             |
 | validate_alerts      | the team's service managers                                              |
+| export_dataset       | the team's service managers                                              |
+| import_dataset       | the team's service managers                                              |
 
 "Clinicians" are the clinical roles (PWP and PWP trainee, high intensity therapist and trainee,
 step 4 specialist, counsellor). A clinician is *on the case* when they coordinate it, have held a
@@ -351,6 +353,18 @@ RULES = {
         in_team,
         "the team's service managers",
         "see how well the not-on-track alerts predict outcomes and tune them",
+    ),
+    "export_dataset": Rule(
+        MANAGERS,
+        in_team,
+        "the team's service managers",
+        "export the national data set and download its files",
+    ),
+    "import_dataset": Rule(
+        MANAGERS,
+        in_team,
+        "the team's service managers",
+        "import another system's data set extract",
     ),
 }
 

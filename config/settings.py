@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "frontdoor",
     "appointments",
     "interop",
+    "dataset",
     "dashboard",
     "demo",
 ]
@@ -309,6 +310,12 @@ API_TOKENS_PER_USER = int(os.environ.get("API_TOKENS_PER_USER", "10"))
 IDEMPOTENCY_KEY_TTL = int(os.environ.get("IDEMPOTENCY_KEY_TTL", str(24 * 3600)))
 # Unsaved session-form drafts (referrals.models.SessionDraft) are purged this many days after their last save.
 SESSION_DRAFT_DAYS = int(os.environ.get("SESSION_DRAFT_DAYS", "14"))
+# The national data set (dataset/): where export files are written, how many days they are kept, how
+# many failures a run keeps to show (all are counted), and the provider's system named in the header.
+DATASET_DIR = Path(os.environ.get("DATASET_DIR", str(BASE_DIR / "var" / "dataset")))
+DATASET_KEEP_DAYS = int(os.environ.get("DATASET_KEEP_DAYS", "7"))
+DATASET_MAX_ERRORS = int(os.environ.get("DATASET_MAX_ERRORS", "500"))
+DATASET_SYSTEM_NAME = os.environ.get("DATASET_SYSTEM_NAME", "Stepped Care")
 # API request bodies above this many bytes are refused with 413 before they are read (common/api_guards.py).
 # One statement of a web request may run this long (ms) before PostgreSQL cancels it and the page answers
 # 503 "busy, nothing saved, try again" (common/database.py, issue 21.9); below gunicorn's 30 s worker
@@ -376,6 +383,10 @@ CELERY_BEAT_SCHEDULE = {
     "weekly-trajectory-fit": {
         "task": "outcomes.tasks.fit_trajectories",
         "schedule": crontab(day_of_week="sunday", hour=3, minute=30),
+    },
+    "purge-expired-dataset-files": {
+        "task": "dataset.tasks.purge_expired_files",
+        "schedule": crontab(hour=3, minute=20),
     },
     "purge-expired-session-drafts": {
         "task": "referrals.tasks.purge_expired_session_drafts",

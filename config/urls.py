@@ -51,6 +51,7 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("supervision/", include("supervision.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("dataset/", include("dataset.urls")),
     path("api/schema/", ApiSchemaView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -45,6 +45,31 @@ class TherapyMode(models.TextChoices):
     GROUP = "3", "Group"
 
 
+class TherapyType(models.TextChoices):
+    """The therapy delivered at a contact, as the data set codes it (IDS202 CodeProcAndProcStatus,
+    SNOMED CT; DOMAIN.md §9). Low intensity first, then high intensity, then employment support."""
+
+    GUIDED_SELF_HELP_BOOK = "748051000000105", "Guided self-help (book)"
+    GUIDED_SELF_HELP_COMPUTER = "748041000000107", "Guided self-help (computer)"
+    NON_GUIDED_SELF_HELP_BOOK = "748101000000105", "Non-guided self-help (book)"
+    NON_GUIDED_SELF_HELP_COMPUTER = "748091000000102", "Non-guided self-help (computer)"
+    PHYSICAL_ACTIVITY = "748061000000108", "Structured physical activity"
+    PSYCHOEDUCATION = "702545008", "Psychoeducational peer support group"
+    OTHER_LOW_INTENSITY = "1026111000000108", "Other low intensity intervention"
+    SIGNPOSTING = "975131000000104", "Signposting"
+    APPLIED_RELAXATION = "1127281000000100", "Applied relaxation"
+    COUPLE_THERAPY = "1129471000000105", "Couple therapy for depression"
+    COLLABORATIVE_CARE = "842901000000108", "Collaborative care"
+    COUNSELLING = "286711000000107", "Counselling for depression"
+    PSYCHODYNAMIC = "314034001", "Brief psychodynamic psychotherapy"
+    EMDR = "449030000", "Eye movement desensitisation and reprocessing (EMDR)"
+    MINDFULNESS = "933221000000107", "Mindfulness"
+    CBT = "304891004", "Cognitive behavioural therapy (CBT)"
+    IPT = "443730003", "Interpersonal psychotherapy (IPT)"
+    OTHER_HIGH_INTENSITY = "1026131000000100", "Other high intensity intervention"
+    EMPLOYMENT_SUPPORT = "1098051000000103", "Employment support"
+
+
 class EndCode(models.TextChoices):
     """Referral end codes (data set IDS101 EndCode), in the data set's three groups."""
 

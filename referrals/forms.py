@@ -43,6 +43,7 @@ from .codes import (
     ReferralSource,
     Significance,
     TherapyMode,
+    TherapyType,
 )
 
 MEASURE_FIELDS = {PHQ9: "phq9", GAD7: "gad7", WSAS: "wsas"}  # instrument code -> service argument
@@ -233,6 +234,12 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
     therapy_mode = forms.ChoiceField(
         label="Therapy mode", choices=coded(TherapyMode.choices), initial=TherapyMode.INDIVIDUAL
     )
+    therapy_type = forms.ChoiceField(
+        label="Therapy delivered",
+        choices=[("", "Not recorded")] + list(TherapyType.choices),
+        required=False,
+        help_text="As the national data set codes it (SNOMED CT)",
+    )
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)",
         required=False,
@@ -311,7 +318,11 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
             ),
             InlineRadios("appointment_type"),
             InlineRadios("attendance"),
-            Div(Div(Field("duration_minutes"), css_class="col-sm-6 col-lg-3"), css_class="row"),
+            Div(
+                Div(Field("duration_minutes"), css_class="col-sm-6 col-lg-3"),
+                Div(Field("therapy_type"), css_class="col-sm-6 col-lg-6"),
+                css_class="row",
+            ),
         )
         self.group_helper = _helper(
             Div(
@@ -361,6 +372,7 @@ class SessionForm(ServiceErrorsMixin, forms.Form):
             "attendance": data["attendance"],
             "mechanism": data["mechanism"],
             "therapy_mode": data["therapy_mode"],
+            "therapy_type": data.get("therapy_type") or None,
             "duration_minutes": data.get("duration_minutes"),
             "group_participants": data.get("group_participants"),
             "group_facilitators": data.get("group_facilitators"),

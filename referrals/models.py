@@ -21,6 +21,7 @@ from .codes import (
     ReferralStatus,
     Significance,
     TherapyMode,
+    TherapyType,
 )
 from .queries import CareContactQuerySet, PatientQuerySet, ReferralQuerySet
 from .validators import validate_nhs_number
@@ -257,6 +258,9 @@ class CareContact(models.Model):
     attendance = models.CharField(max_length=1, choices=Attendance.choices)
     mechanism = models.CharField(max_length=2, choices=Mechanism.choices, default=Mechanism.FACE_TO_FACE)
     therapy_mode = models.CharField(max_length=1, choices=TherapyMode.choices, default=TherapyMode.INDIVIDUAL)
+    # The therapy delivered (IDS202 CodeProcAndProcStatus, SNOMED CT); None where nobody recorded it
+    # (contacts logged before the field existed, assessments, non-attendance).
+    therapy_type = models.CharField(max_length=18, choices=TherapyType.choices, null=True, blank=True)
     duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     group_participants = models.PositiveSmallIntegerField(null=True, blank=True)
     group_facilitators = models.PositiveSmallIntegerField(null=True, blank=True)

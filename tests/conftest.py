@@ -26,6 +26,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _dataset_files(settings, tmp_path_factory):
+    """Data set exports and uploads are written under a temporary directory, never the project's."""
+    settings.DATASET_DIR = tmp_path_factory.getbasetemp() / "dataset"
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Talking Matters Test", code="TMT")

@@ -609,3 +609,14 @@ def test_the_list_filter_form_needs_its_csrf_token(pwp):
     client = Client(enforce_csrf_checks=True)
     client.force_login(pwp)
     assert client.post(reverse("referrals:caseload"), {"q": "Smith"}).status_code == 403
+
+
+def test_the_session_form_records_the_therapy_delivered(client, referral, pwp):
+    """The national data set codes each contact's therapy (IDS202, SNOMED CT): the form asks for it."""
+    client.force_login(pwp)
+    url = reverse("referrals:log_session", kwargs={"pk": referral.pk})
+    assert "Therapy delivered" in client.get(url).content.decode()
+    response = client.post(url, session_post(therapy_type="304891004"))
+    assert response.status_code == 302, response.context and response.context["form"].error_summary()
+    assert CareContact.objects.get().therapy_type == "304891004"
+    assert client.post(url, session_post(therapy_type="12345", date=None)).status_code != 302

@@ -184,4 +184,15 @@ BODIES = {
     "register-entered-in-error": Write(
         "register.correct", lambda s, u: {"entry": str(s.register_entry.pk), "reason": "Wrong patient"}
     ),
+    # The national data set: the team's service managers only.
+    "dataset:export": Write("dataset.export", lambda s, u: {"period": "2020-01"}),
+    "dataset:import": Write("dataset.dry_run", lambda s, u: {"extract": _extract(), "dry_run": "on"}),
 }
+
+
+def _extract():
+    from tests.dataset.extracts import extract
+
+    upload = extract()
+    upload.name = "extract.zip"
+    return upload

@@ -141,6 +141,16 @@ class Scenario:
         )
         return self.course_session.entries.get(enrolment=enrolment)
 
+    @cached_property
+    def dataset_run(self):
+        """A finished export of the team (an empty month: nothing to refuse), its file kept."""
+        from dataset import rules
+        from dataset import services as dataset_services
+
+        manager = self.users["manager"]
+        run = dataset_services.start_export(team=manager.team, period=rules.parse_period("2020-01"), by=manager)
+        return dataset_services.run_export(run.pk)
+
 
 def build_world(pwp, colleague, supervisor, manager, administrator, outsider, referral):
     """Every persona, the other clinical roles put on the case by a joint session each."""

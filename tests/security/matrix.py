@@ -166,6 +166,12 @@ CLASSIFICATION = {
     # validating and tuning the not-on-track alert: the team's service managers only (issue 19.4)
     "dashboard:not_on_track": Category("validate-alerts", who(FORBIDDEN, manager=ALLOW)),
     "dashboard:*": MANAGEMENT,
+    # The national data set: the team's service managers; the pages do not exist for anyone else.
+    "dataset:index": Category("dataset", who(NOT_FOUND, manager=ALLOW)),
+    "dataset:export": Category("dataset-export", WRITE_ONLY, who(NOT_FOUND, manager=ALLOW), redirect_ok=True),
+    "dataset:import": Category("dataset-import", WRITE_ONLY, who(NOT_FOUND, manager=ALLOW), redirect_ok=True),
+    "dataset:run": Category("dataset-run", who(NOT_FOUND, manager=ALLOW)),
+    "dataset:download": Category("dataset-run", who(NOT_FOUND, manager=ALLOW)),
     "api-dashboard": MANAGEMENT,
     # REST API: lists are scoped to what each person may see, so everyone signed in gets one
     "api-root": SIGNED_IN,
@@ -284,6 +290,7 @@ PARAMS = {
     "frontdoor:send_link": {"pk": "referral"},
     "referral-fhir": {"pk": "referral"},
     "frontdoor:*": {"slug": "=security-test"},
+    "dataset:*": {"pk": "dataset_run"},
 }
 MODEL_KINDS = {
     "referrals.patient": "patient",

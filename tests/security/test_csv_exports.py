@@ -65,10 +65,17 @@ def test_the_dashboard_export(client, manager, named_case):
     assert text.splitlines()[0]
 
 
+# The national data set's files are a machine submission in NHS England's format: a byte-order mark or
+# an apostrophe before a value would change what is submitted (and what an import reads back). Pages
+# that hand a CSV to a person (the import's report) still go through csv_response.
+DATA_SET_FORMAT = {"dataset/services.py", "dataset/imports.py"}
+
+
 def test_no_module_writes_csv_by_hand():
     offenders = []
     for path in REPO.glob("*/*.py"):
-        if path.parts[-2] in ("tests", ".venv") or path.relative_to(REPO).as_posix() == "common/csv_export.py":
+        relative = path.relative_to(REPO).as_posix()
+        if path.parts[-2] in ("tests", ".venv") or relative == "common/csv_export.py" or relative in DATA_SET_FORMAT:
             continue
         if re.search(r"csv\.writer|text/csv", path.read_text()):
             offenders.append(path.relative_to(REPO).as_posix())

@@ -14,6 +14,9 @@ from django.db import transaction
 
 from common.models import AuditEvent
 from common.permissions import NotAllowed
+from dataset import imports as dataset_imports
+from dataset import rules as dataset_rules
+from dataset import services as dataset
 from frontdoor import services as frontdoor
 from referrals import services as referrals
 from stepped_care import services as stepped_care
@@ -190,7 +193,30 @@ SERVICES = {
         "register-entered-in-error",
         lambda s, u: workshops.correct_entry(entry=s.register_entry, reason="Wrong patient", by=u),
     ),
+    # The national data set: the team's service managers.
+    "start_export": (
+        "dataset:export",
+        lambda s, u: dataset.start_export(team=s.referral.team, period=dataset_rules.parse_period("2020-01"), by=u),
+    ),
+    "export_file": ("dataset:download", lambda s, u: dataset.export_file(s.dataset_run, by=u)),
+    "start_import": (
+        "dataset:import",
+        lambda s, u: dataset_imports.start_import(team=s.referral.team, upload=_extract(), dry_run=True, by=u),
+    ),
+    "import_extract": (
+        "dataset:import",
+        lambda s, u: dataset_imports.import_extract(_extract(), team=s.referral.team, by=u, dry_run=False),
+    ),
 }
+
+
+def _extract():
+    from tests.dataset.extracts import extract
+
+    upload = extract()
+    upload.name = "extract.zip"
+    return upload
+
 
 # The records each call needs, built before the attempts (each attempt is rolled back).
 NEEDS = {
@@ -207,6 +233,7 @@ NEEDS = {
     "withdraw": ("enrolment",),
     "take_register": ("enrolment", "course_session"),
     "correct_entry": ("register_entry",),
+    "export_file": ("dataset_run",),
 }
 
 
@@ -264,7 +291,7 @@ def test_every_write_service_is_tried():
         "create_self_referral",
     }
     found = set()
-    for module in (referrals, stepped_care, supervision, workshops, frontdoor):
+    for module in (referrals, stepped_care, supervision, workshops, frontdoor, dataset, dataset_imports):
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__ or name.startswith("_"):
                 continue
