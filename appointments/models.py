@@ -103,3 +103,15 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"appointment {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class CalendarFeed(models.Model):
+    """A clinician's secret calendar address: a random token (regenerable), kept as its hash only, so the
+    feed's address cannot be read back from the database; the page shows it once, when it is made."""
+
+    clinician = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"calendar feed of {self.clinician}"

@@ -64,3 +64,17 @@ def waiting_order(waiting):
 def two_dnas_in_a_row(attendances):
     """True when the two most recent outcomes (oldest first list of attendance codes) are both DNA ('3')."""
     return len(attendances) >= 2 and attendances[-1] == "3" and attendances[-2] == "3"
+
+
+def median(values):
+    """The middle value of a sorted list (the mean of the middle two), None when empty."""
+    if not values:
+        return None
+    n = len(values)
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def rate(part, whole):
+    """A proportion to one decimal place of a per cent, None when there is nothing to divide."""
+    return round(100 * part / whole, 1) if whole else None

@@ -32,6 +32,7 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 | book_appointment     | clinicians who can see the referral, service managers and administrators |
 | cancel_appointment   | clinicians who can see the referral, service managers and administrators |
 | take_register        | the course's facilitators                                                |
+| own_calendar         | the clinician themselves                                                 |
 | see_dashboard        | service managers and administrators (superusers: every team)             |
 | search_audit         | service managers and administrators (superusers: every team)             |
 | validate_alerts      | the team's service managers                                              |
@@ -325,6 +326,12 @@ RULES = {
         _sees_in_team,
         "clinicians who can see the referral, service managers and administrators",
         "cancel an appointment",
+    ),
+    "own_calendar": Rule(
+        CLINICIANS,
+        lambda user, clinician: user.pk == clinician.pk,
+        "the clinician themselves",
+        "make a new secret address for a clinician's calendar feed",
     ),
     "take_register": Rule(
         CLINICIANS,

@@ -51,8 +51,9 @@ class ReferralQuerySet(models.QuerySet):
 
     def on_the_case_of(self, user):
         """The referrals a clinician is on the case of (common.permissions.on_the_case): coordinates,
-        has treated, facilitates a group they are on, or may assess from the team's unallocated waiting
-        list. What a clinician sees, less their supervisees' cases (supervisors act through decisions)."""
+        has treated or is booked to see, facilitates a group they are on, or may assess from the team's
+        unallocated waiting list. What a clinician sees, less their supervisees' cases (supervisors act
+        through decisions)."""
         if not user or not user.is_authenticated or user.team_id is None:
             return self.none()
         return self.filter(InIds("pk", self._case_ids(user)))
@@ -66,6 +67,8 @@ class ReferralQuerySet(models.QuerySet):
             self.model.objects.filter(care_coordinator=user),
             self.model.objects.filter(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING),
             in_my_groups,
+            # booked to see them (appointments hang off the referral; reached by relation, not imported)
+            self.model.objects.filter(appointments__clinician=user, appointments__status__in=("booked", "done")),
             *more,
         ).union(_treated_by(user))
 

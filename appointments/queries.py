@@ -1,0 +1,161 @@
+"""Reads of the diaries, each a fixed number of SQL queries whatever the number of rows: a clinician's
+day, the team's free slots over days, the first-assessment waiting list with booked or not, one
+clinician's feed, and the figures the dashboard shows."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from common.roles import CLINICAL_ROLES
+from referrals.models import Referral
+
+from . import rules
+from .models import Appointment, Leave, WorkingPattern
+
+LIVE = (Appointment.Status.BOOKED, Appointment.Status.DONE)
+
+
+def day_bounds(day):
+    """The day's start and end as aware datetimes in the service's time zone."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, start + timedelta(days=1)
+
+
+def my_day(user, day):
+    """The clinician's appointments on ``day`` (cancelled too, to see what changed), with the patient,
+    the referral and the contact made from it: one query."""
+    start, end = day_bounds(day)
+    return (
+        Appointment.objects.filter(clinician=user, starts_at__gte=start, starts_at__lt=end)
+        .select_related("referral__patient", "contact")
+        .order_by("starts_at", "pk")
+    )
+
+
+def visible_appointment(user, pk):
+    """An appointment of a referral the user may see (else DoesNotExist: a 404 at the doors)."""
+    return Appointment.objects.select_related("referral__patient", "referral__team", "clinician", "contact").get(
+        pk=pk, referral__in=Referral.objects.visible_to(user)
+    )
+
+
+def appointments_visible_to(user):
+    return Appointment.objects.filter(referral__in=Referral.objects.visible_to(user))
+
+
+def referral_appointments(referral):
+    return referral.appointments.select_related("clinician", "contact").order_by("-starts_at")
+
+
+def team_clinicians(team_id):
+    return (
+        get_user_model()
+        .objects.filter(team_id=team_id, is_active=True, role__in=CLINICAL_ROLES)
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def free_slots(team_id, first_day, days, minutes, clinician=None):
+    """{clinician: [(day, [times])]} from working patterns minus leave minus live bookings over
+    ``days`` days from ``first_day`` (four queries whatever the team's size)."""
+    last_day = first_day + timedelta(days=days - 1)
+    clinicians = list(team_clinicians(team_id))
+    if clinician is not None:
+        clinicians = [c for c in clinicians if c.pk == clinician.pk]
+    ids = [c.pk for c in clinicians]
+    patterns = WorkingPattern.objects.filter(clinician_id__in=ids, valid_from__lte=last_day).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=first_day)
+    )
+    leave = Leave.objects.filter(clinician_id__in=ids, starts_on__lte=last_day, ends_on__gte=first_day)
+    start, _ = day_bounds(first_day)
+    _, end = day_bounds(last_day)
+    busy = Appointment.objects.filter(
+        clinician_id__in=ids, status__in=LIVE, starts_at__lt=end, ends_at__gt=start
+    ).values_list("clinician_id", "starts_at", "ends_at")
+    by_clinician = {pk: {"patterns": [], "leave": [], "busy": []} for pk in ids}
+    for p in patterns:
+        by_clinician[p.clinician_id]["patterns"].append(p)
+    for off in leave:
+        by_clinician[off.clinician_id]["leave"].append(off)
+    for pk, b0, b1 in busy:
+        by_clinician[pk]["busy"].append(
+            (timezone.localtime(b0).replace(tzinfo=None), timezone.localtime(b1).replace(tzinfo=None))
+        )
+    out = {}
+    for c in clinicians:
+        facts = by_clinician[c.pk]
+        days_out = []
+        for n in range(days):
+            day = first_day + timedelta(days=n)
+            windows = [
+                rules.Window(p.weekday, p.start, p.end)
+                for p in facts["patterns"]
+                if p.valid_from <= day and (p.valid_until is None or p.valid_until >= day)
+            ]
+            on_leave = any(off.starts_on <= day <= off.ends_on for off in facts["leave"])
+            days_out.append((day, rules.free_slots(windows, day, minutes, facts["busy"], on_leave=on_leave)))
+        out[c] = days_out
+    return out
+
+
+def waiting_for_assessment(user):
+    """The team's referrals awaiting a first assessment, longest wait first, each with its next live
+    appointment (None when not booked yet): one query."""
+    booked = Appointment.objects.filter(referral=OuterRef("pk"), status=Appointment.Status.BOOKED).order_by("starts_at")
+    return (
+        Referral.objects.visible_to(user)
+        .filter(team_id=user.team_id, status="awaiting_assessment")
+        .select_related("patient", "care_coordinator")
+        .annotate(next_appointment=Subquery(booked.values("starts_at")[:1]), booked=Exists(booked))
+        .order_by("received_on", "pk")
+    )
+
+
+def feed_appointments(clinician, since):
+    """The clinician's live appointments from ``since`` on, for the calendar feed (one query)."""
+    return (
+        Appointment.objects.filter(clinician=clinician, status__in=LIVE, starts_at__gte=since)
+        .select_related("referral__patient")
+        .order_by("starts_at")
+    )
+
+
+def diary_figures(team_id, today):
+    """For the dashboard: referrals waiting booked or not, days from referral to first appointment, and
+    the DNA rate of appointments with an outcome by clinician (clinic): three queries."""
+    waiting = Referral.objects.filter(team_id=team_id, status="awaiting_assessment")
+    booked_q = Appointment.objects.filter(referral=OuterRef("pk"), status=Appointment.Status.BOOKED)
+    counts = waiting.annotate(booked=Exists(booked_q)).aggregate(
+        booked=Count("pk", filter=Q(booked=True)), not_booked=Count("pk", filter=Q(booked=False))
+    )
+    firsts = (
+        Referral.objects.filter(team_id=team_id)
+        .annotate(first=Min("appointments__starts_at", filter=Q(appointments__status__in=LIVE)))
+        .filter(first__isnull=False)
+        .values_list("received_on", "first")
+    )
+    waits = sorted((timezone.localtime(first).date() - received).days for received, first in firsts)
+    by_clinic = (
+        Appointment.objects.filter(referral__team_id=team_id, status=Appointment.Status.DONE)
+        .values("clinician__first_name", "clinician__last_name", "clinician_id")
+        .annotate(total=Count("pk"), dna=Count("pk", filter=Q(attendance="3")))
+        .order_by("clinician__last_name", "clinician__first_name")
+    )
+    clinics = [
+        {
+            "clinic": f"{row['clinician__first_name']} {row['clinician__last_name']}".strip(),
+            "outcomes": row["total"],
+            "dna": row["dna"],
+            "dna_rate": rules.rate(row["dna"], row["total"]),
+        }
+        for row in by_clinic
+    ]
+    return {
+        "booked": counts["booked"],
+        "not_booked": counts["not_booked"],
+        "first_appointment_days_median": rules.median(waits),
+        "first_appointment_count": len(waits),
+        "clinics": clinics,
+    }
