@@ -21,7 +21,7 @@ from outcomes.models import QuestionnaireResponse
 from referrals.codes import ATTENDED_CODES, Attendance
 from referrals.services import log_contact
 
-from .models import Appointment, AppointmentLength, CalendarFeed
+from .models import Appointment, AppointmentLength, CalendarFeed, WorkingPattern
 from .rules import LENGTHS
 
 REMINDERS = SystemActor("appointment reminders")
@@ -275,3 +275,34 @@ def new_calendar_address(*, clinician, by):
     CalendarFeed.objects.update_or_create(clinician=clinician, defaults={"token_hash": feed_hash(token)})
     audit.record(by, "calendar_feed.new", clinician, changes={})
     return token
+
+
+# --- diaries ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_working_pattern(*, clinician, weekday, start, end, valid_from, by, location="room", room="", valid_until=None):
+    """A recurring block of the clinician's availability (a weekday, from and to, remote or a room)."""
+    require(by, "manage_diary", clinician)
+    errors = {}
+    if not 1 <= int(weekday) <= 7:
+        errors["weekday"] = "Give the weekday as 1 (Monday) to 7 (Sunday)."
+    if end <= start:
+        errors["end"] = "The end must come after the start."
+    if valid_until is not None and valid_until < valid_from:
+        errors["valid_until"] = "The pattern must end on or after the day it starts."
+    if errors:
+        raise ValidationError(errors)
+    pattern = WorkingPattern.objects.create(
+        clinician=clinician,
+        team_id=clinician.team_id,
+        weekday=weekday,
+        start=start,
+        end=end,
+        location=location,
+        room=room,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    audit.record(by, "working_pattern.add", pattern, changes={"clinician": clinician.pk, "weekday": weekday})
+    return pattern

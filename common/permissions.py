@@ -33,6 +33,7 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 | cancel_appointment   | clinicians who can see the referral, service managers and administrators |
 | take_register        | the course's facilitators                                                |
 | own_calendar         | the clinician themselves                                                 |
+| manage_diary         | the clinician themselves, the team's service managers and administrators |
 | see_dashboard        | service managers and administrators (superusers: every team)             |
 | search_audit         | service managers and administrators (superusers: every team)             |
 | validate_alerts      | the team's service managers                                              |
@@ -332,6 +333,13 @@ RULES = {
         lambda user, clinician: user.pk == clinician.pk,
         "the clinician themselves",
         "make a new secret address for a clinician's calendar feed",
+    ),
+    "manage_diary": Rule(
+        TEAM_STAFF,
+        lambda user, clinician: in_team(user, clinician)
+        and (user.pk == clinician.pk or str(user.role) in MANAGERS | ADMINISTRATORS),
+        "the clinician themselves, the team's service managers and administrators",
+        "set a clinician's working pattern",
     ),
     "take_register": Rule(
         CLINICIANS,

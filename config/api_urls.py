@@ -3,6 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from appointments.api import AppointmentViewSet, WorkingPatternViewSet
 from common.api_auth import ObtainTokenView, SignOutEverywhereView, SignOutView
 from dashboard.api import DashboardView
 from outcomes.api import MeasureViewSet, QuestionnaireViewSet
@@ -28,6 +29,8 @@ router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("registers", RegisterViewSet, basename="register")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
 router.register("measures", MeasureViewSet, basename="measure")
+router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("working-patterns", WorkingPatternViewSet, basename="working-pattern")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -45,7 +45,9 @@ def test_book_from_the_referral_then_a_clash_is_a_form_error(client, referral, p
 def test_a_weekly_series_is_all_or_nothing(client, referral, pwp):
     login(client, pwp)
     other = ReferralFactory(patient__team=pwp.team, care_coordinator=pwp)
-    services.book(referral=other, clinician=pwp, starts_at=_at(MONDAY + dt.timedelta(days=14), 10), appointment_type="02", by=pwp)
+    services.book(
+        referral=other, clinician=pwp, starts_at=_at(MONDAY + dt.timedelta(days=14), 10), appointment_type="02", by=pwp
+    )
     url = reverse("appointments:book", args=[referral.pk])
     refused = client.post(url, _book_post(pwp, count=4))
     assert refused.status_code == 400 and "nothing was booked" in refused.content.decode()
@@ -69,7 +71,8 @@ def test_reschedule_and_cancel_pages(client, referral, pwp):
     missing = client.post(reverse("appointments:cancel", args=[new.pk]), {"version": new.version})
     assert missing.status_code == 400 and "reason" in missing.content.decode()
     done = client.post(
-        reverse("appointments:cancel", args=[new.pk]), {"reason": "provider", "note": "Clinician ill", "version": new.version}
+        reverse("appointments:cancel", args=[new.pk]),
+        {"reason": "provider", "note": "Clinician ill", "version": new.version},
     )
     assert done.status_code == 302
     new.refresh_from_db()

@@ -102,7 +102,7 @@ def test_attended_opens_the_session_form_filled_from_the_appointment(client, pwp
         referral=referral, clinician=pwp, starts_at=at, appointment_type="02", mechanism="02", by=pwp
     )
     html = login(client, pwp).get(reverse("appointments:attended", args=[appointment.pk])).content.decode()
-    assert 'data-focus-first-unanswered' in html
+    assert "data-focus-first-unanswered" in html
     assert f'value="{timezone.localdate().isoformat()}"' in html
     assert re.search(r'name="time" value="00:10"', html)
     assert re.search(r'<option value="02" selected>', html)  # telephone
@@ -156,8 +156,11 @@ def test_my_day_runs_a_fixed_number_of_queries(client, pwp, rows, django_assert_
     for n in range(rows):
         referral = ReferralFactory(patient__team=pwp.team, care_coordinator=pwp)
         appointment = services.book(
-            referral=referral, clinician=pwp, starts_at=_today_at(0, 0) + dt.timedelta(minutes=35 * n),
-            appointment_type="02", by=pwp,
+            referral=referral,
+            clinician=pwp,
+            starts_at=_today_at(0, 0) + dt.timedelta(minutes=35 * n),
+            appointment_type="02",
+            by=pwp,
         )
         if n % 2:
             services.record_appointment_outcome(appointment=appointment, attendance="3", by=pwp)
