@@ -5,6 +5,8 @@ Double booking of a clinician is refused by the database: on PostgreSQL an exclu
 ``services`` checks the same overlap first so SQLite (tests, development) refuses it too.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -77,6 +79,7 @@ class Appointment(models.Model):
         PROVIDER = "provider", "Cancelled by the provider"
         RESCHEDULED = "rescheduled", "Rescheduled"
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # in URLs: reveals no count
     referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="appointments")
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
     starts_at = models.DateTimeField()

@@ -168,7 +168,9 @@ def record_appointment_outcome(*, appointment, attendance, by, **session):
     itself is made by ``referrals.services.log_contact`` (validation, questionnaires, review), with the
     appointment's date, time, type and mechanism unless the session form gives its own."""
     require(by, "record_care", appointment.referral)
-    locked = Appointment.objects.select_for_update().select_related("referral", "contact").get(pk=appointment.pk)
+    locked = (
+        Appointment.objects.select_for_update(of=("self",)).select_related("referral", "contact").get(pk=appointment.pk)
+    )
     if locked.contact_id is not None:
         return locked.contact, False
     if locked.status == Appointment.Status.CANCELLED:

@@ -13,8 +13,8 @@ urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
     path("referrals/<uuid:pk>/book/", views.book, name="book"),
-    path("<int:pk>/outcome/", views.record_outcome, name="record_outcome"),
-    path("<int:pk>/session/", views.attended, name="attended"),
-    path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
-    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<uuid:pk>/outcome/", views.record_outcome, name="record_outcome"),
+    path("<uuid:pk>/session/", views.attended, name="attended"),
+    path("<uuid:pk>/reschedule/", views.reschedule, name="reschedule"),
+    path("<uuid:pk>/cancel/", views.cancel, name="cancel"),
 ]
