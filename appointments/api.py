@@ -9,6 +9,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from common import audit
 from common.exceptions import Conflict
 from common.idempotency import IdempotentCreateMixin
 from common.scoping import team_scope
@@ -62,6 +63,11 @@ class AppointmentViewSet(
 
     def get_queryset(self):
         return queries.appointments_visible_to(self.request.user).order_by(*self.ordering)
+
+    def retrieve(self, request, *args, **kwargs):
+        appointment = self.get_object()
+        audit.record_view(request, appointment)
+        return Response(self.get_serializer(appointment).data)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -130,7 +130,7 @@ def cancel(*, appointment, reason, by, note="", version=None):
     ).update(status=Appointment.Status.CANCELLED, cancel_reason=reason, cancel_note=note, version=F("version") + 1)
     if not updated:
         raise Clash({"version": "The appointment changed since you opened it."})
-    appointment.refresh_from_db()
+    appointment = Appointment.objects.select_related("referral").get(pk=appointment.pk)  # the caller's stays as read
     audit.record(
         by,
         "appointment.cancel",

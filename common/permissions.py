@@ -31,9 +31,9 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 | book_group_place     | clinicians who can see the referral, service managers and administrators |
 | book_appointment     | clinicians who can see the referral, service managers and administrators |
 | cancel_appointment   | clinicians who can see the referral, service managers and administrators |
-| take_register        | the course's facilitators                                                |
 | own_calendar         | the clinician themselves                                                 |
 | manage_diary         | the clinician themselves, the team's service managers and administrators |
+| take_register        | the course's facilitators                                                |
 | see_dashboard        | service managers and administrators (superusers: every team)             |
 | search_audit         | service managers and administrators (superusers: every team)             |
 | validate_alerts      | the team's service managers                                              |
