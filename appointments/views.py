@@ -46,6 +46,7 @@ def _day(request):
         return timezone.localdate()
 
 
+@require_GET
 def my_day(request):
     """The signed-in clinician's appointments on a day (today unless ``?day=``): one query."""
     day = _day(request)
@@ -151,6 +152,7 @@ def attended(request, pk):
 # --- booking ---------------------------------------------------------------------------------------
 
 
+@require_GET
 def waiting(request):
     """Waiting for a first assessment, longest wait first, against 6 and 18 weeks; booked or not."""
     today = timezone.localdate()
@@ -277,6 +279,7 @@ def _change_page(request, appointment, form, title):
     )
 
 
+@require_GET
 def free_slots(request):
     """The team's free slots for a day or a week: working patterns minus leave minus bookings."""
     if request.user.team_id is None:
