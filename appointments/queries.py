@@ -127,8 +127,8 @@ def diary_figures(team_id, today):
     the DNA rate of appointments with an outcome by clinician (clinic): three queries."""
     waiting = Referral.objects.filter(team_id=team_id, status="awaiting_assessment")
     booked_q = Appointment.objects.filter(referral=OuterRef("pk"), status=Appointment.Status.BOOKED)
-    counts = waiting.annotate(booked=Exists(booked_q)).aggregate(
-        booked=Count("pk", filter=Q(booked=True)), not_booked=Count("pk", filter=Q(booked=False))
+    counts = waiting.annotate(is_booked=Exists(booked_q)).aggregate(
+        booked=Count("pk", filter=Q(is_booked=True)), not_booked=Count("pk", filter=Q(is_booked=False))
     )
     firsts = (
         Referral.objects.filter(team_id=team_id)

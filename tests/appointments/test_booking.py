@@ -132,3 +132,41 @@ def test_booking_pages_run_a_fixed_number_of_queries(client, pwp, rows, django_a
 
 QUERIES_SLOTS = 11
 QUERIES_WAITING = 7
+
+
+def test_dashboard_diary_figures_booked_first_wait_and_dna_by_clinic(client, pwp, colleague, manager):
+    today = timezone.localdate()
+    waiting = []
+    for days in (30, 10):
+        r = ReferralFactory(patient__team=pwp.team, received_on=today - dt.timedelta(days=days))
+        r.status = "awaiting_assessment"
+        r.save(update_fields=["status"])
+        waiting.append(r)
+    services.book(
+        referral=waiting[0],
+        clinician=colleague,
+        starts_at=_at(today + dt.timedelta(days=2), 9),
+        appointment_type="01",
+        by=pwp,
+    )
+    treated = ReferralFactory(patient__team=pwp.team, care_coordinator=pwp, received_on=today - dt.timedelta(days=20))
+    for n, code in enumerate(["3", "5", "3"]):
+        a = services.book(
+            referral=treated,
+            clinician=pwp,
+            starts_at=_at(today - dt.timedelta(days=10 - n), 9),
+            appointment_type="02",
+            by=pwp,
+        )
+        if code == "3":
+            services.record_appointment_outcome(appointment=a, attendance="3", by=pwp)
+        else:
+            services.record_appointment_outcome(appointment=a, attendance="5", by=pwp, confirm_duplicate=True)
+    figures = login(client, manager).get("/api/v1/dashboard/").json()["diaries"]
+    assert (figures["booked"], figures["not_booked"]) == (1, 1)
+    # waiting[0]: 32 days to its first appointment; treated: 10 days; median 21
+    assert figures["first_appointment_days_median"] == 21 and figures["first_appointment_count"] == 2
+    clinic = next(c for c in figures["clinics"] if c["clinic"].endswith(pwp.last_name))
+    assert (clinic["outcomes"], clinic["dna"], clinic["dna_rate"]) == (3, 2, 66.7)
+    html = client.get("/dashboard/").content.decode()
+    assert 'id="dna-by-clinic"' in html and "66.7%" in html

@@ -68,7 +68,12 @@ def test_the_reminder_goes_through_notify_once_with_the_questionnaire_link(
 def test_no_link_when_the_patient_sent_their_scores_this_week(real_notify, due, django_capture_on_commit_callbacks):
     responses.post(f"{BASE}/v2/notifications/sms", json={"id": "n-2", "reference": "r"}, status=201)
     QuestionnaireResponse.objects.create(
-        referral=due.referral, measure="PHQ9", completed_on=timezone.localdate(), items=[1] * 9, total=9, source="patient"
+        referral=due.referral,
+        measure="PHQ9",
+        completed_on=timezone.localdate(),
+        items=[1] * 9,
+        total=9,
+        source="patient",
     )
     with django_capture_on_commit_callbacks(execute=True):
         assert services.send_reminders() == 1
