@@ -19,6 +19,7 @@ from common.permissions import require
 from frontdoor.services import new_questionnaire_link
 from outcomes.models import QuestionnaireResponse
 from referrals.codes import ATTENDED_CODES, Attendance
+from referrals.models import CareContact
 from referrals.services import log_contact
 
 from .models import Appointment, AppointmentLength, CalendarFeed, WorkingPattern
@@ -168,11 +169,11 @@ def record_appointment_outcome(*, appointment, attendance, by, **session):
     itself is made by ``referrals.services.log_contact`` (validation, questionnaires, review), with the
     appointment's date, time, type and mechanism unless the session form gives its own."""
     require(by, "record_care", appointment.referral)
-    locked = (
-        Appointment.objects.select_for_update(of=("self",)).select_related("referral", "contact").get(pk=appointment.pk)
-    )
+    # The contact is read after the lock, not joined: a second request that waited on the lock sees the
+    # appointment row as the first committed it, but rows joined in the same query as they were before.
+    locked = Appointment.objects.select_for_update(of=("self",)).select_related("referral").get(pk=appointment.pk)
     if locked.contact_id is not None:
-        return locked.contact, False
+        return CareContact.objects.get(pk=locked.contact_id), False
     if locked.status == Appointment.Status.CANCELLED:
         raise ValidationError({"attendance": "This appointment was cancelled: book another to record a session."})
     if attendance not in Attendance.values:
