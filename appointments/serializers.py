@@ -26,6 +26,12 @@ class AppointmentSerializer(serializers.ModelSerializer):
     mechanism = serializers.ChoiceField(choices=Mechanism.choices, default=Mechanism.FACE_TO_FACE)
     appointment_type_display = LabelField("appointment_type")
     status_display = LabelField("status")
+    cancel_reason = serializers.CharField(
+        read_only=True, help_text="patient, provider or rescheduled; empty unless cancelled"
+    )
+    attendance = serializers.CharField(
+        read_only=True, help_text="The data-set attendance code once the outcome is recorded; else empty"
+    )
     minutes = serializers.IntegerField(
         required=False,
         write_only=True,
@@ -80,9 +86,12 @@ class RescheduleSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="The version you read; stale → 409")
 
 
+OUTCOME_CHOICES = [(c.value, c.label) for c in ONE_CLICK]  # AppointmentOutcomeEnum in the schema
+
+
 class OutcomeSerializer(serializers.Serializer):
     attendance = serializers.ChoiceField(
-        choices=[(c.value, c.label) for c in ONE_CLICK],
+        choices=OUTCOME_CHOICES,
         help_text="Did not attend, cancelled, arrived late and not seen (an attended session is a contact: "
         "POST /contacts/ from the session form)",
     )

@@ -28,6 +28,8 @@ from .rules import LENGTHS
 REMINDERS = SystemActor("appointment reminders")
 REMINDER_DAYS = 2  # the patient hears two days before
 SERIES_MAX = 20
+BOOK_BACK_DAYS = 92  # an appointment recorded late (a diary kept on paper) is still bookable
+BOOK_AHEAD_DAYS = 730
 # The outcomes My day records in one click: no session form, no questionnaires (DOMAIN §4 codes).
 ONE_CLICK = (
     Attendance.DID_NOT_ATTEND,
@@ -70,6 +72,11 @@ def book(*, referral, clinician, starts_at, appointment_type, by, minutes=None, 
         raise ValidationError({"clinician": "The clinician must work in the referral's team."})
     if not referral.is_active:
         raise ValidationError({"referral": "This referral has been discharged: no appointments can be booked."})
+    now = timezone.now()
+    if not now - timedelta(days=BOOK_BACK_DAYS) <= starts_at <= now + timedelta(days=BOOK_AHEAD_DAYS):
+        raise ValidationError(
+            {"starts_at": f"Book from {BOOK_BACK_DAYS} days ago to {BOOK_AHEAD_DAYS // 365} years ahead."}
+        )
     ends_at = starts_at + timedelta(minutes=minutes or length_of(referral.team_id, appointment_type))
     _check_free(clinician, starts_at, ends_at)
     try:

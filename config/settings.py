@@ -331,6 +331,8 @@ SPECTACULAR_SETTINGS = {
         "CourseStatusEnum": "workshops.codes.CourseStatus",
         "WithdrawalReasonEnum": "workshops.codes.WithdrawalReason",
         "PresentingProblemEnum": "referrals.codes.PresentingProblem",
+        "AttendanceEnum": "referrals.codes.Attendance",
+        "AppointmentOutcomeEnum": "appointments.serializers.OUTCOME_CHOICES",
     },
 }
 
