@@ -77,8 +77,12 @@ def referral_rows(appointments):
 
 
 def slot_rows(slots):
-    """[(clinician, [(day, [times])], total free)] for the team's free-slot table."""
-    return [(c, days, sum(len(times) for _, times in days)) for c, days in slots.items()]
+    """[(clinician, [(day, "09:00 · 09:45")], total free)] for the team's free-slot table: each cell's
+    times joined here, so a week of 300 clinicians is 2,100 cells to render, not 20,000 badges."""
+    return [
+        (c, [(day, " · ".join(f"{t:%H:%M}" for t in times)) for day, times in days], sum(len(t) for _, t in days))
+        for c, days in slots.items()
+    ]
 
 
 def ical(clinician, appointments):
