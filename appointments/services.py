@@ -137,6 +137,9 @@ def cancel(*, appointment, reason, by, note="", version=None):
         pk=appointment.pk, status=Appointment.Status.BOOKED, version=version or appointment.version
     ).update(status=Appointment.Status.CANCELLED, cancel_reason=reason, cancel_note=note, version=F("version") + 1)
     if not updated:
+        status = Appointment.objects.filter(pk=appointment.pk).values_list("status", flat=True).first()
+        if status != Appointment.Status.BOOKED:
+            raise Clash({"version": "This appointment is no longer booked (cancelled, or its outcome recorded)."})
         raise Clash({"version": "The appointment changed since you opened it."})
     appointment = Appointment.objects.select_related("referral").get(pk=appointment.pk)  # the caller's stays as read
     audit.record(

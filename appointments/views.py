@@ -295,6 +295,7 @@ def free_slots(request):
         "appointments/free_slots.html",
         {
             "rows": presenters.slot_rows(slots),
+            "columns": presenters.slot_days(slots),
             "first_day": first_day,
             "days": days,
             "type": kind,
