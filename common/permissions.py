@@ -336,8 +336,9 @@ RULES = {
     ),
     "manage_diary": Rule(
         TEAM_STAFF,
-        lambda user, clinician: in_team(user, clinician)
-        and (user.pk == clinician.pk or str(user.role) in MANAGERS | ADMINISTRATORS),
+        lambda user, clinician: (
+            in_team(user, clinician) and (user.pk == clinician.pk or str(user.role) in MANAGERS | ADMINISTRATORS)
+        ),
         "the clinician themselves, the team's service managers and administrators",
         "set a clinician's working pattern",
     ),
