@@ -98,6 +98,13 @@ class ReferralQuerySet(models.QuerySet):
             has_risk_flag=Exists(open_flags.filter(rule="risk")),
         )
 
+    def with_next_appointment(self):
+        """Annotate ``next_appointment``: the soonest booked appointment's start, None when not booked
+        (one subquery, no more queries). Appointments hang off the referral: reached by its relation."""
+        Appointment = self.model._meta.get_field("appointments").related_model
+        booked = Appointment.objects.filter(referral=OuterRef("pk"), status="booked").order_by("starts_at")
+        return self.annotate(next_appointment=Subquery(booked.values("starts_at")[:1]))
+
     def with_trends_and_flags(self):
         """Prefetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores``
         and the open flags, most urgent first (``ReviewFlag.objects.risk_first``), as ``open_flags``."""

@@ -193,7 +193,7 @@ def waiting_list(request):
     elif filters["allocation"] == "allocated":
         qs = qs.filter(care_coordinator__isnull=False)
     order, links, current = _sorting(request, WAITING_SORTS, "waited")
-    qs = qs.with_list_facts().order_by(*order, "patient__family_name", "pk")
+    qs = qs.with_list_facts().with_next_appointment().order_by(*order, "patient__family_name", "pk")
     can_allocate = permissions.may(user, "allocate")
     # A county service waits in thousands: a page at a time (one count query more).
     page = Paginator(qs, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))

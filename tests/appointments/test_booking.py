@@ -170,3 +170,32 @@ def test_dashboard_diary_figures_booked_first_wait_and_dna_by_clinic(client, pwp
     assert (clinic["outcomes"], clinic["dna"], clinic["dna_rate"]) == (3, 2, 66.7)
     html = client.get("/dashboard/").content.decode()
     assert 'id="dna-by-clinic"' in html and "66.7%" in html
+
+
+@pytest.mark.parametrize("rows", [1, 7])
+def test_the_teams_waiting_list_shows_booked_or_not_in_fixed_queries(
+    client, pwp, colleague, rows, django_assert_num_queries
+):
+    today = timezone.localdate()
+    for n in range(rows):
+        r = ReferralFactory(patient__team=pwp.team, received_on=today - dt.timedelta(days=10 + n))
+        r.status = "awaiting_assessment"
+        r.save(update_fields=["status"])
+        if n % 2 == 0:
+            services.book(
+                referral=r,
+                clinician=colleague,
+                starts_at=_at(MONDAY, 9) + dt.timedelta(hours=n),
+                appointment_type="01",
+                by=pwp,
+            )
+    login(client, pwp)
+    url = reverse("referrals:waiting_list")
+    client.get(url)
+    with django_assert_num_queries(QUERIES_TEAM_WAITING):
+        html = client.get(url).content.decode()
+    assert html.count("Not booked") == rows // 2
+    assert html.count("Mon 4 Jan, ") == (rows + 1) // 2
+
+
+QUERIES_TEAM_WAITING = 9
