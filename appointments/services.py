@@ -37,6 +37,10 @@ ONE_CLICK = (
     Attendance.CANCELLED_BY_PROVIDER,
     Attendance.LATE_NOT_SEEN,
 )
+CANCELLED_BY = {
+    Attendance.CANCELLED_BY_PATIENT: Appointment.CancelReason.PATIENT,
+    Attendance.CANCELLED_BY_PROVIDER: Appointment.CancelReason.PROVIDER,
+}
 CLASH = "The clinician already has an appointment at that time."
 
 
@@ -200,8 +204,14 @@ def record_appointment_outcome(*, appointment, attendance, by, **session):
         "attendance": attendance,
     }
     contact = log_contact(referral=locked.referral, by=by, clinician=locked.clinician, **arguments)
+    # A cancellation frees the time for another booking (the contact keeps the data-set record).
+    cancelled_by = CANCELLED_BY.get(attendance)
     linked = Appointment.objects.filter(pk=locked.pk, contact__isnull=True).update(
-        contact=contact, status=Appointment.Status.DONE, attendance=attendance, version=F("version") + 1
+        contact=contact,
+        status=Appointment.Status.CANCELLED if cancelled_by else Appointment.Status.DONE,
+        cancel_reason=cancelled_by or "",
+        attendance=attendance,
+        version=F("version") + 1,
     )
     if not linked:  # only where the lock is a no-op (SQLite serialises writers anyway)
         raise IntegrityError("appointment already has its contact")

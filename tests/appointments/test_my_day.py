@@ -74,7 +74,8 @@ def test_one_click_records_the_contact_with_its_attendance_code(client, booked, 
         local.date(),
         local.strftime("%H:%M"),
     )
-    assert (booked.contact_id, booked.status, booked.attendance) == (contact.pk, "done", code)
+    status = {"2": "cancelled", "4": "cancelled"}.get(code, "done")  # a cancellation frees the time
+    assert (booked.contact_id, booked.status, booked.attendance) == (contact.pk, status, code)
 
 
 def test_a_second_click_shows_the_existing_contact_not_a_second(client, booked, pwp):
@@ -172,3 +173,9 @@ def test_my_day_runs_a_fixed_number_of_queries(client, pwp, rows, django_assert_
 
 
 QUERIES_MY_DAY = 7  # session, user, the nav's rulebook answers, the day: the same for 1 row or 8
+
+
+def test_a_cancellation_from_my_day_frees_the_time(booked, pwp, referral):
+    services.record_appointment_outcome(appointment=booked, attendance="2", by=pwp)
+    again = services.book(referral=referral, clinician=pwp, starts_at=booked.starts_at, appointment_type="02", by=pwp)
+    assert again.status == "booked"
