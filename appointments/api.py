@@ -15,10 +15,11 @@ from common.idempotency import IdempotentCreateMixin
 from common.scoping import team_scope
 
 from . import queries, services
-from .models import WorkingPattern
+from .models import Leave, WorkingPattern
 from .serializers import (
     AppointmentSerializer,
     CancelSerializer,
+    LeaveSerializer,
     OutcomeSerializer,
     RescheduleSerializer,
     SeriesSerializer,
@@ -153,3 +154,27 @@ class WorkingPatternViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = services.add_working_pattern(by=self.request.user, **serializer.validated_data)
+
+
+class LeaveViewSet(
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The team's leave with cover (the free slots leave those days out)."""
+
+    serializer_class = LeaveSerializer
+    filterset_fields = ["clinician", "cover"]
+    ordering = ["starts_on", "id"]
+
+    def get_queryset(self):
+        user = self.request.user  # the team's, as working patterns (leave has no team of its own)
+        if not user.is_authenticated or (user.team_id is None and not user.is_superuser):
+            return Leave.objects.none()
+        leave = Leave.objects.all() if user.is_superuser else Leave.objects.filter(clinician__team_id=user.team_id)
+        return leave.order_by(*self.ordering)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.record_leave(by=self.request.user, **serializer.validated_data)

@@ -7,7 +7,7 @@ from referrals.codes import AppointmentType, Mechanism
 from referrals.models import Referral
 from stepped_care.queries import staff_of_users_team
 
-from .models import Appointment, Location, WorkingPattern
+from .models import Appointment, Leave, Location, WorkingPattern
 from .services import ONE_CLICK, SERIES_MAX
 
 
@@ -108,3 +108,12 @@ class WorkingPatternSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkingPattern
         fields = ["id", "clinician", "weekday", "start", "end", "location", "room", "valid_from", "valid_until"]
+
+
+class LeaveSerializer(serializers.ModelSerializer):
+    clinician = ScopedRelatedField(_team_staff)
+    cover = ScopedRelatedField(_team_staff, required=False, allow_null=True)
+
+    class Meta:
+        model = Leave
+        fields = ["id", "clinician", "starts_on", "ends_on", "cover"]

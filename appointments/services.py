@@ -22,7 +22,7 @@ from referrals.codes import ATTENDED_CODES, Attendance
 from referrals.models import CareContact
 from referrals.services import log_contact
 
-from .models import Appointment, AppointmentLength, CalendarFeed, WorkingPattern
+from .models import Appointment, AppointmentLength, CalendarFeed, Leave, WorkingPattern
 from .rules import LENGTHS
 
 REMINDERS = SystemActor("appointment reminders")
@@ -329,3 +329,24 @@ def add_working_pattern(*, clinician, weekday, start, end, valid_from, by, locat
     )
     audit.record(by, "working_pattern.add", pattern, changes={"clinician": clinician.pk, "weekday": weekday})
     return pattern
+
+
+@transaction.atomic
+def record_leave(*, clinician, starts_on, ends_on, by, cover=None):
+    """A clinician's leave (whole days), with who covers: the free slots leave those days out."""
+    require(by, "manage_diary", clinician)
+    errors = {}
+    if ends_on < starts_on:
+        errors["ends_on"] = "The leave must end on or after the day it starts."
+    if cover is not None and (cover.pk == clinician.pk or cover.team_id != clinician.team_id):
+        errors["cover"] = "Cover is another clinician of the same team."
+    if errors:
+        raise ValidationError(errors)
+    leave = Leave.objects.create(clinician=clinician, starts_on=starts_on, ends_on=ends_on, cover=cover)
+    audit.record(
+        by,
+        "leave.add",
+        leave,
+        changes={"clinician": clinician.pk, "from": starts_on, "to": ends_on, "cover": getattr(cover, "pk", None)},
+    )
+    return leave

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from appointments.api import AppointmentViewSet, WorkingPatternViewSet
+from appointments.api import AppointmentViewSet, LeaveViewSet, WorkingPatternViewSet
 from common.api_auth import ObtainTokenView, SignOutEverywhereView, SignOutView
 from dashboard.api import DashboardView
 from outcomes.api import MeasureViewSet, QuestionnaireViewSet
@@ -31,6 +31,7 @@ router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire"
 router.register("measures", MeasureViewSet, basename="measure")
 router.register("appointments", AppointmentViewSet, basename="appointment")
 router.register("working-patterns", WorkingPatternViewSet, basename="working-pattern")
+router.register("leave", LeaveViewSet, basename="leave")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

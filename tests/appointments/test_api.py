@@ -100,3 +100,18 @@ def test_working_patterns_scoped_to_the_team(api, pwp, colleague, outsider, mana
     api.force_authenticate(outsider)
     assert api.get("/api/v1/working-patterns/").json()["count"] == 0
     assert WorkingPattern.objects.count() == 2
+
+
+def test_leave_with_cover(api, pwp, colleague, outsider, manager):
+    api.force_authenticate(pwp)
+    body = {"clinician": pwp.pk, "starts_on": "2027-02-01", "ends_on": "2027-02-05", "cover": colleague.pk}
+    assert api.post("/api/v1/leave/", body, format="json").status_code == 201
+    backwards = api.post("/api/v1/leave/", {**body, "ends_on": "2027-01-01"}, format="json")
+    assert backwards.status_code == 400 and "ends_on" in backwards.json()["errors"]
+    itself = api.post("/api/v1/leave/", {**body, "cover": pwp.pk}, format="json")
+    assert itself.status_code == 400 and "cover" in itself.json()["errors"]
+    assert api.post("/api/v1/leave/", {**body, "clinician": colleague.pk}, format="json").status_code == 403
+    api.force_authenticate(manager)
+    assert api.get("/api/v1/leave/").json()["count"] == 1
+    api.force_authenticate(outsider)
+    assert api.get("/api/v1/leave/").json()["count"] == 0

@@ -240,6 +240,14 @@ BODIES = {
             "valid_from": _day(s, 0),
         },
     ),
+    "leave-list": Write(
+        "leave.add",
+        lambda s, u: {
+            "clinician": (u if permissions.is_clinician(u) else s.treating).pk,
+            "starts_on": _day(s, -14),
+            "ends_on": _day(s, -18),
+        },
+    ),
     "workshops:withdraw": Write(
         "enrolment.withdraw", lambda s, u: {"reason": "patient_choice", "withdrawn_on": _day(s, 0)}
     ),

@@ -153,6 +153,17 @@ class Scenario:
         )
 
     @cached_property
+    def leave(self):
+        from appointments.services import record_leave
+
+        return record_leave(
+            clinician=self.treating,
+            starts_on=self.today + dt.timedelta(days=30),
+            ends_on=self.today + dt.timedelta(days=34),
+            by=self.treating,
+        )
+
+    @cached_property
     def register_entry(self):
         from workshops.services import take_register
 

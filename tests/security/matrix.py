@@ -219,6 +219,8 @@ CLASSIFICATION = {
     "appointment-outcome": CLINICAL_ACT,
     "working-pattern-list": SIGNED_IN.writes(who(ALLOW), "working-pattern"),
     "working-pattern-detail": Category("working-pattern", who(ALLOW, outsider=NOT_FOUND)),
+    "leave-list": SIGNED_IN.writes(who(ALLOW), "leave"),
+    "leave-detail": Category("leave", who(ALLOW, outsider=NOT_FOUND)),
     "*-list": SIGNED_IN,
     "patient-search": Category("search", who(PROCESSED)),  # identifiers in the body, never the URL
     "patient-detail": CASE_RECORD.writes(SEES_CASE, "patient-details"),
@@ -332,6 +334,7 @@ MODEL_KINDS = {
     "workshops.registerentry": "register_entry",
     "appointments.appointment": "appointment",
     "appointments.workingpattern": "working_pattern",
+    "appointments.leave": "leave",
 }
 PARAM_NAMES = {
     "referral_id": "referral",

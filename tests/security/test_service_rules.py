@@ -228,6 +228,15 @@ SERVICES = {
             by=u,
         ),
     ),
+    "record_leave": (
+        "leave-list",
+        lambda s, u: appointments.record_leave(
+            clinician=u if u.is_clinician else s.treating,
+            starts_on=s.today + dt.timedelta(days=14),
+            ends_on=s.today + dt.timedelta(days=18),
+            by=u,
+        ),
+    ),
     "new_calendar_address": (
         "appointments:calendar",
         lambda s, u: appointments.new_calendar_address(clinician=u, by=u),
