@@ -5,6 +5,8 @@ Double booking of a clinician is refused by the database: on PostgreSQL an exclu
 ``services`` checks the same overlap first so SQLite (tests, development) refuses it too.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -77,6 +79,7 @@ class Appointment(models.Model):
         PROVIDER = "provider", "Cancelled by the provider"
         RESCHEDULED = "rescheduled", "Rescheduled"
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # in URLs: reveals no count
     referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="appointments")
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
     starts_at = models.DateTimeField()
@@ -103,3 +106,15 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"appointment {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class CalendarFeed(models.Model):
+    """A clinician's secret calendar address: a random token (regenerable), kept as its hash only, so the
+    feed's address cannot be read back from the database; the page shows it once, when it is made."""
+
+    clinician = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"calendar feed of {self.clinician}"

@@ -23,22 +23,31 @@ def overlaps(a_start, a_end, b_start, b_end):
     return a_start < b_end and b_start < a_end
 
 
+def _minute(t: time):
+    return t.hour * 60 + t.minute
+
+
 def free_slots(windows, day: date, minutes: int, busy=(), on_leave=False):
     """Start times on ``day`` for an appointment of ``minutes``, inside the windows, clear of ``busy``.
 
-    ``busy`` is a sequence of (start, end) naive datetimes already taken on that day.
+    ``busy`` is a sequence of (start, end) naive datetimes already taken on that day. Worked in minutes
+    since midnight (a team's week is thousands of these days).
     """
     if on_leave or minutes <= 0:
         return []
-    length = timedelta(minutes=minutes)
+    midnight = datetime.combine(day, time.min)
+    taken = [
+        ((b0 - midnight).total_seconds() // 60, (b1 - midnight).total_seconds() // 60)
+        for b0, b1 in busy
+        if b0 < midnight + timedelta(days=1) and b1 > midnight
+    ]
     slots = []
     for w in sorted((w for w in windows if w.weekday == day.isoweekday()), key=lambda w: w.start):
-        start = datetime.combine(day, w.start)
-        end = datetime.combine(day, w.end)
-        while start + length <= end:
-            if not any(overlaps(start, start + length, b0, b1) for b0, b1 in busy):
-                slots.append(start.time())
-            start += length
+        start, end = _minute(w.start), _minute(w.end)
+        while start + minutes <= end:
+            if not any(start < t1 and t0 < start + minutes for t0, t1 in taken):
+                slots.append(time(start // 60, start % 60))
+            start += minutes
     return slots
 
 
@@ -64,3 +73,17 @@ def waiting_order(waiting):
 def two_dnas_in_a_row(attendances):
     """True when the two most recent outcomes (oldest first list of attendance codes) are both DNA ('3')."""
     return len(attendances) >= 2 and attendances[-1] == "3" and attendances[-2] == "3"
+
+
+def median(values):
+    """The middle value of a sorted list (the mean of the middle two), None when empty."""
+    if not values:
+        return None
+    n = len(values)
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def rate(part, whole):
+    """A proportion to one decimal place of a per cent, None when there is nothing to divide."""
+    return round(100 * part / whole, 1) if whole else None

@@ -1,18 +1,52 @@
-"""Appointments' use cases: book, reschedule, cancel. Each asks the rulebook first."""
+"""Appointments' use cases: book (one or a weekly series), reschedule, cancel, record the outcome (the
+care contact, made once), send reminders, make a calendar feed's secret address. Each asks the
+rulebook first; background work (reminders) acts as a named ``SystemActor``."""
 
+import hashlib
+import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
 
+from common import audit, notify
+from common.audit import SystemActor
 from common.permissions import require
+from frontdoor.services import new_questionnaire_link
+from outcomes.models import QuestionnaireResponse
+from referrals.codes import ATTENDED_CODES, Attendance
+from referrals.models import CareContact
+from referrals.services import log_contact
 
-from .models import Appointment
+from .models import Appointment, AppointmentLength, CalendarFeed, Leave, WorkingPattern
 from .rules import LENGTHS
+
+REMINDERS = SystemActor("appointment reminders")
+REMINDER_DAYS = 2  # the patient hears two days before
+SERIES_MAX = 20
+BOOK_BACK_DAYS = 92  # an appointment recorded late (a diary kept on paper) is still bookable
+BOOK_AHEAD_DAYS = 730
+# The outcomes My day records in one click: no session form, no questionnaires (DOMAIN §4 codes).
+ONE_CLICK = (
+    Attendance.DID_NOT_ATTEND,
+    Attendance.CANCELLED_BY_PATIENT,
+    Attendance.CANCELLED_BY_PROVIDER,
+    Attendance.LATE_NOT_SEEN,
+)
+CANCELLED_BY = {
+    Attendance.CANCELLED_BY_PATIENT: Appointment.CancelReason.PATIENT,
+    Attendance.CANCELLED_BY_PROVIDER: Appointment.CancelReason.PROVIDER,
+}
+CLASH = "The clinician already has an appointment at that time."
 
 
 class Clash(ValidationError):
-    """The clinician already has a live appointment at that time (409 in the API)."""
+    """The clinician already has a live appointment at that time, or the appointment changed since it
+    was opened (a stale ``version``): 409 in the API, a form error on the pages."""
 
 
 def _check_free(clinician, starts_at, ends_at, exclude=None):
@@ -22,7 +56,17 @@ def _check_free(clinician, starts_at, ends_at, exclude=None):
     if exclude is not None:
         live = live.exclude(pk=exclude.pk)
     if live.exists():
-        raise Clash({"starts_at": "The clinician already has an appointment at that time."})
+        raise Clash({"starts_at": CLASH})
+
+
+def length_of(team, appointment_type):
+    """The team's appointment length for this type (``AppointmentLength``), else the default."""
+    minutes = (
+        AppointmentLength.objects.filter(team=team, appointment_type=appointment_type)
+        .values_list("minutes", flat=True)
+        .first()
+    )
+    return minutes or LENGTHS["assessment" if appointment_type == "01" else "treatment"]
 
 
 @transaction.atomic
@@ -30,12 +74,18 @@ def book(*, referral, clinician, starts_at, appointment_type, by, minutes=None, 
     require(by, "book_appointment", referral)
     if clinician.team_id != referral.team_id:
         raise ValidationError({"clinician": "The clinician must work in the referral's team."})
-    kind = "assessment" if appointment_type == "01" else "treatment"
-    ends_at = starts_at + timedelta(minutes=minutes or LENGTHS[kind])
+    if not referral.is_active:
+        raise ValidationError({"referral": "This referral has been discharged: no appointments can be booked."})
+    now = timezone.now()
+    if not now - timedelta(days=BOOK_BACK_DAYS) <= starts_at <= now + timedelta(days=BOOK_AHEAD_DAYS):
+        raise ValidationError(
+            {"starts_at": f"Book from {BOOK_BACK_DAYS} days ago to {BOOK_AHEAD_DAYS // 365} years ahead."}
+        )
+    ends_at = starts_at + timedelta(minutes=minutes or length_of(referral.team_id, appointment_type))
     _check_free(clinician, starts_at, ends_at)
     try:
         with transaction.atomic():
-            return Appointment.objects.create(
+            appointment = Appointment.objects.create(
                 referral=referral,
                 clinician=clinician,
                 starts_at=starts_at,
@@ -45,7 +95,41 @@ def book(*, referral, clinician, starts_at, appointment_type, by, minutes=None, 
                 created_by=by,
             )
     except IntegrityError as exc:  # the exclusion constraint: a booking made between check and insert
-        raise Clash({"starts_at": "The clinician already has an appointment at that time."}) from exc
+        raise Clash({"starts_at": CLASH}) from exc
+    audit.record(
+        by,
+        "appointment.book",
+        appointment,
+        patient_id=referral.patient_id,
+        changes={"starts_at": starts_at.isoformat(), "clinician": clinician.pk, "type": appointment_type},
+    )
+    return appointment
+
+
+@transaction.atomic
+def book_series(*, referral, clinician, starts_at, appointment_type, by, count, every_days=7, mechanism="01"):
+    """``count`` appointments a week apart (``every_days``): all booked or, at the first clash, none
+    (the error names the date that clashes)."""
+    if not 1 <= count <= SERIES_MAX:
+        raise ValidationError({"count": f"Book between 1 and {SERIES_MAX} sessions at once."})
+    booked = []
+    for n in range(count):
+        at = starts_at + timedelta(days=every_days * n)
+        try:
+            booked.append(
+                book(
+                    referral=referral,
+                    clinician=clinician,
+                    starts_at=at,
+                    appointment_type=appointment_type,
+                    mechanism=mechanism,
+                    by=by,
+                )
+            )
+        except Clash as exc:
+            local = timezone.localtime(at)
+            raise Clash({"starts_at": f"{CLASH[:-1]} on {local:%a %-d %b %Y at %H:%M}: nothing was booked."}) from exc
+    return booked
 
 
 @transaction.atomic
@@ -55,26 +139,214 @@ def cancel(*, appointment, reason, by, note="", version=None):
         raise ValidationError({"reason": "Say who cancelled: the patient or the provider."})
     updated = Appointment.objects.filter(
         pk=appointment.pk, status=Appointment.Status.BOOKED, version=version or appointment.version
-    ).update(
-        status=Appointment.Status.CANCELLED, cancel_reason=reason, cancel_note=note, version=appointment.version + 1
-    )
+    ).update(status=Appointment.Status.CANCELLED, cancel_reason=reason, cancel_note=note, version=F("version") + 1)
     if not updated:
+        status = Appointment.objects.filter(pk=appointment.pk).values_list("status", flat=True).first()
+        if status != Appointment.Status.BOOKED:
+            raise Clash({"version": "This appointment is no longer booked (cancelled, or its outcome recorded)."})
         raise Clash({"version": "The appointment changed since you opened it."})
-    appointment.refresh_from_db()
+    appointment = Appointment.objects.select_related("referral").get(pk=appointment.pk)  # the caller's stays as read
+    audit.record(
+        by,
+        "appointment.cancel",
+        appointment,
+        patient_id=appointment.referral.patient_id,
+        changes={"reason": reason, "note": note},
+    )
     return appointment
 
 
 @transaction.atomic
-def reschedule(*, appointment, starts_at, by):
+def reschedule(*, appointment, starts_at, by, clinician=None, version=None):
+    """Move it: the old one is cancelled as "rescheduled", a new one booked; a clash moves nothing."""
     require(by, "book_appointment", appointment.referral)
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
-    cancel(appointment=appointment, reason=Appointment.CancelReason.RESCHEDULED, by=by)
+    cancel(appointment=appointment, reason=Appointment.CancelReason.RESCHEDULED, by=by, version=version)
     return book(
         referral=appointment.referral,
-        clinician=appointment.clinician,
+        clinician=clinician or appointment.clinician,
         starts_at=starts_at,
         appointment_type=appointment.appointment_type,
         mechanism=appointment.mechanism,
         minutes=minutes,
         by=by,
     )
+
+
+@transaction.atomic
+def record_appointment_outcome(*, appointment, attendance, by, **session):
+    """The care contact of this appointment, made once: returns ``(contact, created)``.
+
+    Whatever the browser does (Back and resubmit, a double click, two tabs) the second call finds the
+    appointment's contact and returns it: the appointment row is locked first (``select_for_update``),
+    its contact is linked only while it has none, and ``Appointment.contact`` is one-to-one. The contact
+    itself is made by ``referrals.services.log_contact`` (validation, questionnaires, review), with the
+    appointment's date, time, type and mechanism unless the session form gives its own."""
+    require(by, "record_care", appointment.referral)
+    # The contact is read after the lock, not joined: a second request that waited on the lock sees the
+    # appointment row as the first committed it, but rows joined in the same query as they were before.
+    locked = Appointment.objects.select_for_update(of=("self",)).select_related("referral").get(pk=appointment.pk)
+    if locked.contact_id is not None:
+        return CareContact.objects.get(pk=locked.contact_id), False
+    if locked.status == Appointment.Status.CANCELLED:
+        raise ValidationError({"attendance": "This appointment was cancelled: book another to record a session."})
+    if attendance not in Attendance.values:
+        raise ValidationError({"attendance": "Choose an attendance outcome."})
+    local = timezone.localtime(locked.starts_at)
+    arguments = {
+        "date": local.date(),
+        "time": local.time().replace(second=0, microsecond=0),
+        "appointment_type": locked.appointment_type,
+        "mechanism": locked.mechanism,
+        # Each appointment has its own contact: a second appointment the same day is not a duplicate.
+        "confirm_duplicate": attendance not in ATTENDED_CODES,
+        **session,
+        "attendance": attendance,
+    }
+    contact = log_contact(referral=locked.referral, by=by, clinician=locked.clinician, **arguments)
+    # A cancellation frees the time for another booking (the contact keeps the data-set record).
+    cancelled_by = CANCELLED_BY.get(attendance)
+    linked = Appointment.objects.filter(pk=locked.pk, contact__isnull=True).update(
+        contact=contact,
+        status=Appointment.Status.CANCELLED if cancelled_by else Appointment.Status.DONE,
+        cancel_reason=cancelled_by or "",
+        attendance=attendance,
+        version=F("version") + 1,
+    )
+    if not linked:  # only where the lock is a no-op (SQLite serialises writers anyway)
+        raise IntegrityError("appointment already has its contact")
+    audit.record(
+        by,
+        "appointment.outcome",
+        locked,
+        patient_id=locked.referral.patient_id,
+        changes={"attendance": attendance, "contact": str(contact.pk)},
+    )
+    return contact, True
+
+
+# --- reminders ---------------------------------------------------------------------------------------
+
+
+def needs_scores(referral, today):
+    """Ask for questionnaires with the reminder unless the patient completed their own this week."""
+    recent = QuestionnaireResponse.objects.filter(
+        referral=referral, source="patient", entered_in_error=False, completed_on__gte=today - timedelta(days=7)
+    )
+    return referral.is_active and not recent.exists()
+
+
+def send_reminders(today=None):
+    """Remind each patient booked for the day after tomorrow, once (``reminder_sent_at`` is set by a
+    compare-and-set update before sending, so two workers or a rerun never send twice). By text if the
+    patient has a mobile number, else email; with a one-time questionnaire link when the referral needs
+    scores. Returns how many were sent."""
+    today = today or timezone.localdate()
+    day = today + timedelta(days=REMINDER_DAYS)
+    due = (
+        Appointment.objects.filter(status=Appointment.Status.BOOKED, starts_at__date=day, reminder_sent_at__isnull=True)
+        .select_related("referral__patient", "referral__team")
+        .order_by("starts_at")
+    )
+    sent = 0
+    for appointment in due:
+        with transaction.atomic():
+            claimed = Appointment.objects.filter(pk=appointment.pk, reminder_sent_at__isnull=True).update(
+                reminder_sent_at=timezone.now()
+            )
+            if claimed and _remind(appointment, today):
+                sent += 1
+    return sent
+
+
+def _remind(appointment, today):
+    referral = appointment.referral
+    patient = referral.patient
+    channel = "sms" if patient.phone else "email" if patient.email else None
+    if channel is None:
+        return False
+    local = timezone.localtime(appointment.starts_at)
+    personalisation = {
+        "team": referral.team.name,
+        "when": f"{local:%A %-d %B at %H:%M}",
+        "how": appointment.get_mechanism_display().lower(),
+        "link": "",
+    }
+    if needs_scores(referral, today):
+        link, token = new_questionnaire_link(referral=referral, channel=channel, created_by=appointment.clinician)
+        path = reverse("frontdoor:questionnaire_link", args=[token])
+        personalisation["link"] = settings.PUBLIC_URL.rstrip("/") + path
+    send = notify.send_sms if channel == "sms" else notify.send_email
+    to = patient.phone if channel == "sms" else patient.email
+    send(to, "appointment_reminder", personalisation, referral=referral, by=REMINDERS)
+    audit.record(REMINDERS, "appointment.remind", appointment, patient_id=patient.pk, changes={"channel": channel})
+    return True
+
+
+# --- calendar feed -----------------------------------------------------------------------------------
+
+
+def feed_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def new_calendar_address(*, clinician, by):
+    """A new secret token for the clinician's own calendar feed (the old address stops working)."""
+    require(by, "own_calendar", clinician)
+    token = secrets.token_urlsafe(32)
+    CalendarFeed.objects.update_or_create(clinician=clinician, defaults={"token_hash": feed_hash(token)})
+    audit.record(by, "calendar_feed.new", clinician, changes={})
+    return token
+
+
+# --- diaries ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_working_pattern(*, clinician, weekday, start, end, valid_from, by, location="room", room="", valid_until=None):
+    """A recurring block of the clinician's availability (a weekday, from and to, remote or a room)."""
+    require(by, "manage_diary", clinician)
+    errors = {}
+    if not 1 <= int(weekday) <= 7:
+        errors["weekday"] = "Give the weekday as 1 (Monday) to 7 (Sunday)."
+    if end <= start:
+        errors["end"] = "The end must come after the start."
+    if valid_until is not None and valid_until < valid_from:
+        errors["valid_until"] = "The pattern must end on or after the day it starts."
+    if errors:
+        raise ValidationError(errors)
+    pattern = WorkingPattern.objects.create(
+        clinician=clinician,
+        team_id=clinician.team_id,
+        weekday=weekday,
+        start=start,
+        end=end,
+        location=location,
+        room=room,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    audit.record(by, "working_pattern.add", pattern, changes={"clinician": clinician.pk, "weekday": weekday})
+    return pattern
+
+
+@transaction.atomic
+def record_leave(*, clinician, starts_on, ends_on, by, cover=None):
+    """A clinician's leave (whole days), with who covers: the free slots leave those days out."""
+    require(by, "manage_diary", clinician)
+    errors = {}
+    if ends_on < starts_on:
+        errors["ends_on"] = "The leave must end on or after the day it starts."
+    if cover is not None and (cover.pk == clinician.pk or cover.team_id != clinician.team_id):
+        errors["cover"] = "Cover is another clinician of the same team."
+    if errors:
+        raise ValidationError(errors)
+    leave = Leave.objects.create(clinician=clinician, starts_on=starts_on, ends_on=ends_on, cover=cover)
+    audit.record(
+        by,
+        "leave.add",
+        leave,
+        changes={"clinician": clinician.pk, "from": starts_on, "to": ends_on, "cover": getattr(cover, "pk", None)},
+    )
+    return leave

@@ -31,6 +31,8 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 | book_group_place     | clinicians who can see the referral, service managers and administrators |
 | book_appointment     | clinicians who can see the referral, service managers and administrators |
 | cancel_appointment   | clinicians who can see the referral, service managers and administrators |
+| own_calendar         | the clinician themselves                                                 |
+| manage_diary         | the clinician themselves, the team's service managers and administrators |
 | take_register        | the course's facilitators                                                |
 | see_dashboard        | service managers and administrators (superusers: every team)             |
 | search_audit         | service managers and administrators (superusers: every team)             |
@@ -327,6 +329,20 @@ RULES = {
         _sees_in_team,
         "clinicians who can see the referral, service managers and administrators",
         "cancel an appointment",
+    ),
+    "own_calendar": Rule(
+        CLINICIANS,
+        lambda user, clinician: user.pk == clinician.pk,
+        "the clinician themselves",
+        "make a new secret address for a clinician's calendar feed",
+    ),
+    "manage_diary": Rule(
+        TEAM_STAFF,
+        lambda user, clinician: (
+            in_team(user, clinician) and (user.pk == clinician.pk or str(user.role) in MANAGERS | ADMINISTRATORS)
+        ),
+        "the clinician themselves, the team's service managers and administrators",
+        "set a clinician's working pattern",
     ),
     "take_register": Rule(
         CLINICIANS,

@@ -3,6 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from appointments.api import AppointmentViewSet, LeaveViewSet, WorkingPatternViewSet
 from common.api_auth import ObtainTokenView, SignOutEverywhereView, SignOutView
 from dashboard.api import DashboardView
 from interop.api import ReferralFhirView
@@ -29,6 +30,9 @@ router.register("enrolments", EnrolmentViewSet, basename="enrolment")
 router.register("registers", RegisterViewSet, basename="register")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
 router.register("measures", MeasureViewSet, basename="measure")
+router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("working-patterns", WorkingPatternViewSet, basename="working-pattern")
+router.register("leave", LeaveViewSet, basename="leave")
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),

@@ -345,6 +345,8 @@ SPECTACULAR_SETTINGS = {
         "CourseStatusEnum": "workshops.codes.CourseStatus",
         "WithdrawalReasonEnum": "workshops.codes.WithdrawalReason",
         "PresentingProblemEnum": "referrals.codes.PresentingProblem",
+        "AttendanceEnum": "referrals.codes.Attendance",
+        "AppointmentOutcomeEnum": "appointments.serializers.OUTCOME_CHOICES",
     },
 }
 
@@ -388,6 +390,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dataset.tasks.purge_expired_files",
         "schedule": crontab(hour=3, minute=20),
     },
+    "appointment-reminders": {  # two days ahead, each once (appointments.services.send_reminders)
+        "task": "appointments.tasks.send_appointment_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
     "purge-expired-session-drafts": {
         "task": "referrals.tasks.purge_expired_session_drafts",
         "schedule": crontab(hour=3, minute=5),
@@ -421,11 +427,19 @@ LOGGING = {
 NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
 NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
 NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "10"))
+# Where the patient's links point from background work (reminders), which has no request to ask.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
+
 NOTIFY_TEMPLATES = {
     # ((team)), ((link)), ((expires)): a link to complete questionnaires before a session
     "questionnaire_link": {
         "sms": os.environ.get("NOTIFY_TEMPLATE_QUESTIONNAIRE_LINK_SMS", "questionnaire-link-sms"),
         "email": os.environ.get("NOTIFY_TEMPLATE_QUESTIONNAIRE_LINK_EMAIL", "questionnaire-link-email"),
+    },
+    # ((team)), ((when)), ((how)), ((link)): an appointment in two days (the link empty unless scores are asked)
+    "appointment_reminder": {
+        "sms": os.environ.get("NOTIFY_TEMPLATE_APPOINTMENT_REMINDER_SMS", "appointment-reminder-sms"),
+        "email": os.environ.get("NOTIFY_TEMPLATE_APPOINTMENT_REMINDER_EMAIL", "appointment-reminder-email"),
     },
     # ((team)): the self-referral was received
     "self_referral_received": {

@@ -47,6 +47,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("groups/", include("workshops.urls")),
+    path("appointments/", include("appointments.urls")),
     path("", include("frontdoor.urls")),
     path("", include("referrals.urls")),
     path("supervision/", include("supervision.urls")),

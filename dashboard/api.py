@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from appointments.queries import diary_figures
 from common.replica import replica_reads
 from outcomes.queries import NONE
 
@@ -103,4 +104,4 @@ class DashboardView(APIView):
             if not form.is_valid():
                 raise ValidationError({FORM_TO_PARAM.get(k, k): v for k, v in form.errors.items()})
             data = queries.dashboard(team, form.metric_filter(), today=today, now=timezone.now(), staff=staff)
-            return Response(serialise(team, data))
+            return Response({**serialise(team, data), "diaries": diary_figures(team.pk, today)})

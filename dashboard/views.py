@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from appointments.queries import diary_figures
 from common import audit, permissions
 from common.csv_export import csv_response
 from common.replica import replica_view
@@ -133,6 +134,7 @@ def index(request):
         "open_flags": sum(f["total"] for f in data.flags),
         "flagged": data.waiting["flagged"],
         "dna_rate_text": percent(data.outcomes["rates"]["dna_rate"]),
+        "diaries": diary_figures(team.pk, today),
     }
     return render(request, "dashboard/index.html", context)
 

@@ -170,6 +170,22 @@ def measures_for_referral(referral):
     return ["PHQ9", "GAD7", *extra]
 
 
+def new_questionnaire_link(*, referral, channel, created_by):
+    """A new one-time link (its row, and the token that is only ever in the message) for the caller to
+    send: ``send_questionnaire_link`` here, or an appointment's reminder (``appointments.services``),
+    which asks its own rule first."""
+    token = secrets.token_urlsafe(32)
+    link = QuestionnaireLink.objects.create(
+        referral=referral,
+        token_hash=hash_token(token),
+        measures=measures_for_referral(referral),
+        channel=channel,
+        created_by=created_by,
+        expires_at=timezone.now() + dt.timedelta(days=LINK_DAYS),
+    )
+    return link, token
+
+
 @transaction.atomic
 def send_questionnaire_link(*, referral, channel, by, url_for):
     """Send the patient a one-time link (``url_for(token)`` makes its address) by text or email. The
@@ -185,16 +201,8 @@ def send_questionnaire_link(*, referral, channel, by, url_for):
     if not to:
         what = "mobile number" if channel == "sms" else "email address"
         raise ValidationError({"channel": f"The patient's record has no {what}: add it first, or choose the other."})
-    token = secrets.token_urlsafe(32)
-    expires = timezone.now() + dt.timedelta(days=LINK_DAYS)
-    link = QuestionnaireLink.objects.create(
-        referral=referral,
-        token_hash=hash_token(token),
-        measures=measures_for_referral(referral),
-        channel=channel,
-        created_by=by,
-        expires_at=expires,
-    )
+    link, token = new_questionnaire_link(referral=referral, channel=channel, created_by=by)
+    expires = link.expires_at
     personalisation = {
         "team": referral.team.name,
         "link": url_for(token),

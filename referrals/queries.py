@@ -51,8 +51,9 @@ class ReferralQuerySet(models.QuerySet):
 
     def on_the_case_of(self, user):
         """The referrals a clinician is on the case of (common.permissions.on_the_case): coordinates,
-        has treated, facilitates a group they are on, or may assess from the team's unallocated waiting
-        list. What a clinician sees, less their supervisees' cases (supervisors act through decisions)."""
+        has treated or is booked to see, facilitates a group they are on, or may assess from the team's
+        unallocated waiting list. What a clinician sees, less their supervisees' cases (supervisors act
+        through decisions)."""
         if not user or not user.is_authenticated or user.team_id is None:
             return self.none()
         return self.filter(InIds("pk", self._case_ids(user)))
@@ -66,6 +67,8 @@ class ReferralQuerySet(models.QuerySet):
             self.model.objects.filter(care_coordinator=user),
             self.model.objects.filter(team_id=user.team_id, care_coordinator__isnull=True, status__in=WAITING),
             in_my_groups,
+            # booked to see them (appointments hang off the referral; reached by relation, not imported)
+            self.model.objects.filter(appointments__clinician=user, appointments__status__in=("booked", "done")),
             *more,
         ).union(_treated_by(user))
 
@@ -94,6 +97,13 @@ class ReferralQuerySet(models.QuerySet):
             open_flag_count=Coalesce(Subquery(flag_count, output_field=IntegerField()), 0),
             has_risk_flag=Exists(open_flags.filter(rule="risk")),
         )
+
+    def with_next_appointment(self):
+        """Annotate ``next_appointment``: the soonest booked appointment's start, None when not booked
+        (one subquery, no more queries). Appointments hang off the referral: reached by its relation."""
+        Appointment = self.model._meta.get_field("appointments").related_model
+        booked = Appointment.objects.filter(referral=OuterRef("pk"), status="booked").order_by("starts_at")
+        return self.annotate(next_appointment=Subquery(booked.values("starts_at")[:1]))
 
     def with_trends_and_flags(self):
         """Prefetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores``

@@ -193,7 +193,7 @@ def waiting_list(request):
     elif filters["allocation"] == "allocated":
         qs = qs.filter(care_coordinator__isnull=False)
     order, links, current = _sorting(request, WAITING_SORTS, "waited")
-    qs = qs.with_list_facts().order_by(*order, "patient__family_name", "pk")
+    qs = qs.with_list_facts().with_next_appointment().order_by(*order, "patient__family_name", "pk")
     can_allocate = permissions.may(user, "allocate")
     # A county service waits in thousands: a page at a time (one count query more).
     page = Paginator(qs, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -410,14 +410,27 @@ def log_session(request, pk):
     a duplicate contact to confirm) shows the form again with everything typed and the reason; the
     form's script keeps a server-side draft (``session_draft``), restored here with a notice."""
     referral = _visible_referral(request, pk)
+    initial = {}
+    if request.GET.get("type") in AppointmentType.values:
+        initial["appointment_type"] = request.GET["type"]
+    return session_page(request, referral, initial=initial)
+
+
+def session_page(request, referral, *, initial, record=None, prefilled=None, focus_first_unanswered=False):
+    """The session form for ``referral``: ``log_session``'s, and the one an appointment opens
+    (appointments.views.attended), which passes ``record`` (the service call that makes the contact
+    from the form's arguments, returning it) and ``prefilled`` (words on the patient's own answers
+    the form was filled with)."""
+    if record is None:
+
+        def record(**arguments):
+            return services.log_contact(referral=referral, by=request.user, **arguments)
+
     if request.method == "GET":  # not offered a form it would refuse; the service decides a POST
         permissions.require(request.user, "record_care", referral)
         if not presenters.is_open(referral):
             messages.error(request, "This referral has been discharged: sessions can no longer be logged.")
             return redirect("referrals:detail", pk=referral.pk)
-    initial = {}
-    if request.GET.get("type") in AppointmentType.values:
-        initial["appointment_type"] = request.GET["type"]
     problem = queries.deciding_problem(referral)
     extra = request.POST.getlist("extra_measure") if request.method == "POST" else request.GET.getlist("add")
     adding = request.POST.get("add_measure")
@@ -458,6 +471,8 @@ def log_session(request, pk):
                 "step_label": presenters.step_label(referral.current_step),
                 "latest": rows[-1] if rows else None,
                 "patient_completed": presenters.patient_completed_words(rows, timezone.localdate()),
+                "prefilled": prefilled,
+                "focus_first_unanswered": focus_first_unanswered,
             },
             status=status,
         )
@@ -467,7 +482,7 @@ def log_session(request, pk):
             return page(INVALID)
         try:
             with transaction.atomic():
-                contact = services.log_contact(referral=referral, by=request.user, **form.service_arguments())
+                contact = record(**form.service_arguments())
                 step, reason = form.cleaned_data.get("first_step"), form.cleaned_data.get("step_reason")
                 if "first_step" in form.fields and (step or (reason or "").strip()):
                     assessed = contact.appointment_type in (

@@ -118,6 +118,24 @@
     update(fieldset);
   });
 
+  // Ctrl+Enter (Cmd+Enter on a Mac) saves from anywhere in the form, as the Save button does.
+  form.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.altKey) return;
+    var save = document.getElementById("save-session");
+    if (!save) return;
+    event.preventDefault();
+    if (typeof form.requestSubmit === "function") form.requestSubmit(save);
+    else save.click();
+  });
+
+  // Opened from an appointment: the focus starts on the first unanswered questionnaire item.
+  if (form.hasAttribute("data-focus-first-unanswered")) {
+    var first = Array.prototype.filter.call(form.querySelectorAll("[data-item]"), function (el) {
+      return el.offsetParent !== null && !el.querySelector("input[type=radio]:checked");
+    })[0];
+    if (first) first.querySelector("input[type=radio]").focus();
+  }
+
   // Number keys answer the focused item and move to the next visible one.
   form.addEventListener("keydown", function (event) {
     var input = event.target;

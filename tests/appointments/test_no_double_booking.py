@@ -24,3 +24,42 @@ def test_database_refuses_a_clinicians_overlapping_appointments():
     Appointment.objects.create(
         starts_at=start + timedelta(minutes=30), ends_at=start + timedelta(minutes=90), status="cancelled", **common
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_at_once_make_one_contact():
+    """Two requests recording the same appointment's outcome at the same moment (two tabs, a double
+    click past the button's guard): the row lock makes the second wait, then find the first's contact."""
+    import threading
+
+    from django.db import connections
+    from django.utils import timezone
+
+    from appointments import services
+    from referrals.models import CareContact
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers: the race needs PostgreSQL's row locks")
+    referral = ReferralFactory()
+    pwp = StaffFactory(team=referral.team, role="pwp")
+    referral.care_coordinator = pwp
+    referral.save(update_fields=["care_coordinator"])
+    at = timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time()))
+    appointment = services.book(referral=referral, clinician=pwp, starts_at=at, appointment_type="02", by=pwp)
+    start, results = threading.Barrier(2), []
+
+    def tab():
+        try:
+            start.wait()
+            results.append(services.record_appointment_outcome(appointment=appointment, attendance="3", by=pwp))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=tab) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(created for _, created in results) == [False, True]
+    assert len({contact.pk for contact, _ in results}) == 1
+    assert CareContact.objects.filter(referral=referral).count() == 1

@@ -33,6 +33,32 @@ def _referral(s, u):
     return {"received_on": _day(s, 0), "source": "gp", "presenting_problem": "depression"}
 
 
+def _tomorrow_at(s, hour):
+    from django.utils import timezone
+
+    return timezone.make_aware(dt.datetime.combine(s.today + dt.timedelta(days=1), dt.time(hour))).isoformat()
+
+
+def _booking_page(s):
+    return {
+        "clinician": s.treating.pk,
+        "date": _day(s, -1),
+        "time": "10:00",
+        "appointment_type": "02",
+        "mechanism": "01",
+        "count": 1,
+    }
+
+
+def _booking_api(s):
+    return {
+        "referral": str(s.referral.pk),
+        "clinician": s.treating.pk,
+        "starts_at": _tomorrow_at(s, 10),
+        "appointment_type": "02",
+    }
+
+
 def _facilitator(s, u):
     """A clinician plans the courses they run; managers and administrators name the facilitator."""
     return u if permissions.is_clinician(u) else s.treating
@@ -174,6 +200,54 @@ BODIES = {
     "course-status": Write("course.status", lambda s, u: {"status": "running"}),
     "workshops:enrol": Write("enrolment.create", lambda s, u: {"referral": str(s.referral.pk)}),
     "enrolment-list": Write("enrolment.create", lambda s, u: {"course": s.course.pk, "referral": str(s.referral.pk)}),
+    # Diaries.
+    "appointments:book": Write("appointment.book", lambda s, u: _booking_page(s)),
+    "appointments:reschedule": Write(
+        "appointment.book", lambda s, u: {"date": _day(s, -1), "time": "11:00", "version": s.version(s.appointment)}
+    ),
+    "appointments:cancel": Write(
+        "appointment.cancel", lambda s, u: {"reason": "patient", "note": "Unwell", "version": s.version(s.appointment)}
+    ),
+    "appointments:record_outcome": Write("appointment.outcome", lambda s, u: {"attendance": "3"}),
+    "appointments:attended": Write(
+        "appointment.outcome",
+        lambda s, u: {
+            "date": _day(s, 0),
+            "time": "00:30",
+            "appointment_type": "02",
+            "attendance": "5",
+            "mechanism": "01",
+            "therapy_mode": "1",
+        },
+    ),
+    "appointments:calendar": Write("calendar_feed.new", lambda s, u: {}),
+    "appointment-list": Write("appointment.book", lambda s, u: _booking_api(s)),
+    "appointment-cancel": Write(
+        "appointment.cancel", lambda s, u: {"reason": "provider", "version": s.version(s.appointment)}
+    ),
+    "appointment-reschedule": Write(
+        "appointment.book", lambda s, u: {"starts_at": _tomorrow_at(s, 11), "version": s.version(s.appointment)}
+    ),
+    "appointment-series": Write("appointment.book", lambda s, u: {"count": 2}),
+    "appointment-outcome": Write("appointment.outcome", lambda s, u: {"attendance": "3"}),
+    "working-pattern-list": Write(
+        "working_pattern.add",
+        lambda s, u: {
+            "clinician": (u if permissions.is_clinician(u) else s.treating).pk,
+            "weekday": 2,
+            "start": "09:00",
+            "end": "12:00",
+            "valid_from": _day(s, 0),
+        },
+    ),
+    "leave-list": Write(
+        "leave.add",
+        lambda s, u: {
+            "clinician": (u if permissions.is_clinician(u) else s.treating).pk,
+            "starts_on": _day(s, -14),
+            "ends_on": _day(s, -18),
+        },
+    ),
     "workshops:withdraw": Write(
         "enrolment.withdraw", lambda s, u: {"reason": "patient_choice", "withdrawn_on": _day(s, 0)}
     ),

@@ -130,6 +130,40 @@ class Scenario:
         return self.course.sessions.order_by("number").first()
 
     @cached_property
+    def appointment(self):
+        """Today's appointment of the PWP's with the patient (its outcome can be recorded today)."""
+        from appointments.services import book
+
+        at = timezone.make_aware(dt.datetime.combine(self.today, dt.time(0, 30)))
+        return book(
+            referral=self.referral, clinician=self.treating, starts_at=at, appointment_type="02", by=self.treating
+        )
+
+    @cached_property
+    def working_pattern(self):
+        from appointments.services import add_working_pattern
+
+        return add_working_pattern(
+            clinician=self.treating,
+            weekday=1,
+            start=dt.time(9),
+            end=dt.time(17),
+            valid_from=self.today,
+            by=self.treating,
+        )
+
+    @cached_property
+    def leave(self):
+        from appointments.services import record_leave
+
+        return record_leave(
+            clinician=self.treating,
+            starts_on=self.today + dt.timedelta(days=30),
+            ends_on=self.today + dt.timedelta(days=34),
+            by=self.treating,
+        )
+
+    @cached_property
     def register_entry(self):
         from workshops.services import take_register
 

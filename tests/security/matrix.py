@@ -194,6 +194,39 @@ CLASSIFICATION = {
     "enrolment-list": SIGNED_IN.writes(who(ALLOW, outsider=Hidden("course"), colleague=Hidden("referral")), "enrol"),
     # The register is the facilitators'; a session the persona cannot see does not exist for them.
     "register-list": SIGNED_IN.writes(who(Hidden("session"), pwp=ALLOW, wide=FORBIDDEN), "register"),
+    # Diaries (issue 18): a clinician's own day and calendar; booking, moving and cancelling for whoever
+    # sees the referral in the team (book_appointment, cancel_appointment); an appointment's outcome is
+    # a contact: clinicians on the case (record_care).
+    "appointments:my_day": SIGNED_IN,
+    "appointments:waiting": SIGNED_IN,
+    "appointments:free_slots": SIGNED_IN,
+    "appointments:calendar": Category("calendar", who(ALLOW, wide=FORBIDDEN)),
+    "appointments:feed": Category("calendar-feed", who(NOT_FOUND, anonymous=NOT_FOUND), who(ANY, anonymous=ANY)),
+    "appointments:book": Category("book", SEES_CASE, redirect_ok=True),
+    "appointments:reschedule": Category("reschedule", SEES_CASE, redirect_ok=True),
+    "appointments:cancel": Category("cancel-appointment", SEES_CASE, redirect_ok=True),
+    "appointments:record_outcome": Category("appointment-outcome", WRITE_ONLY, CLINICAL, redirect_ok=True),
+    "appointments:attended": CLINICAL_ACT,
+    "appointment-list": SIGNED_IN.writes(
+        who(
+            FORBIDDEN,
+            on_the_case=ALLOW,
+            supervisor=ALLOW,
+            wide=ALLOW,
+            outsider=Hidden("referral"),
+            colleague=Hidden("referral"),
+        ),
+        "book",
+    ),
+    "appointment-detail": Category("appointment", SEES_CASE, audit=True),
+    "appointment-cancel": Category("cancel-appointment", SEES_CASE),
+    "appointment-reschedule": Category("reschedule", SEES_CASE),
+    "appointment-series": Category("book", SEES_CASE),
+    "appointment-outcome": CLINICAL_ACT,
+    "working-pattern-list": SIGNED_IN.writes(who(ALLOW), "working-pattern"),
+    "working-pattern-detail": Category("working-pattern", who(ALLOW, outsider=NOT_FOUND)),
+    "leave-list": SIGNED_IN.writes(who(ALLOW), "leave"),
+    "leave-detail": Category("leave", who(ALLOW, outsider=NOT_FOUND)),
     "*-list": SIGNED_IN,
     "patient-search": Category("search", who(PROCESSED)),  # identifiers in the body, never the URL
     "patient-detail": CASE_RECORD.writes(SEES_CASE, "patient-details"),
@@ -289,6 +322,9 @@ PARAMS = {
     "frontdoor:questionnaire_link": {"token": "=not-a-real-token"},
     "frontdoor:send_link": {"pk": "referral"},
     "referral-fhir": {"pk": "referral"},
+    "appointments:book": {"pk": "referral"},
+    "appointments:feed": {"token": "=not-a-real-token"},
+    "appointments:*": {"pk": "appointment"},
     "frontdoor:*": {"slug": "=security-test"},
     "dataset:*": {"pk": "dataset_run"},
 }
@@ -305,6 +341,9 @@ MODEL_KINDS = {
     "workshops.coursesession": "course_session",
     "workshops.enrolment": "enrolment",
     "workshops.registerentry": "register_entry",
+    "appointments.appointment": "appointment",
+    "appointments.workingpattern": "working_pattern",
+    "appointments.leave": "leave",
 }
 PARAM_NAMES = {
     "referral_id": "referral",
@@ -334,6 +373,7 @@ PATIENT_KINDS = {
     "decision",
     "enrolment",
     "register_entry",
+    "appointment",
 }
 
 

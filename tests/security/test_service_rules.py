@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from appointments import services as appointments
 from common.models import AuditEvent
 from common.permissions import NotAllowed
 from dataset import imports as dataset_imports
@@ -37,6 +38,12 @@ def _day(s, days_ago):
 
 def _facilitator(s, u):
     return u if u.is_clinician else s.treating
+
+
+def _at(s, days_ahead, hour):
+    from django.utils import timezone
+
+    return timezone.make_aware(dt.datetime.combine(s.today + dt.timedelta(days=days_ahead), dt.time(hour)))
 
 
 def _correction(s):
@@ -189,6 +196,54 @@ SERVICES = {
             session=s.course_session, rows=[{"enrolment": s.enrolment, "attendance": "5"}], by=u
         ),
     ),
+    "book": (
+        "appointment-list",
+        lambda s, u: appointments.book(
+            referral=s.referral, clinician=s.treating, starts_at=_at(s, 1, 10), appointment_type="02", by=u
+        ),
+    ),
+    "book_series": (
+        "appointment-series",
+        lambda s, u: appointments.book_series(
+            referral=s.referral, clinician=s.treating, starts_at=_at(s, 1, 10), appointment_type="02", count=2, by=u
+        ),
+    ),
+    "reschedule": (
+        "appointment-reschedule",
+        lambda s, u: appointments.reschedule(appointment=s.appointment, starts_at=_at(s, 1, 11), by=u),
+    ),
+    "cancel": (
+        "appointment-cancel",
+        lambda s, u: appointments.cancel(appointment=s.appointment, reason="patient", by=u),
+    ),
+    "record_appointment_outcome": (
+        "appointment-outcome",
+        lambda s, u: appointments.record_appointment_outcome(appointment=s.appointment, attendance="3", by=u),
+    ),
+    "add_working_pattern": (
+        "working-pattern-list",
+        lambda s, u: appointments.add_working_pattern(
+            clinician=u if u.is_clinician else s.treating,
+            weekday=2,
+            start=dt.time(9),
+            end=dt.time(12),
+            valid_from=s.today,
+            by=u,
+        ),
+    ),
+    "record_leave": (
+        "leave-list",
+        lambda s, u: appointments.record_leave(
+            clinician=u if u.is_clinician else s.treating,
+            starts_on=s.today + dt.timedelta(days=14),
+            ends_on=s.today + dt.timedelta(days=18),
+            by=u,
+        ),
+    ),
+    "new_calendar_address": (
+        "appointments:calendar",
+        lambda s, u: appointments.new_calendar_address(clinician=u, by=u),
+    ),
     "correct_entry": (
         "register-entered-in-error",
         lambda s, u: workshops.correct_entry(entry=s.register_entry, reason="Wrong patient", by=u),
@@ -234,6 +289,9 @@ NEEDS = {
     "take_register": ("enrolment", "course_session"),
     "correct_entry": ("register_entry",),
     "export_file": ("dataset_run",),
+    "reschedule": ("appointment",),
+    "cancel": ("appointment",),
+    "record_appointment_outcome": ("appointment",),
 }
 
 
@@ -291,7 +349,7 @@ def test_every_write_service_is_tried():
         "create_self_referral",
     }
     found = set()
-    for module in (referrals, stepped_care, supervision, workshops, frontdoor, dataset, dataset_imports):
+    for module in (referrals, stepped_care, supervision, workshops, frontdoor, appointments, dataset, dataset_imports):
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__ or name.startswith("_"):
                 continue

@@ -18,6 +18,23 @@ def test_seed_demo_is_idempotent(settings):
 
 
 @pytest.mark.django_db
+def test_seed_demo_gives_the_clinicians_diaries_and_a_day(settings):
+    """Working patterns for every clinician; today's appointments for the demo PWPs (My day), once."""
+    from django.utils import timezone
+
+    from appointments.models import Appointment, WorkingPattern
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--password", "demo-password-123", "--referrals", "60", "--skip-extras")
+    counts = (WorkingPattern.objects.count(), Appointment.objects.count())
+    call_command("seed_demo", "--password", "demo-password-123", "--referrals", "60", "--skip-extras")
+    assert (WorkingPattern.objects.count(), Appointment.objects.count()) == counts
+    pwp1 = Staff.objects.get(username="pwp1")
+    assert WorkingPattern.objects.filter(clinician=pwp1).count() == 10
+    assert Appointment.objects.filter(clinician=pwp1, starts_at__date=timezone.localdate()).count() >= 2
+
+
+@pytest.mark.django_db
 def test_seed_demo_refuses_with_debug_off(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG off"):

@@ -20,6 +20,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from appointments import services as diary
+from appointments.models import AppointmentLength, WorkingPattern
 from common.database import analyze_tables
 from frontdoor.models import FrontDoor, GPPractice
 from outcomes.metrics import referral_facts
@@ -212,6 +214,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Planner statistics refreshed on {len(analysed)} tables (ANALYZE).")
         if not options["skip_extras"] and wanted <= 5000:
             self._extras(team, options["force"])
+        self._diaries(team, staff)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo service {team.name}: {Referral.objects.filter(team=team).count()} referrals "
@@ -242,6 +245,72 @@ class Command(BaseCommand):
             f"Review scan of {outcome.reviewed} active referrals: {len(outcome.raised)} flags raised, "
             f"{len(outcome.cleared)} cleared; supervision sessions added: {sessions}."
         )
+
+    def _diaries(self, team, clinicians):
+        """Working patterns (weekdays 9 to 5, Wednesday afternoons remote) for every clinician, the team's
+        appointment lengths, and for the named demo clinicians a day of appointments today (My day)
+        and some in two days (the reminders). Booked through the services; a second run adds nothing."""
+        today = timezone.localdate()
+        for kind, minutes in (("01", 60), ("02", 45), ("03", 60), ("05", 45)):
+            AppointmentLength.objects.get_or_create(team=team, appointment_type=kind, defaults={"minutes": minutes})
+        has_pattern = set(WorkingPattern.objects.filter(team=team).values_list("clinician_id", flat=True))
+        patterns = []
+        for clinician in clinicians:
+            if clinician.pk in has_pattern:
+                continue
+            for weekday in range(1, 6):
+                blocks = [(dt.time(9), dt.time(12, 30), "room"), (dt.time(13, 30), dt.time(17), "room")]
+                if weekday == 3:
+                    blocks[1] = (dt.time(13, 30), dt.time(17), "remote")
+                for start, end, where in blocks:
+                    patterns.append(
+                        WorkingPattern(
+                            clinician=clinician,
+                            team=team,
+                            weekday=weekday,
+                            start=start,
+                            end=end,
+                            location=where,
+                            room="Room 2, Bootle Health Centre" if where == "room" else "",
+                            valid_from=today - dt.timedelta(days=365),
+                        )
+                    )
+        WorkingPattern.objects.bulk_create(patterns)
+        booked = 0
+        for name in ("pwp1", "pwp2", "hit1"):
+            clinician = next((c for c in clinicians if c.username == name), None)
+            if clinician is None or clinician.appointments.exists():
+                continue
+            cases = list(
+                Referral.objects.filter(
+                    care_coordinator=clinician, status__in=("in_treatment", "awaiting_treatment")
+                ).order_by("-status", "received_on")[:6]
+            )
+            plan = [(0, dt.time(9, 0)), (0, dt.time(10, 0)), (0, dt.time(11, 0)), (0, dt.time(14, 0))]
+            plan += [(2, dt.time(9, 30)), (2, dt.time(11, 0))]
+            for referral, (days, at) in zip(cases, plan, strict=False):
+                starts_at = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=days), at))
+                mechanism = "02" if at.hour == 14 else "01"
+                diary.book(
+                    referral=referral,
+                    clinician=clinician,
+                    starts_at=starts_at,
+                    appointment_type="02",
+                    mechanism=mechanism,
+                    by=clinician,
+                )
+                booked += 1
+            waiting = Referral.objects.filter(
+                team=team, status="awaiting_assessment", care_coordinator__isnull=True, appointments__isnull=True
+            ).order_by("received_on")
+            first = waiting.first()
+            if first is not None:
+                starts_at = timezone.make_aware(dt.datetime.combine(today, dt.time(15, 30)))
+                diary.book(
+                    referral=first, clinician=clinician, starts_at=starts_at, appointment_type="01", by=clinician
+                )
+                booked += 1
+        self.stdout.write(f"Diaries: {len(patterns)} working pattern blocks, {booked} appointments booked.")
 
     def _front_door(self, team):
         """The demo team's public self-referral form (/refer/talking-matters-sefton/) and its area's practices."""

@@ -1,0 +1,66 @@
+"""Issue 18.5 in real Chromium: from My day, log a routine session with PHQ-9 and GAD-7 by keyboard.
+The page counts what the clinician does (every keydown and every mouse press, kept in sessionStorage
+across the pages): at most 25 keystrokes and 19 clicks. Focus starts on PHQ-9 item 1, a digit answers
+and moves on, Ctrl+Enter saves; the appointment's contact is made once."""
+
+import datetime as dt
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from appointments import services
+from appointments.models import Appointment
+from referrals.models import CareContact
+from tests.factories import ReferralFactory
+
+COUNT = """
+(() => {
+  const bump = (key) => sessionStorage.setItem(key, String(Number(sessionStorage.getItem(key) || 0) + 1));
+  window.addEventListener("keydown", (e) => { if (e.isTrusted) bump("keys"); }, true);
+  window.addEventListener("mousedown", (e) => { if (e.isTrusted) bump("clicks"); }, true);
+})();
+"""
+PHQ = "110110000"  # PHQ-9 4, item 9 = 0 (no risk note needed)
+GAD = "1111000"  # GAD-7 4
+
+
+def _counts(page):
+    return page.evaluate("[Number(sessionStorage.getItem('keys') || 0), Number(sessionStorage.getItem('clicks') || 0)]")
+
+
+def test_a_routine_session_from_my_day_by_keyboard(page, sign_in, pwp):
+    referral = ReferralFactory(patient__team=pwp.team, care_coordinator=pwp, status="in_treatment")
+    at = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(0, 15)))
+    appointment = services.book(referral=referral, clinician=pwp, starts_at=at, appointment_type="02", by=pwp)
+    sign_in(pwp)
+    page.context.add_init_script(COUNT)
+    page.goto("/appointments/today/")
+    page.evaluate("sessionStorage.clear()")  # counting starts on My day
+
+    page.get_by_role("link", name="Attended").click()
+    page.wait_for_url(f"**/appointments/{appointment.pk}/session/")
+    expect(page.locator("#prefilled")).to_have_count(0)
+    focused = page.evaluate("document.activeElement && document.activeElement.name")
+    assert focused == "phq9_1", focused
+    for digit in PHQ + GAD:
+        page.keyboard.press(digit)
+    expect(page.locator("[data-total-for=PHQ9]")).to_contain_text("4")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(f"**/referrals/{referral.pk}/")
+    expect(page.locator(".alert-success")).to_contain_text("PHQ-9 4")
+
+    keys, clicks = _counts(page)
+    assert keys <= 25 and clicks <= 19, (keys, clicks)
+    assert (keys, clicks) == (len(PHQ) + len(GAD) + 2, 1)  # the digits, Ctrl and Enter; the Attended link
+
+    contact = CareContact.objects.get(referral=referral)
+    appointment = Appointment.objects.get(pk=appointment.pk)
+    assert (appointment.contact_id, appointment.status, contact.attendance) == (contact.pk, "done", "5")
+    assert sorted((q.measure, q.total) for q in contact.questionnaires.all()) == [("GAD7", 4), ("PHQ9", 4)]
+
+    # Back and save again: the same contact is shown, not a second one.
+    page.go_back()
+    page.wait_for_load_state()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_load_state()
+    assert CareContact.objects.filter(referral=referral).count() == 1
