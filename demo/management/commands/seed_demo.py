@@ -562,6 +562,7 @@ class Command(BaseCommand):
                 add(on, "02", "3")
                 dnas += 1
                 if dnas >= 2:
+                    last_on = on  # discharged after the second did-not-attend, never before it
                     break
             elif rng.random() < 0.1:
                 add(on, "02", rng.choice(["3", "2", "4"]))
