@@ -1,4 +1,5 @@
 import pytest
+from django.db.models import F
 from django.core.management import CommandError, call_command
 
 from referrals.models import CareContact, Referral
@@ -55,3 +56,7 @@ def test_the_demo_service_has_enough_history_to_fit_its_curves(settings):
     assert {"PHQ9", "GAD7"} <= measures
     assert all(c.n >= 10 for c in fit.cells.all())
     assert ReviewFlag.objects.filter(rule="not_on_track", status="open").exists()
+    # What the services refuse, the demo never holds (the data-set export validates it): no contact
+    # dated after its referral's discharge.
+    after = CareContact.objects.filter(referral__discharged_on__isnull=False, date__gt=F("referral__discharged_on"))
+    assert not after.exists(), list(after.values_list("referral_id", "date", "attendance")[:5])
