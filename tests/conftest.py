@@ -33,6 +33,18 @@ def _dataset_files(settings, tmp_path_factory):
 
 
 @pytest.fixture
+def tasks_in_process():
+    """Queued tasks run here, in the test's process, even when the run has a broker (CI's second pass):
+    for tests of what a task does, not of how it travels (tests/stepped_care/test_celery_worker.py)."""
+    from config.celery import app  # here: only the tests that ask for it touch the Celery app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
+@pytest.fixture
 def team(db):
     return TeamFactory(name="Talking Matters Test", code="TMT")
 

@@ -21,6 +21,8 @@ from ..conftest import login
 from ..factories import StaffFactory
 from .extracts import extract
 
+pytestmark = pytest.mark.usefixtures("tasks_in_process")  # the run's task runs here, broker or not
+
 
 def start(client, period="2026-10", capture=None):
     with capture(execute=True):
