@@ -45,7 +45,7 @@ from common.database import BULK_TABLES, analyze_tables
 from outcomes.problems import descriptor
 from outcomes.services import refresh_summaries
 from referrals.models import CareContact, Patient, PresentingProblemRecord, Referral, ReferralEvent
-from stepped_care.models import Staff
+from stepped_care.queries import staff_of_team
 
 from . import rules
 from .models import DatasetRun, ImportedRecord, ImportedScore
@@ -398,7 +398,8 @@ class Importer:
         self.source = source
         self.period = period
         self.run = run
-        self.staff = dict(Staff.objects.filter(team=team).values_list("username", "pk"))
+        # the team's staff by username, those who have left too (their past contacts come in)
+        self.staff = dict(staff_of_team(team, active=None).values_list("username", "pk"))
         self.patients = {}  # patient key → Patient (being made) or _Saved, made or found during this import
         self.created_referrals = 0
         # A source never imported before has no records to find: no lookups per line.
