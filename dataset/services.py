@@ -269,7 +269,7 @@ def write_export(target, *, team, period, now, progress=None):
     table with the data set's field names and a manifest (table, file, rows, sha256). Rows go from
     the database cursor into the zip as they come. Returns the ``Outcome``: counts and every failure."""
     outcome = Outcome()
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with queries.whole_reads(), zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, code in enumerate(rules.EXPORTED):
             table = rules.TABLES[code]
             info = zipfile.ZipInfo(table.file_name, date_time=(now.year, now.month, now.day, 0, 0, 0))
