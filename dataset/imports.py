@@ -398,7 +398,8 @@ class Importer:
         self.source = source
         self.period = period
         self.run = run
-        self.staff = dict(staff_of_team(team, active=None).values_list("username", "pk"))  # leavers too
+        # the team's staff by username, those who have left too (their past contacts come in)
+        self.staff = dict(staff_of_team(team, active=None).values_list("username", "pk"))
         self.patients = {}  # patient key → Patient (being made) or _Saved, made or found during this import
         self.created_referrals = 0
         # A source never imported before has no records to find: no lookups per line.
@@ -725,7 +726,8 @@ class Importer:
                 if key in known:
                     plan.lines.append((name, line, "exists", "score imported before"))
                     continue
-                measure = rules.MEASURE_BY_SNOMED[row["CodedAssToolType"]]
+                item = rules.WSAS_ITEM_BY_SNOMED.get(row["CodedAssToolType"])
+                measure = rules.WSAS if item else rules.MEASURE_BY_SNOMED[row["CodedAssToolType"]]
                 contact_id = by_activity.get(parent) if code == "IDS607" else None
                 if code == "IDS607" and contact_id is None:
                     plan.problems.append(Problem(name, line, "CareActId", parent, "Its contact was not imported."))
@@ -740,12 +742,14 @@ class Importer:
                     referral=referral,
                     contact_id=contact_id,
                     measure=measure,
-                    total=rules.INSTRUMENTS[measure].check_total(row["PersScore"]),
+                    total=int(row["PersScore"]) if item else rules.INSTRUMENTS[measure].check_total(row["PersScore"]),
+                    item=item,
                     completed_on=completed,
                     source=self.source,
                     run=self.run,
                 )
-                plan.add(score, name, line, f"{rules.INSTRUMENTS[measure].name} score {row['PersScore']}")
+                what = f"WSAS item {item}" if item else rules.INSTRUMENTS[measure].name
+                plan.add(score, name, line, f"{what} score {row['PersScore']}")
                 self._record(plan, code, key, score.id)
 
     # writing

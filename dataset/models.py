@@ -98,12 +98,15 @@ class ImportedScore(models.Model):
     )
     measure = models.CharField(max_length=16, choices=Measure.choices)
     total = ScoreField()
+    item = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="For a measure the data set codes item by item (WSAS): the item number"
+    )
     completed_on = models.DateField()
     source = models.CharField(max_length=40)
     run = models.ForeignKey(DatasetRun, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        ordering = ["referral", "completed_on", "measure"]
+        ordering = ["referral", "completed_on", "measure", "item"]
         indexes = [models.Index(fields=["referral", "completed_on"]), models.Index(fields=["contact"])]
         constraints = [models.CheckConstraint(condition=Q(measure__in=Measure.values), name="imported_score_measure")]
 

@@ -6,16 +6,36 @@ record's key is the key its source system gave it when it was imported (``Import
 its own id: an imported referral keeps its ServiceRequestId in every later submission.
 """
 
+from contextlib import contextmanager
+
+from django.db import connection
 from django.db.models import BooleanField, Case, OuterRef, Q, Subquery, Value, When
 
 from outcomes.models import QuestionnaireResponse
 from referrals.models import CareContact, Patient, PresentingProblemRecord, Referral
 
 from .models import DatasetRun, ImportedRecord, ImportedScore
-from .rules import ATTENDED, MEASURE_BY_SNOMED
+from .rules import ATTENDED, MEASURE_BY_SNOMED, WSAS
 
 CHUNK = 2000
-SCORED_MEASURES = sorted(set(MEASURE_BY_SNOMED.values()))
+SCORED_MEASURES = sorted({*MEASURE_BY_SNOMED.values(), WSAS})
+
+
+@contextmanager
+def whole_reads():
+    """PostgreSQL plans a cursor's query for its first tenth of rows (``cursor_tuple_fraction``), a
+    poor plan for an export that reads every row: measured 9.6 s against 1.2 s for a month's contacts
+    of the 150,000-referral service. Plan for all of them while the export runs."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET cursor_tuple_fraction")
 
 
 def _source_key(table, ref="pk"):
@@ -139,13 +159,13 @@ def referral_scores(team, period):
         )
         .annotate(referral_key=_source_key("IDS101", "referral_id"))
         .order_by("referral_id", "completed_on", "measure", "total")
-        .values("referral_id", "referral_key", "measure", "total", "completed_on")
+        .values("referral_id", "referral_key", "measure", "total", "completed_on", "items")
     )
     imported = (
         ImportedScore.objects.filter(referral__in=referrals_in(team, period), contact__isnull=True, **common)
         .annotate(referral_key=_source_key("IDS101", "referral_id"))
-        .order_by("referral_id", "completed_on", "measure", "total")
-        .values("referral_id", "referral_key", "measure", "total", "completed_on")
+        .order_by("referral_id", "completed_on", "measure", "item", "total")
+        .values("referral_id", "referral_key", "measure", "total", "completed_on", "item")
     )
     yield from own.iterator(chunk_size=CHUNK)
     yield from imported.iterator(chunk_size=CHUNK)
@@ -171,7 +191,7 @@ def contact_scores(team, period):
             activity_written=written,
         )
         .order_by("contact_id", "measure", "total")
-        .values(*fields)
+        .values(*fields, "items")
     )
     imported = (
         ImportedScore.objects.filter(contact__in=contacts_here, measure__in=SCORED_MEASURES)
@@ -180,8 +200,8 @@ def contact_scores(team, period):
             activity_key=_source_key("IDS202", "contact_id"),
             activity_written=written,
         )
-        .order_by("contact_id", "measure", "total")
-        .values(*fields)
+        .order_by("contact_id", "measure", "item", "total")
+        .values(*fields, "item")
     )
     yield from own.iterator(chunk_size=CHUNK)
     yield from imported.iterator(chunk_size=CHUNK)

@@ -154,6 +154,12 @@ LONG_TERM_CONDITION_BY_SNOMED = {code: name for name, code in LONG_TERM_CONDITIO
 
 # IDS606/IDS607 CodedAssToolType: each measure with a SNOMED CT code, by that code.
 MEASURE_BY_SNOMED = {inst.snomed_ct: code for code, inst in INSTRUMENTS.items() if inst.snomed_ct}
+# WSAS has no total code: the data set codes its five items, each scored 0-8 (work 0-9 accepted:
+# the measures table's note), in the measure's item order.
+WSAS = "WSAS"
+WSAS_ITEMS = ("932621000000100", "932581000000100", "932611000000106", "932591000000103", "932601000000109")
+WSAS_ITEM_BY_SNOMED = {code: number for number, code in enumerate(WSAS_ITEMS, start=1)}
+WSAS_ITEM_MAX = {1: 9}
 
 SNOMED_SHAPE = re.compile(r"^[1-9][0-9]{5,17}$")
 DATE_SHAPE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -259,6 +265,12 @@ def parse_date(value):
 
 def check_score(snomed, score):
     """The Finding for a score that is not in its measure's range and format, else None."""
+    if snomed in WSAS_ITEM_BY_SNOMED:
+        number = WSAS_ITEM_BY_SNOMED[snomed]
+        top = WSAS_ITEM_MAX.get(number, INSTRUMENTS[WSAS].item_max)
+        if not re.fullmatch(r"[0-9]", score or "") or int(score) > top:
+            return Finding("PersScore", score, f"A WSAS item {number} score is a whole number from 0 to {top}.")
+        return None
     measure = MEASURE_BY_SNOMED.get(snomed)
     if measure is None:
         return Finding("CodedAssToolType", snomed, "Not a known assessment tool (SNOMED CT) of the data set.")

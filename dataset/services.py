@@ -208,18 +208,29 @@ def _rows_ids603(team, period, now):
         )
 
 
+def _scores(row):
+    """(CodedAssToolType, PersScore) of one stored score: its measure's code and total, or for WSAS
+    (coded item by item) each item's code and answer."""
+    if row["measure"] != rules.WSAS:
+        return [(rules.INSTRUMENTS[row["measure"]].snomed_ct, rules.score_text(row["measure"], row["total"]))]
+    if "item" in row:  # an item imported from another system
+        return [(rules.WSAS_ITEMS[row["item"] - 1], rules.text(row["total"]))] if row["item"] else []
+    return [(code, rules.text(answer)) for code, answer in zip(rules.WSAS_ITEMS, row["items"] or [], strict=False)]
+
+
 def _rows_ids606(team, period, now):
     for row in queries.referral_scores(team, period):
-        yield (
-            {
-                "ServiceRequestId": row["referral_key"] or str(row["referral_id"]),
-                "CodedAssToolType": rules.INSTRUMENTS[row["measure"]].snomed_ct,
-                "PersScore": rules.score_text(row["measure"], row["total"]),
-                "AssToolCompDate": rules.text(row["completed_on"]),
-            },
-            row["referral_id"],
-            None,
-        )
+        for tool, score in _scores(row):
+            yield (
+                {
+                    "ServiceRequestId": row["referral_key"] or str(row["referral_id"]),
+                    "CodedAssToolType": tool,
+                    "PersScore": score,
+                    "AssToolCompDate": rules.text(row["completed_on"]),
+                },
+                row["referral_id"],
+                None,
+            )
 
 
 def _rows_ids607(team, period, now):
@@ -228,15 +239,16 @@ def _rows_ids607(team, period, now):
         broken = (
             None if row["activity_written"] else ("CareActId", "The contact's care activity is not in the submission.")
         )
-        yield (
-            {
-                "CareActId": row["activity_key"] or rules.care_activity_key(contact_key),
-                "CodedAssToolType": rules.INSTRUMENTS[row["measure"]].snomed_ct,
-                "PersScore": rules.score_text(row["measure"], row["total"]),
-            },
-            row["referral_id"],
-            broken,
-        )
+        for tool, score in _scores(row):
+            yield (
+                {
+                    "CareActId": row["activity_key"] or rules.care_activity_key(contact_key),
+                    "CodedAssToolType": tool,
+                    "PersScore": score,
+                },
+                row["referral_id"],
+                broken,
+            )
 
 
 WRITERS = {
@@ -257,7 +269,7 @@ def write_export(target, *, team, period, now, progress=None):
     table with the data set's field names and a manifest (table, file, rows, sha256). Rows go from
     the database cursor into the zip as they come. Returns the ``Outcome``: counts and every failure."""
     outcome = Outcome()
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with queries.whole_reads(), zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for index, code in enumerate(rules.EXPORTED):
             table = rules.TABLES[code]
             info = zipfile.ZipInfo(table.file_name, date_time=(now.year, now.month, now.day, 0, 0, 0))

@@ -229,7 +229,7 @@ class ContactSerializer(serializers.ModelSerializer):
     attendance_display = LabelField("attendance")
     mechanism_display = LabelField("mechanism")
     therapy_mode_display = LabelField("therapy_mode")
-    therapy_type_display = LabelField("therapy_type", allow_null=True)  # null: not recorded (older contacts)
+    therapy_type_display = LabelField("therapy_type", allow_null=True)
     phq9 = answers_field(9, 3, "PHQ-9 answers, items 1 to 9, each 0 to 3")
     gad7 = answers_field(7, 3, "GAD-7 answers, items 1 to 7, each 0 to 3")
     wsas = answers_field(5, 8, "WSAS answers, items 1 to 5, each 0 to 8")

@@ -37,6 +37,7 @@ def build_month(pwp):
         attendance="5",
         phq9=PHQ,
         gad7=GAD,
+        wsas=[8, 2, 3, 4, 5],
         duration_minutes=45,
         time=dt.time(10, 0),
     )

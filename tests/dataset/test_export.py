@@ -91,6 +91,12 @@ def test_the_period_holds_what_happened_in_it(team, month):
             ("445455005", "7"),
             ("720433000", "11"),
             ("445552006", "17"),
+            # WSAS, item by item (work, home, social leisure, private leisure, relationships)
+            ("932621000000100", "8"),
+            ("932581000000100", "2"),
+            ("932611000000106", "3"),
+            ("932591000000103", "4"),
+            ("932601000000109", "5"),
         ]
     )
     activity_keys = {a["CareActId"] for a in activities}

@@ -263,3 +263,17 @@ def test_a_patient_registered_here_already_is_linked_not_duplicated(manager, pwp
     report, _ = run(manager, extract())
     assert report.problem_count == 0
     assert Referral.objects.get(pk=ImportedRecord.objects.get(source_key="SR-1").object_id).patient == known
+
+
+@pytest.mark.django_db
+def test_wsas_comes_in_item_by_item(manager, pwp):
+    tables = rows()
+    tables["IDS607"] += [
+        {"CareActId": "CA-2", "CodedAssToolType": "932621000000100", "PersScore": "9"},
+        {"CareActId": "CA-2", "CodedAssToolType": "932601000000109", "PersScore": "3"},
+    ]
+    report, lines = run(manager, extract(tables))
+    assert report.problem_count == 0, report.problems
+    items = ImportedScore.objects.filter(measure="WSAS").order_by("item")
+    assert [(s.item, s.total) for s in items] == [(1, 9), (5, 3)]
+    assert ("IDS607CodedScoreAssessmentAct.csv", 6, "create", "WSAS item 1 score 9") in lines

@@ -100,6 +100,9 @@ BAD = [
     ("IDS607", {"CodedAssToolType": "445552006", "PersScore": "69"}, "PersScore", "between 0 and 68"),
     ("IDS607", {"CodedAssToolType": "491581000000104", "PersScore": "80"}, None, None),  # PCL-5 top score
     ("IDS607", {"CodedAssToolType": "450324005", "PersScore": "168"}, None, None),  # OCI top score
+    ("IDS607", {"CodedAssToolType": "932621000000100", "PersScore": "9"}, None, None),  # WSAS work: 0-9
+    ("IDS607", {"CodedAssToolType": "932581000000100", "PersScore": "9"}, "PersScore", "WSAS item 2"),
+    ("IDS607", {"CodedAssToolType": "932601000000109", "PersScore": "4.0"}, "PersScore", "0 to 8"),
 ]
 
 

@@ -1,6 +1,6 @@
 import pytest
-from django.db.models import F
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
 from referrals.models import CareContact, Referral
 from stepped_care.models import Staff
