@@ -34,11 +34,11 @@ from common.standards import standards
 from outcomes.problems import measure_words
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
-from stepped_care.models import Step, StepSource
+from stepped_care.models import Role, Step, StepSource
 from stepped_care.queries import expected_curves, staff_of_team
 from stepped_care.services import change_step
 
-from . import presenters, queries, services
+from . import presenters, queries, services, tables
 from .codes import ACTIVE_STATUSES, WAITING_STATUSES, AppointmentType, PresentingProblem
 from .forms import (
     AllocateForm,
@@ -145,6 +145,7 @@ def caseload(request):
         "referrals/caseload.html",
         {
             "rows": rows,
+            "rows_html": tables.caseload_rows_html(rows),
             "filters": filters,
             "filtered": any(filters.values()),
             "sort_links": links,
@@ -164,6 +165,20 @@ WAITING_SORTS = {
     "problem": [("presenting_problem", False)],
     "coordinator": [("care_coordinator__last_name", False)],
 }
+
+
+ROLE_LABELS = dict(Role.choices)
+
+
+def _clinician_choices(team_id):
+    """(pk, name, role label) of the team's clinicians for the "allocate to" list: one query of plain
+    rows (a county service has hundreds of clinicians; model instances cost more than the SQL)."""
+    return [
+        (pk, f"{first} {last}".strip() or username, str(ROLE_LABELS.get(role, role)))
+        for pk, first, last, username, role in staff_of_team(team_id, clinical=True).values_list(
+            "pk", "first_name", "last_name", "username", "role"
+        )
+    ]
 
 
 @never_cache
@@ -203,6 +218,7 @@ def waiting_list(request):
         "referrals/waiting_list.html",
         {
             "rows": rows,
+            "rows_html": tables.waiting_rows_html(rows, can_allocate=can_allocate),
             "page": page,
             "page_query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v}),
             "filters": filters,
@@ -210,7 +226,9 @@ def waiting_list(request):
             "sort_links": links,
             "sort": current,
             "can_allocate": can_allocate,
-            "clinicians": list(staff_of_team(user.team_id, clinical=True)) if can_allocate else [],
+            "clinician_options": tables.clinician_options_html(_clinician_choices(user.team_id), user.pk)
+            if can_allocate
+            else "",
             "status_choices": [(s.value, s.label) for s in WAITING_STATUSES],
             "problem_choices": PresentingProblem.choices,
             "waits": standards()["waits"],
