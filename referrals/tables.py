@@ -60,11 +60,13 @@ def nhs_number_html(value, missing=""):
 def patient_name_html(patient, href=None, ids=None):
     """templates/components/patient_name.html."""
     name = escape(str(patient))
-    shown = f'<a class="patient-name" href="{escape(href)}">{name}</a>' if href else f'<span class="patient-name">{name}</span>'
-    tag = "span" if ids == "inline" else "div"
-    nhs = (
-        f' · <span class="text-nowrap">NHS {nhs_number_html(patient.nhs_number)}</span>' if patient.nhs_number else ""
+    shown = (
+        f'<a class="patient-name" href="{escape(href)}">{name}</a>'
+        if href
+        else f'<span class="patient-name">{name}</span>'
     )
+    tag = "span" if ids == "inline" else "div"
+    nhs = f' · <span class="text-nowrap">NHS {nhs_number_html(patient.nhs_number)}</span>' if patient.nhs_number else ""
     return (
         f'\n{shown}\n<{tag} class="patient-ids small text-muted fw-normal"><span class="text-nowrap">born '
         f"{day_text(patient.date_of_birth)}</span>{nhs}</{tag}>\n"
@@ -137,7 +139,9 @@ def caseload_rows_html(rows):
             if row.risk and not r.has_risk_flag
             else ""
         )
-        days = '<span class="text-muted">not seen yet</span>' if row.days_since_contact is None else row.days_since_contact
+        days = (
+            '<span class="text-muted">not seen yet</span>' if row.days_since_contact is None else row.days_since_contact
+        )
         out.append(
             f"""
     <tr{' class="row-risk"' if row.risk else ""}>
