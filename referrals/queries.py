@@ -6,6 +6,8 @@ caseloads; managers and administrators see
 their team; superusers see everything.
 """
 
+from typing import NamedTuple
+
 from django.apps import apps
 from django.db import models
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
@@ -96,21 +98,58 @@ class ReferralQuerySet(models.QuerySet):
         )
 
     def with_trends_and_flags(self):
-        """Prefetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores``
-        and the open flags, most urgent first (``ReviewFlag.objects.risk_first``), as ``open_flags``."""
-        scores = (
-            QuestionnaireResponse.objects.filter(
-                Q(contact__isnull=True) | Q(contact__entered_in_error=False),
-                measure__in=TREND_MEASURES,
-                entered_in_error=False,
-            )
-            .order_by("completed_on", "created_at")
-            .only("id", "referral_id", "measure", "completed_on", "total")
-        )
-        return self.prefetch_related(
-            Prefetch("questionnaires", queryset=scores, to_attr="trend_scores"),
+        """Fetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores`` and the
+        open flags, most urgent first (``ReviewFlag.objects.risk_first``), as ``open_flags``.
+
+        The totals are plain ``TrendScore`` rows, not model instances: a caseload of 60 has hundreds
+        of them, and building an instance each cost more than the query (issue 22)."""
+        qs = self.prefetch_related(
             Prefetch("flags", queryset=ReviewFlag.objects.open().risk_first(), to_attr="open_flags"),
         )
+        qs._with_trends = True
+        return qs
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._with_trends = getattr(self, "_with_trends", False)
+        return clone
+
+    def _fetch_all(self):
+        fetched = self._result_cache is not None
+        super()._fetch_all()
+        if not fetched and getattr(self, "_with_trends", False) and self._result_cache:
+            attach_trend_scores(self._result_cache)
+
+
+class TrendScore(NamedTuple):
+    """One valid PHQ-9 or GAD-7 total of a referral, for its trend line."""
+
+    measure: str
+    total: object
+    completed_on: object
+
+
+def attach_trend_scores(referrals):
+    """Set ``trend_scores`` on each referral (model instances): its valid PHQ-9/GAD-7 totals in date
+    order, in one query."""
+    by_referral = {r.pk: [] for r in referrals if isinstance(r, models.Model)}
+    if not by_referral:
+        return
+    rows = (
+        QuestionnaireResponse.objects.filter(
+            Q(contact__isnull=True) | Q(contact__entered_in_error=False),
+            referral_id__in=list(by_referral),
+            measure__in=TREND_MEASURES,
+            entered_in_error=False,
+        )
+        .order_by("completed_on", "created_at")
+        .values_list("referral_id", "measure", "total", "completed_on")
+    )
+    for rid, measure, total, on in rows:
+        by_referral[rid].append(TrendScore(measure, total, on))
+    for referral in referrals:
+        if isinstance(referral, models.Model):
+            referral.trend_scores = by_referral[referral.pk]
 
 
 def own_scores(referral, limit=None):
