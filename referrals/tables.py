@@ -210,3 +210,21 @@ def clinician_options_html(clinicians, me):
         else:
             out.append(f'<option value="{pk}">{escape(name)} · {escape(role)}</option>')
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+_VERSION_MARK = -918273645  # stands for the record's version in a cached form's markup
+
+
+@lru_cache(maxsize=32)
+def _unbound_form_html(form_class, today):
+    from crispy_forms.utils import render_crispy_form  # noqa: PLC0415 - crispy is a page concern, loaded on use
+
+    return render_crispy_form(form_class(initial={"version": _VERSION_MARK}))
+
+
+def unbound_form_html(form_class, version, today):
+    """``{% crispy form_class(initial={"version": version}) %}`` of a form with a crispy helper: the same
+    for every record but its version (and its dates' initial ``today``), so built once a day per form.
+    The referral page holds three (step, problem, discharge), with hundreds of select options."""
+    mark = f'value="{_VERSION_MARK}"'
+    return mark_safe(_unbound_form_html(form_class, today).replace(mark, f'value="{int(version)}"'))  # noqa: S308
