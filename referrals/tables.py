@@ -43,6 +43,16 @@ def day_text(day):
     return dateformat.format(day, "j M Y")
 
 
+@lru_cache(maxsize=4096)
+def _label(model, field, value):
+    return str(dict(model._meta.get_field(field).flatchoices).get(value, value))
+
+
+def label(record, field):
+    """``record.get_<field>_display()``, each label looked up once (Django rebuilds the choices per call)."""
+    return _label(type(record), field, getattr(record, field))
+
+
 def text(value):
     """``{{ value }}`` of a string or number (None as the template shows it)."""
     return escape(str(value))
@@ -107,8 +117,8 @@ def flag_badges_html(flags):
         explanation = f": {escape(flag.explanation)}" if flag.explanation else ""
         badges.append(
             f'<span class="badge {SEVERITY_BADGES.get(flag.severity, "text-bg-success")} me-1" '
-            f'title="{escape(str(flag.get_recommendation_display()))}{explanation}">'
-            f"{escape(str(flag.get_rule_display()))}</span>"
+            f'title="{escape(str(label(flag, "recommendation")))}{explanation}">'
+            f"{escape(str(label(flag, 'rule')))}</span>"
         )
     return "\n" + "".join(badges) + "\n"
 
@@ -146,9 +156,9 @@ def caseload_rows_html(rows):
             f"""
     <tr{' class="row-risk"' if row.risk else ""}>
       <th scope="row">{patient_name_html(r.patient, link("referrals:detail", r.pk))}
-        <div class="small text-muted fw-normal">{text(r.get_presenting_problem_display())}{" · LTC" if r.ltc_pathway else ""}</div></th>
+        <div class="small text-muted fw-normal">{text(label(r, "presenting_problem"))}{" · LTC" if r.ltc_pathway else ""}</div></th>
       <td class="text-nowrap">{step_cell(r.current_step)}</td>
-      <td>{text(r.get_status_display())}</td>
+      <td>{text(label(r, "status"))}</td>
       <td>{sessions_attended_html(r.sessions_attended, r.dna_count)}</td>
       <td class="text-nowrap">{score_cell_html(row.phq9)}</td>
       <td class="text-nowrap">{score_cell_html(row.gad7)}</td>
@@ -186,12 +196,12 @@ def waiting_rows_html(rows, *, can_allocate):
             f"""
     <tr>
       <th scope="row">{patient_name_html(patient, link("referrals:detail", r.pk))}
-        <div class="small text-muted fw-normal">Received {day_text(r.received_on)} · {text(r.get_source_display())}{" · LTC pathway" if r.ltc_pathway else ""}</div></th>
+        <div class="small text-muted fw-normal">Received {day_text(r.received_on)} · {text(label(r, "source"))}{" · LTC pathway" if r.ltc_pathway else ""}</div></th>
       <td><strong>{row.days_waited}</strong> <span class="small text-muted">({row.weeks_waited} wk)</span><br>
         <span class="badge wait-{escape(row.mark)}">{escape(row.mark_label)}</span>{next_mark}</td>
-      <td>{text(r.get_status_display())}</td>
+      <td>{text(label(r, "status"))}</td>
       <td class="text-nowrap">{step_cell(r.current_step)}</td>
-      <td>{text(r.get_presenting_problem_display())}</td>
+      <td>{text(label(r, "presenting_problem"))}</td>
       <td>{text(coordinator) if coordinator else '<span class="text-muted">Not allocated</span>'}</td>
       {allocate}
     </tr>

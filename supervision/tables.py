@@ -15,6 +15,7 @@ from django.utils.text import Truncator
 from outcomes.presenters import score
 from referrals.tables import (
     day_text,
+    label,
     not_on_track_html,
     patient_name_html,
     score_cell_html,
@@ -30,7 +31,7 @@ def case_patient_html(referral, referral_link=None):
     href = f"{referral_link[0]}{referral.pk}{referral_link[1]}" if referral_link else None
     return (
         f"\n{patient_name_html(referral.patient, href)}\n"
-        f'<div class="small text-muted fw-normal">{text(referral.get_presenting_problem_display())}</div>\n'
+        f'<div class="small text-muted fw-normal">{text(label(referral, "presenting_problem"))}</div>\n'
     )
 
 
