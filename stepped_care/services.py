@@ -471,8 +471,9 @@ def scan(*, team_id=None, chunk_size=2000, today=None, dry_run=False):
     """Review every active referral in chunks, in this process (the command and the benchmark)."""
     ids = queries.active_referral_ids(team_id)
     total = ReviewOutcome()
-    for start in range(0, len(ids), chunk_size):
-        total.add(review_referrals(ids[start : start + chunk_size], today=today, dry_run=dry_run))
+    with queries.scan_session():
+        for start in range(0, len(ids), chunk_size):
+            total.add(review_referrals(ids[start : start + chunk_size], today=today, dry_run=dry_run))
     return total
 
 
