@@ -59,21 +59,31 @@ def sorted_ids(ids):
     return sorted({str(i).lower() for i in ids})
 
 
+class IdList:
+    """Referral ids (text) for ``Among``: one value, so that the ORM neither walks nor hashes the
+    thousands of ids of a chunk in every query it builds."""
+
+    def __init__(self, ids):
+        self.ids = list(ids)
+
+
 class Among(Lookup):
-    """``field__among=ids``: the field is one of ``ids`` (uuid text), sent to PostgreSQL as ONE array
-    parameter (``= ANY('{...}'::uuid[])``) rather than thousands of separate ones, which the ORM would
-    build, send and the database parse and plan for each chunk; elsewhere an ordinary ``IN``."""
+    """``field__among=IdList(ids)``: the field is one of ``ids`` (uuid text), sent to PostgreSQL as ONE
+    array parameter (``= ANY('{...}'::uuid[])``) rather than thousands of separate ones, which the ORM
+    would build, send and the database parse and plan for each chunk; elsewhere an ordinary ``IN``."""
 
     lookup_name = "among"
     prepare_rhs = False
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        ids = list(self.rhs)
+        ids = self.rhs.ids
         if connection.vendor == "postgresql":
             return f"{lhs} = ANY(%s::uuid[])", [*lhs_params, "{" + ",".join(ids) + "}"]
+        if not ids:
+            return "1 = 0", list(lhs_params)
         values = [uuid.UUID(i).hex for i in ids]  # as Django stores uuids where the database has no type
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})" if values else "1 = 0", [*lhs_params, *values]
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 
 
 ForeignKey.register_lookup(Among)
@@ -89,7 +99,7 @@ def _among(field, ids):
     hold the rows of the discharged referrals between its ids (most rows of a mature service), each
     read and dropped; the id list goes as one array (``Among``) and the responses are read from their
     covering indexes (stepped_care migration 0007), so the list costs less than the range (issue 22)."""
-    return Q(**{f"{field}__among": ids})
+    return Q(**{f"{field}__among": IdList(ids)})
 
 
 def _within(field, ids):
