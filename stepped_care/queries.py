@@ -145,7 +145,7 @@ def referral_rows(ids):
         "steps", condition=Q(steps__ended_on__isnull=True) & _within("steps__referral_id", ids)
     )
     return fetch(
-        Referral.objects.filter(_within("pk", ids))
+        Referral.objects.filter(_within("pk", ids), _among("pk", ids))
         .annotate(open_step=open_step)
         .order_by()
         .values_list(
