@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
 
 from common.permissions import sees_whole_team
 from common.plausibility import digits_only
@@ -104,7 +104,14 @@ class ReferralQuerySet(models.QuerySet):
         The totals are plain ``TrendScore`` rows, not model instances: a caseload of 60 has hundreds
         of them, and building an instance each cost more than the query (issue 22)."""
         qs = self.prefetch_related(
-            Prefetch("flags", queryset=ReviewFlag.objects.open().risk_first(), to_attr="open_flags"),
+            # What a list row shows of a flag (its badge): not its evidence, which is JSON to decode.
+            Prefetch(
+                "flags",
+                queryset=ReviewFlag.objects.open()
+                .risk_first()
+                .only("id", "referral_id", "rule", "recommendation", "severity", "explanation", "status"),
+                to_attr="open_flags",
+            ),
         )
         qs._with_trends = True
         return qs
@@ -132,24 +139,25 @@ class TrendScore(NamedTuple):
 def attach_trend_scores(referrals):
     """Set ``trend_scores`` on each referral (model instances): its valid PHQ-9/GAD-7 totals in date
     order, in one query."""
-    by_referral = {r.pk: [] for r in referrals if isinstance(r, models.Model)}
+    by_referral = {r.pk.hex: [] for r in referrals if isinstance(r, models.Model)}
     if not by_referral:
         return
     rows = (
         QuestionnaireResponse.objects.filter(
             Q(contact__isnull=True) | Q(contact__entered_in_error=False),
-            referral_id__in=list(by_referral),
+            referral_id__in=[r.pk for r in referrals if isinstance(r, models.Model)],
             measure__in=TREND_MEASURES,
             entered_in_error=False,
         )
         .order_by("completed_on", "created_at")
-        .values_list("referral_id", "measure", "total", "completed_on")
+        # The referral id as text: hundreds of rows need no uuid objects made, only matched.
+        .values_list(Cast("referral_id", CharField()), "measure", "total", "completed_on")
     )
     for rid, measure, total, on in rows:
-        by_referral[rid].append(TrendScore(measure, total, on))
+        by_referral[rid.replace("-", "")].append(TrendScore(measure, total, on))  # as uuid.hex, any database
     for referral in referrals:
         if isinstance(referral, models.Model):
-            referral.trend_scores = by_referral[referral.pk]
+            referral.trend_scores = by_referral[referral.pk.hex]
 
 
 def own_scores(referral, limit=None):
