@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from django.apps import apps
 from django.db import models
-from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Coalesce
 
 from common.permissions import sees_whole_team
@@ -18,7 +18,7 @@ from common.plausibility import digits_only
 from common.scoping import InIds, team_scope
 from outcomes.models import QuestionnaireResponse
 from outcomes.problems import ProblemRecord, deciding
-from stepped_care.models import ReviewFlag
+from stepped_care.models import FlagRule, Recommendation, ReviewFlag
 
 # The QuerySets below are attached by this app's models.py, which imports this module: they name this
 # app's own models through ``apps.get_model`` at call time (the one reason for it here).
@@ -101,18 +101,9 @@ class ReferralQuerySet(models.QuerySet):
         """Fetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores`` and the
         open flags, most urgent first (``ReviewFlag.objects.risk_first``), as ``open_flags``.
 
-        The totals are plain ``TrendScore`` rows, not model instances: a caseload of 60 has hundreds
-        of them, and building an instance each cost more than the query (issue 22)."""
-        qs = self.prefetch_related(
-            # What a list row shows of a flag (its badge): not its evidence, which is JSON to decode.
-            Prefetch(
-                "flags",
-                queryset=ReviewFlag.objects.open()
-                .risk_first()
-                .only("id", "referral_id", "rule", "recommendation", "severity", "explanation", "status"),
-                to_attr="open_flags",
-            ),
-        )
+        Both come as plain rows (``TrendScore``, ``OpenFlag``), not model instances: a caseload of 60
+        has hundreds of them, and building an instance each cost more than the queries (issue 22)."""
+        qs = self._chain()
         qs._with_trends = True
         return qs
 
@@ -126,6 +117,7 @@ class ReferralQuerySet(models.QuerySet):
         super()._fetch_all()
         if not fetched and getattr(self, "_with_trends", False) and self._result_cache:
             attach_trend_scores(self._result_cache)
+            attach_open_flags(self._result_cache)
 
 
 class TrendScore(NamedTuple):
@@ -134,6 +126,47 @@ class TrendScore(NamedTuple):
     measure: str
     total: object
     completed_on: object
+
+
+class OpenFlag(NamedTuple):
+    """What a list row shows of an open review flag (its badge)."""
+
+    id: object
+    rule: str
+    recommendation: str
+    severity: str
+    explanation: str
+
+    @property
+    def rule_label(self):
+        return RULE_LABELS.get(self.rule, self.rule)
+
+    @property
+    def recommendation_label(self):
+        return RECOMMENDATION_LABELS.get(self.recommendation, self.recommendation)
+
+
+RULE_LABELS = {value: str(label) for value, label in FlagRule.choices}
+RECOMMENDATION_LABELS = {value: str(label) for value, label in Recommendation.choices}
+
+
+def attach_open_flags(referrals):
+    """Set ``open_flags`` on each referral (model instances): its open flags, most urgent first, in
+    one query."""
+    by_referral = {r.pk.hex: [] for r in referrals if isinstance(r, models.Model)}
+    if not by_referral:
+        return
+    rows = (
+        ReviewFlag.objects.open()
+        .filter(referral_id__in=[r.pk for r in referrals if isinstance(r, models.Model)])
+        .risk_first()
+        .values_list(Cast("referral_id", CharField()), "id", "rule", "recommendation", "severity", "explanation")
+    )
+    for rid, *flag in rows:
+        by_referral[rid.replace("-", "")].append(OpenFlag(*flag))
+    for referral in referrals:
+        if isinstance(referral, models.Model):
+            referral.open_flags = by_referral[referral.pk.hex]
 
 
 def attach_trend_scores(referrals):

@@ -111,14 +111,15 @@ SEVERITY_BADGES = {"red": "text-bg-danger", "amber": "text-bg-warning"}
 
 
 def flag_badges_html(flags):
-    """templates/referrals/_flag_badges.html: the open flags of a list row, risk first."""
+    """templates/referrals/_flag_badges.html: the open flags of a list row (``queries.OpenFlag``), risk
+    first."""
     badges = []
     for flag in flags:
         explanation = f": {escape(flag.explanation)}" if flag.explanation else ""
         badges.append(
             f'<span class="badge {SEVERITY_BADGES.get(flag.severity, "text-bg-success")} me-1" '
-            f'title="{escape(str(label(flag, "recommendation")))}{explanation}">'
-            f"{escape(str(label(flag, 'rule')))}</span>"
+            f'title="{escape(flag.recommendation_label)}{explanation}">'
+            f"{escape(flag.rule_label)}</span>"
         )
     return "\n" + "".join(badges) + "\n"
 
