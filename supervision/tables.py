@@ -66,7 +66,7 @@ def last_decision_html(decision):
     notes = f'<div class="small">{escape(Truncator(decision["notes"]).chars(120))}</div>' if decision["notes"] else ""
     return (
         f"<strong>{escape(str(decision['label']))}</strong>{step}\n"
-        f'<div class="small text-muted">{day_text(decision["date"])}</div>{notes}\n'
+        f'<div class="small text-muted">{day_text(decision["date"])}</div>{notes}\n\n'
     )
 
 

@@ -1,0 +1,130 @@
+"""The list rows built in one pass (referrals/tables.py, supervision/tables.py, issue 22) say exactly
+what the templates they stand for say: each fragment is compared with the template rendered by
+Django's engine for the same inputs, so the two cannot drift apart."""
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from django.template import engines
+from django.template.loader import render_to_string
+
+from outcomes.presenters import score
+from outcomes.scoring import INSTRUMENTS
+from referrals import tables
+from referrals.queries import OpenFlag
+from supervision import tables as supervision_tables
+from supervision.rules import Reason, Trend
+
+ALL_SCORES = [(m, t) for m in ("PHQ9", "GAD7", "WSAS") for t in range(INSTRUMENTS[m].max_total + 1)] + [("PHQ9", None)]
+
+
+class Person:
+    def __init__(self, nhs):
+        self.nhs_number, self.date_of_birth = nhs, dt.date(1984, 2, 29)
+
+    def __str__(self):
+        return "O'BRIEN <X>, Jo & Ann"
+
+
+@pytest.mark.parametrize(("measure", "total"), ALL_SCORES)
+@pytest.mark.parametrize("switches", [{}, {"show_measure": True}, {"compact": True}])
+def test_a_score_is_the_score_component(measure, total, switches):
+    cell = score(measure, total)
+    assert tables.score_cell_html(cell, **switches) == render_to_string(
+        "components/score.html", {"score": cell, **switches}
+    )
+
+
+@pytest.mark.parametrize(("measure", "total"), ALL_SCORES[::5])
+def test_the_score_cell_tag_is_the_score_include(measure, total):
+    django_engine = engines["django"]
+    tag = django_engine.from_string("{% load scores %}[{% score_cell s show_measure=True %}]")
+    include = django_engine.from_string('[{% include "components/score.html" with score=s show_measure=True %}]')
+    context = {"s": score(measure, total)}
+    assert tag.render(context) == include.render(context)
+
+
+@pytest.mark.parametrize("nhs", ["9434765919", "", None])
+@pytest.mark.parametrize("href", [None, "/referrals/x/?a=1&b=2"])
+@pytest.mark.parametrize("ids", [None, "inline"])
+def test_a_patient_name_is_the_patient_name_component(nhs, href, ids):
+    person = Person(nhs)
+    context = {"patient": person, "href": href, "ids": ids}
+    assert tables.patient_name_html(person, href, ids) == render_to_string("components/patient_name.html", context)
+
+
+@pytest.mark.parametrize(("count", "dna"), [(0, 0), (None, None), (1, 1), (7, 2)])
+def test_sessions_attended_is_the_component(count, dna):
+    assert tables.sessions_attended_html(count, dna) == render_to_string(
+        "components/sessions_attended.html", {"count": count, "dna": dna}
+    )
+
+
+@pytest.mark.parametrize("flag", [None, SimpleNamespace(severity="red", explanation='PHQ-9 "above" <band>')])
+def test_not_on_track_is_the_component(flag):
+    assert tables.not_on_track_html(flag) == render_to_string("components/not_on_track.html", {"flag": flag})
+
+
+def test_flag_badges_are_the_badges_partial():
+    flags = [
+        OpenFlag(1, "risk", "review", "red", "Item 9 <at> 2"),
+        OpenFlag(2, "not_improving", "step_up", "amber", ""),
+        OpenFlag(3, "recovered", "step_out", "green", "All below caseness"),
+    ]
+    as_models = [
+        SimpleNamespace(
+            severity=f.severity,
+            explanation=f.explanation,
+            get_recommendation_display=lambda f=f: f.recommendation_label,
+            get_rule_display=lambda f=f: f.rule_label,
+        )
+        for f in flags
+    ]
+    assert tables.flag_badges_html(flags) == render_to_string("referrals/_flag_badges.html", {"flags": as_models})
+    assert tables.flag_badges_html([]) == render_to_string("referrals/_flag_badges.html", {"flags": []})
+
+
+TRENDS = [
+    Trend(None, None, None, None, "none", ""),
+    Trend(14, 14, "moderate", "moderate", "single", "One score so far"),
+    Trend(20, 8, "severe", "mild", "improved", "Reliably improved <by 12>"),
+]
+
+
+@pytest.mark.parametrize("trend", TRENDS)
+def test_a_supervision_trend_is_the_trend_partial(trend):
+    context = {"t": trend, "measure": "PHQ9", "name": "PHQ-9"}
+    assert supervision_tables.trend_html(trend, "PHQ9", "PHQ-9") == render_to_string("supervision/_trend.html", context)
+
+
+@pytest.mark.parametrize(
+    "reasons",
+    [
+        [],
+        [
+            Reason("risk", "Item 9 at 2 <today>", 0, "red"),
+            Reason("new", "Assessed since the last session", 3, ""),
+            Reason("dna", "Two DNAs", 4, "amber"),
+            Reason("recovered", "Below caseness", 5, "green"),
+        ],
+    ],
+)
+def test_reasons_are_the_reasons_partial(reasons):
+    assert supervision_tables.reasons_html(reasons) == render_to_string(
+        "supervision/_reasons.html", {"reasons": reasons}
+    )
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [
+        None,
+        {"label": "Step up", "to_step": 3, "date": dt.date(2026, 3, 1), "notes": "x" * 200},
+        {"label": "Continue", "to_step": None, "date": dt.date(2026, 3, 1), "notes": ""},
+    ],
+)
+def test_the_last_decision_is_the_partial(decision):
+    assert supervision_tables.last_decision_html(decision) == render_to_string(
+        "supervision/_last_decision.html", {"d": decision}
+    )
