@@ -112,6 +112,17 @@ CASELOAD_SORTS = {
 }
 
 
+# What a list row never shows of a patient: left unread (the JSON of conditions would be decoded per row).
+LIST_ROW_DEFERS = (
+    "patient__phone",
+    "patient__email",
+    "patient__address",
+    "patient__postcode",
+    "patient__gp_practice",
+    "patient__long_term_conditions",
+)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def caseload(request):
@@ -122,7 +133,7 @@ def caseload(request):
     if request.method == "POST":
         return search.remember(request, "caseload", keep=("status", "step", "flagged", "sort"))
     user = request.user
-    qs = Referral.objects.caseload_of(user).with_list_facts().with_trends_and_flags()
+    qs = Referral.objects.caseload_of(user).with_list_facts().with_trends_and_flags().defer(*LIST_ROW_DEFERS)
     filters = {
         "q": search.current(request, "caseload"),
         "status": request.GET.get("status", ""),
@@ -208,7 +219,7 @@ def waiting_list(request):
     elif filters["allocation"] == "allocated":
         qs = qs.filter(care_coordinator__isnull=False)
     order, links, current = _sorting(request, WAITING_SORTS, "waited")
-    qs = qs.with_list_facts().order_by(*order, "patient__family_name", "pk")
+    qs = qs.with_list_facts().defer(*LIST_ROW_DEFERS).order_by(*order, "patient__family_name", "pk")
     can_allocate = permissions.may(user, "allocate")
     # A county service waits in thousands: a page at a time (one count query more).
     page = Paginator(qs, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
