@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import dateformat
 from django.utils.safestring import mark_safe
 
-from outcomes.presenters import score_html
+from outcomes.presenters import score, score_html
 
 from .presenters import nhs_number_display, not_on_track
 
@@ -239,3 +239,72 @@ def unbound_form_html(form_class, version, today):
     The referral page holds three (step, problem, discharge), with hundreds of select options."""
     mark = f'value="{_VERSION_MARK}"'
     return mark_safe(_unbound_form_html(form_class, today).replace(mark, f'value="{int(version)}"'))  # noqa: S308
+
+
+def _lines(value):
+    """``{{ value|linebreaksbr }}``."""
+    from django.template.defaultfilters import linebreaksbr  # noqa: PLC0415 - one filter, the template's own
+
+    return linebreaksbr(value, autoescape=True)
+
+
+def contacts_html(contacts, *, can_mark_error):
+    """The referral page's contacts timeline (newest first), as templates/referrals/detail.html laid it
+    out: each contact with its valid questionnaire totals (prefetched ``questionnaires``)."""
+    out = []
+    for c in contacts:
+        time = f" {dateformat.time_format(c.time, 'H:i')}" if c.time else ""
+        minutes = f" · {c.duration_minutes} min" if c.duration_minutes else ""
+        in_error = (
+            f'<div class="small text-danger">Entered in error: {escape(c.error_reason)}</div>'
+            if c.entered_in_error
+            else ""
+        )
+        answers = list(c.questionnaires.all())
+        scores = (
+            '<div class="small">'
+            + "".join(
+                f'<span class="me-2">{score_cell_html(score(q.measure, q.total), show_measure=True)}</span>'
+                for q in answers
+                if not q.entered_in_error
+            )
+            + "</div>"
+            if answers
+            else ""
+        )
+        risk = (
+            f'<div class="small border-start border-danger border-3 ps-2 my-1"><strong>Risk assessment:</strong> {_lines(c.risk_note)}</div>'
+            if c.risk_note
+            else ""
+        )
+        notes = f'<div class="small">{_lines(c.notes)}</div>' if c.notes else ""
+        homework = (
+            f'<div class="small"><span class="text-muted">Homework:</span> {_lines(c.homework)}</div>'
+            if c.homework
+            else ""
+        )
+        mark = (
+            f'<a class="small no-print" href="{link("referrals:contact_in_error", c.pk)}">Mark entered in error'
+            f'<span class="visually-hidden"> (contact of {day_text(c.date)})</span></a>'
+            if can_mark_error and not c.entered_in_error
+            else ""
+        )
+        out.append(
+            f"""
+        <li class="timeline-item{" in-error" if c.entered_in_error else ""}">
+          <div class="d-flex flex-wrap justify-content-between gap-2">
+            <div><strong>{dateformat.format(c.date, "D j M Y")}</strong>{time}
+              · {text(label(c, "appointment_type"))} <span class="text-muted small">({escape(c.appointment_type)})</span>
+              · <span class="{"text-success" if c.attended else "text-danger"}">{text(label(c, "attendance"))}</span> <span class="text-muted small">({escape(c.attendance)})</span></div>
+            <div class="small text-muted">{text(label(c, "mechanism"))} · {text(label(c, "therapy_mode"))}{minutes} · {text(c.clinician)}</div>
+          </div>
+          {in_error}
+          {scores}
+          {risk}
+          {notes}
+          {homework}
+          {mark}
+        </li>
+        """
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped

@@ -397,6 +397,9 @@ def referral_detail(request, pk):
             "age": presenters.age_on(referral.patient.date_of_birth, today),
             "step_label": presenters.step_label(referral.current_step),
             "contacts": contacts,
+            "contacts_html": tables.contacts_html(
+                contacts, can_mark_error=permissions.may(request.user, "mark_in_error", referral)
+            ),
             "steps": steps,
             "history": presenters.history(events, steps),
             "open_flags": open_flags,

@@ -3,6 +3,7 @@ what the templates they stand for say: each fragment is compared with the templa
 Django's engine for the same inputs, so the two cannot drift apart."""
 
 import datetime as dt
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -128,3 +129,67 @@ def test_the_last_decision_is_the_partial(decision):
     assert supervision_tables.last_decision_html(decision) == render_to_string(
         "supervision/_last_decision.html", {"d": decision}
     )
+
+
+# The referral page's contacts loop as templates/referrals/detail.html had it before the timeline was
+# built in one pass (referrals.tables.contacts_html).
+CONTACTS_LOOP = """{% load scores %}        {% for contact in contacts %}
+        <li class="timeline-item{% if contact.entered_in_error %} in-error{% endif %}">
+          <div class="d-flex flex-wrap justify-content-between gap-2">
+            <div><strong>{{ contact.date|date:"D j M Y" }}</strong>{% if contact.time %} {{ contact.time|time:"H:i" }}{% endif %}
+              · {{ contact.get_appointment_type_display }} <span class="text-muted small">({{ contact.appointment_type }})</span>
+              · <span class="{% if contact.attended %}text-success{% else %}text-danger{% endif %}">{{ contact.get_attendance_display }}</span> <span class="text-muted small">({{ contact.attendance }})</span></div>
+            <div class="small text-muted">{{ contact.get_mechanism_display }} · {{ contact.get_therapy_mode_display }}{% if contact.duration_minutes %} · {{ contact.duration_minutes }} min{% endif %} · {{ contact.clinician }}</div>
+          </div>
+          {% if contact.entered_in_error %}<div class="small text-danger">Entered in error: {{ contact.error_reason }}</div>{% endif %}
+          {% with qs=contact.questionnaires.all %}{% if qs %}<div class="small">{% for q in qs %}{% if not q.entered_in_error %}<span class="me-2">{% score_cell q.measure|score:q.total show_measure=True %}</span>{% endif %}{% endfor %}</div>{% endif %}{% endwith %}
+          {% if contact.risk_note %}<div class="small border-start border-danger border-3 ps-2 my-1"><strong>Risk assessment:</strong> {{ contact.risk_note|linebreaksbr }}</div>{% endif %}
+          {% if contact.notes %}<div class="small">{{ contact.notes|linebreaksbr }}</div>{% endif %}
+          {% if contact.homework %}<div class="small"><span class="text-muted">Homework:</span> {{ contact.homework|linebreaksbr }}</div>{% endif %}
+          {% if can_mark_error and not contact.entered_in_error %}<a class="small no-print" href="{% url 'referrals:contact_in_error' contact.pk %}">Mark entered in error<span class="visually-hidden"> (contact of {{ contact.date|date:"j M Y" }})</span></a>{% endif %}
+        </li>
+        {% endfor %}
+"""
+
+
+def contact(**fields):
+    from outcomes.models import QuestionnaireResponse
+    from referrals.models import CareContact
+    from stepped_care.models import Staff
+
+    defaults = {
+        "id": uuid.uuid4(),
+        "date": dt.date(2026, 3, 2),
+        "time": None,
+        "appointment_type": "02",
+        "attendance": "5",
+        "mechanism": "01",
+        "therapy_mode": "1",
+        "duration_minutes": 45,
+        "notes": "",
+        "homework": "",
+        "risk_note": "",
+        "entered_in_error": False,
+        "error_reason": "",
+    }
+    answers = fields.pop("answers", [])
+    made = CareContact(**{**defaults, **fields})
+    made.clinician = Staff(username="pwp9", first_name="Ann <b>", last_name="O'Neil")
+    made._prefetched_objects_cache = {
+        "questionnaires": [QuestionnaireResponse(measure=m, total=t, entered_in_error=e) for m, t, e in answers]
+    }
+    return made
+
+
+@pytest.mark.parametrize("can_mark_error", [True, False])
+def test_the_contacts_timeline_is_the_old_template_loop(can_mark_error):
+    contacts = [
+        contact(answers=[("PHQ9", 14, False), ("GAD7", 9, False), ("WSAS", 20, True)]),
+        contact(time=dt.time(9, 5), attendance="3", duration_minutes=None, notes="Line one\nline <two> & more"),
+        contact(risk_note="Plan in place.\nReviewed with 'supervisor'", homework="Diary\n\nweekly"),
+        contact(entered_in_error=True, error_reason="Wrong patient <oops>", answers=[("PHQ9", 3, False)]),
+        contact(appointment_type="01", attendance="2", answers=[]),
+    ]
+    old = engines["django"].from_string(CONTACTS_LOOP).render({"contacts": contacts, "can_mark_error": can_mark_error})
+    # The loop sat in its template between an indented line and a line break.
+    assert f"        {tables.contacts_html(contacts, can_mark_error=can_mark_error)}\n" == old
