@@ -308,3 +308,33 @@ def contacts_html(contacts, *, can_mark_error):
         """
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
+def score_table_html(score_table, columns):
+    """The body of the referral page's questionnaire table (``presenters.score_table``: (row, cells)
+    oldest first), as templates/referrals/_trajectory.html laid it out; ``columns`` its measures."""
+    if not score_table:
+        return mark_safe(  # noqa: S308 - a number we formatted
+            f'\n        <tr><td colspan="{len(columns) + 2}" class="text-muted">No questionnaires recorded.</td></tr>\n      '
+        )
+    out = []
+    for row, cells in score_table:
+        by = '<br><small class="text-muted">by the patient</small>' if row.by_patient else ""
+        shown = []
+        for n, cell in enumerate(cells):
+            item9 = (
+                f' <span class="badge text-bg-danger" title="PHQ-9 item 9 answered {text(row.item9)}">item 9: {text(row.item9)}</span>'
+                if n == 0 and row.item9
+                else ""
+            )
+            shown.append(f"<td>{score_cell_html(cell)}{item9}</td>")
+        out.append(
+            f"""
+        <tr>
+          <th scope="row" class="fw-normal text-nowrap">{day_text(row.on)}{by}</th>
+          {"".join(shown)}
+          <td>{score_cell_html(row.wsas_score)}</td>
+        </tr>
+      """
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped

@@ -413,7 +413,7 @@ def referral_detail(request, pk):
                 rows, outcome, expected.curves, expected.tolerance, expected.outer
             ),
             "score_columns": columns,
-            "score_table": presenters.score_table(rows, columns),
+            "score_table_html": tables.score_table_html(presenters.score_table(rows, columns), columns),
             "outcome": outcome,
             "problems": problems,
             "deciding_problem": presenters.deciding_record(problems),

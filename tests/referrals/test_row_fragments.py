@@ -193,3 +193,29 @@ def test_the_contacts_timeline_is_the_old_template_loop(can_mark_error):
     old = engines["django"].from_string(CONTACTS_LOOP).render({"contacts": contacts, "can_mark_error": can_mark_error})
     # The loop sat in its template between an indented line and a line break.
     assert f"        {tables.contacts_html(contacts, can_mark_error=can_mark_error)}\n" == old
+
+
+# The questionnaire table's loop as templates/referrals/_trajectory.html had it (now
+# referrals.tables.score_table_html).
+SCORE_TABLE_LOOP = """{% load scores %}      {% for row, cells in score_table %}
+        <tr>
+          <th scope="row" class="fw-normal text-nowrap">{{ row.on|date:"j M Y" }}{% if row.by_patient %}<br><small class="text-muted">by the patient</small>{% endif %}</th>
+          {% for cell in cells %}<td>{% score_cell cell %}{% if forloop.first and row.item9 %} <span class="badge text-bg-danger" title="PHQ-9 item 9 answered {{ row.item9 }}">item 9: {{ row.item9 }}</span>{% endif %}</td>{% endfor %}
+          <td>{% score_cell row.wsas_score %}</td>
+        </tr>
+      {% empty %}
+        <tr><td colspan="{{ score_columns|length|add:2 }}" class="text-muted">No questionnaires recorded.</td></tr>
+      {% endfor %}
+"""
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_the_score_table_is_the_old_template_loop(empty):
+    columns = [("PHQ9", "PHQ-9"), ("GAD7", "GAD-7"), ("SPIN", "SPIN")]
+    row = SimpleNamespace(on=dt.date(2026, 3, 2), by_patient=False, item9=2, wsas_score=score("WSAS", 21))
+    own = SimpleNamespace(on=dt.date(2026, 3, 9), by_patient=True, item9=0, wsas_score=None)
+    table = (
+        [] if empty else [(row, [score("PHQ9", 19), None, score("SPIN", 40)]), (own, [None, score("GAD7", 3), None])]
+    )
+    old = engines["django"].from_string(SCORE_TABLE_LOOP).render({"score_table": table, "score_columns": columns})
+    assert f"      {tables.score_table_html(table, columns)}\n" == old
