@@ -9,8 +9,8 @@ The data are seeded once with set-based SQL (a separate team, "RVB") and reused 
 ``REVIEW_BENCH_REFERRALS`` changes the size. Run with ``make bench``.
 
 The scan reviews every active referral of the database, as the nightly job does: the dashboard
-benchmark's service shares this database, and the scan reads a chunk by its id range, so a scan of
-one team among others would also read (and drop) its neighbours' rows, which no deployment does.
+benchmark's service shares this database (most of its 150,000 referrals discharged, their ids between
+the active ones), and the scan must read only what the active referrals need (issue 22 item 3).
 """
 
 import os
