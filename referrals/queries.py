@@ -184,7 +184,8 @@ def attach_trend_scores(referrals):
         )
         .order_by("completed_on", "created_at")
         # The referral id as text: hundreds of rows need no uuid objects made, only matched.
-        .values_list(Cast("referral_id", CharField()), "measure", "total", "completed_on")
+        # PHQ-9 and GAD-7 totals are whole numbers: read as integers, no Decimal made and converted.
+        .values_list(Cast("referral_id", CharField()), "measure", Cast("total", IntegerField()), "completed_on")
     )
     for rid, measure, total, on in rows:
         by_referral[rid.replace("-", "")].append(TrendScore(measure, total, on))  # as uuid.hex, any database

@@ -134,6 +134,7 @@ def caseload(request):
         return search.remember(request, "caseload", keep=("status", "step", "flagged", "sort"))
     user = request.user
     qs = Referral.objects.caseload_of(user).with_list_facts().with_trends_and_flags().defer(*LIST_ROW_DEFERS)
+    qs = qs.select_related(None).select_related("patient")  # a caseload row names no care coordinator
     filters = {
         "q": search.current(request, "caseload"),
         "status": request.GET.get("status", ""),
