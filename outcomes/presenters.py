@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from html import escape  # the standard library's: Django's lazy-aware wrapper costs more per cell
 
 from .scoring import INSTRUMENTS, ScoringError, severity
 
@@ -85,3 +87,30 @@ def score(measure, total) -> Score | None:
     except ScoringError:
         return None
     return Score(measure, total)
+
+
+# The HTML of templates/components/score.html, for list rows rendered in one pass (referrals.tables,
+# supervision.tables): a score's markup depends only on its measure, total and two switches, so each is
+# built once per process. tests/referrals/test_row_fragments.py keeps it equal to the template.
+NO_SCORE_HTML = '<span class="text-muted">–</span>'
+
+
+@lru_cache(maxsize=4096)
+def _score_html(measure, total, show_measure, compact):
+    cell = Score(measure, total)
+    band, name = escape(cell.severity), escape(cell.name)
+    label = f"{name} " if show_measure else f'<span class="visually-hidden">{name} </span>'
+    pips = "".join('<span class="pip on"></span>' if on else '<span class="pip"></span>' for on in cell.pips)
+    return (
+        f'<span class="score {escape(cell.css)}">{label}<strong>{escape(cell.display)}</strong> '
+        f'<span class="score-band{" visually-hidden" if compact else ""}">{band}</span>'
+        f'<span class="score-pips" aria-hidden="true" title="{band}: band {cell.band_index} of {cell.band_count}">'
+        f"{pips}</span></span>"
+    )
+
+
+def score_html(cell, *, show_measure=False, compact=False):
+    """``components/score.html`` for ``cell`` (a Score or None), as a plain (escaped) string."""
+    if not cell:
+        return NO_SCORE_HTML
+    return _score_html(cell.measure, cell.total, bool(show_measure), bool(compact))

@@ -6,17 +6,19 @@ caseloads; managers and administrators see
 their team; superusers see everything.
 """
 
+from typing import NamedTuple
+
 from django.apps import apps
 from django.db import models
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
 
 from common.permissions import sees_whole_team
 from common.plausibility import digits_only
 from common.scoping import InIds, team_scope
 from outcomes.models import QuestionnaireResponse
 from outcomes.problems import ProblemRecord, deciding
-from stepped_care.models import ReviewFlag
+from stepped_care.models import FlagRule, Recommendation, ReviewFlag
 
 # The QuerySets below are attached by this app's models.py, which imports this module: they name this
 # app's own models through ``apps.get_model`` at call time (the one reason for it here).
@@ -106,21 +108,100 @@ class ReferralQuerySet(models.QuerySet):
         return self.annotate(next_appointment=Subquery(booked.values("starts_at")[:1]))
 
     def with_trends_and_flags(self):
-        """Prefetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores``
-        and the open flags, most urgent first (``ReviewFlag.objects.risk_first``), as ``open_flags``."""
-        scores = (
-            QuestionnaireResponse.objects.filter(
-                Q(contact__isnull=True) | Q(contact__entered_in_error=False),
-                measure__in=TREND_MEASURES,
-                entered_in_error=False,
-            )
-            .order_by("completed_on", "created_at")
-            .only("id", "referral_id", "measure", "completed_on", "total")
+        """Fetch (one query each) the valid PHQ-9/GAD-7 totals in date order as ``trend_scores`` and the
+        open flags, most urgent first (``ReviewFlag.objects.risk_first``), as ``open_flags``.
+
+        Both come as plain rows (``TrendScore``, ``OpenFlag``), not model instances: a caseload of 60
+        has hundreds of them, and building an instance each cost more than the queries (issue 22)."""
+        qs = self._chain()
+        qs._with_trends = True
+        return qs
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._with_trends = getattr(self, "_with_trends", False)
+        return clone
+
+    def _fetch_all(self):
+        fetched = self._result_cache is not None
+        super()._fetch_all()
+        if not fetched and getattr(self, "_with_trends", False) and self._result_cache:
+            attach_trend_scores(self._result_cache)
+            attach_open_flags(self._result_cache)
+
+
+class TrendScore(NamedTuple):
+    """One valid PHQ-9 or GAD-7 total of a referral, for its trend line."""
+
+    measure: str
+    total: object
+    completed_on: object
+
+
+class OpenFlag(NamedTuple):
+    """What a list row shows of an open review flag (its badge)."""
+
+    id: object
+    rule: str
+    recommendation: str
+    severity: str
+    explanation: str
+
+    @property
+    def rule_label(self):
+        return RULE_LABELS.get(self.rule, self.rule)
+
+    @property
+    def recommendation_label(self):
+        return RECOMMENDATION_LABELS.get(self.recommendation, self.recommendation)
+
+
+RULE_LABELS = {value: str(label) for value, label in FlagRule.choices}
+RECOMMENDATION_LABELS = {value: str(label) for value, label in Recommendation.choices}
+
+
+def attach_open_flags(referrals):
+    """Set ``open_flags`` on each referral (model instances): its open flags, most urgent first, in
+    one query."""
+    by_referral = {r.pk.hex: [] for r in referrals if isinstance(r, models.Model)}
+    if not by_referral:
+        return
+    rows = (
+        ReviewFlag.objects.open()
+        .filter(referral_id__in=[r.pk for r in referrals if isinstance(r, models.Model)])
+        .risk_first()
+        .values_list(Cast("referral_id", CharField()), "id", "rule", "recommendation", "severity", "explanation")
+    )
+    for rid, *flag in rows:
+        by_referral[rid.replace("-", "")].append(OpenFlag(*flag))
+    for referral in referrals:
+        if isinstance(referral, models.Model):
+            referral.open_flags = by_referral[referral.pk.hex]
+
+
+def attach_trend_scores(referrals):
+    """Set ``trend_scores`` on each referral (model instances): its valid PHQ-9/GAD-7 totals in date
+    order, in one query."""
+    by_referral = {r.pk.hex: [] for r in referrals if isinstance(r, models.Model)}
+    if not by_referral:
+        return
+    rows = (
+        QuestionnaireResponse.objects.filter(
+            Q(contact__isnull=True) | Q(contact__entered_in_error=False),
+            referral_id__in=[r.pk for r in referrals if isinstance(r, models.Model)],
+            measure__in=TREND_MEASURES,
+            entered_in_error=False,
         )
-        return self.prefetch_related(
-            Prefetch("questionnaires", queryset=scores, to_attr="trend_scores"),
-            Prefetch("flags", queryset=ReviewFlag.objects.open().risk_first(), to_attr="open_flags"),
-        )
+        .order_by("completed_on", "created_at")
+        # The referral id as text: hundreds of rows need no uuid objects made, only matched.
+        # PHQ-9 and GAD-7 totals are whole numbers: read as integers, no Decimal made and converted.
+        .values_list(Cast("referral_id", CharField()), "measure", Cast("total", IntegerField()), "completed_on")
+    )
+    for rid, measure, total, on in rows:
+        by_referral[rid.replace("-", "")].append(TrendScore(measure, total, on))  # as uuid.hex, any database
+    for referral in referrals:
+        if isinstance(referral, models.Model):
+            referral.trend_scores = by_referral[referral.pk.hex]
 
 
 def own_scores(referral, limit=None):

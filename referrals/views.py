@@ -34,11 +34,11 @@ from common.standards import standards
 from outcomes.problems import measure_words
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
-from stepped_care.models import Step, StepSource
+from stepped_care.models import Role, Step, StepSource
 from stepped_care.queries import expected_curves, staff_of_team
 from stepped_care.services import change_step
 
-from . import presenters, queries, services
+from . import presenters, queries, services, tables
 from .codes import ACTIVE_STATUSES, WAITING_STATUSES, AppointmentType, PresentingProblem
 from .forms import (
     AllocateForm,
@@ -112,6 +112,17 @@ CASELOAD_SORTS = {
 }
 
 
+# What a list row never shows of a patient: left unread (the JSON of conditions would be decoded per row).
+LIST_ROW_DEFERS = (
+    "patient__phone",
+    "patient__email",
+    "patient__address",
+    "patient__postcode",
+    "patient__gp_practice",
+    "patient__long_term_conditions",
+)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def caseload(request):
@@ -122,7 +133,8 @@ def caseload(request):
     if request.method == "POST":
         return search.remember(request, "caseload", keep=("status", "step", "flagged", "sort"))
     user = request.user
-    qs = Referral.objects.caseload_of(user).with_list_facts().with_trends_and_flags()
+    qs = Referral.objects.caseload_of(user).with_list_facts().with_trends_and_flags().defer(*LIST_ROW_DEFERS)
+    qs = qs.select_related(None).select_related("patient")  # a caseload row names no care coordinator
     filters = {
         "q": search.current(request, "caseload"),
         "status": request.GET.get("status", ""),
@@ -145,6 +157,7 @@ def caseload(request):
         "referrals/caseload.html",
         {
             "rows": rows,
+            "rows_html": tables.caseload_rows_html(rows),
             "filters": filters,
             "filtered": any(filters.values()),
             "sort_links": links,
@@ -164,6 +177,20 @@ WAITING_SORTS = {
     "problem": [("presenting_problem", False)],
     "coordinator": [("care_coordinator__last_name", False)],
 }
+
+
+ROLE_LABELS = dict(Role.choices)
+
+
+def _clinician_choices(team_id):
+    """(pk, name, role label) of the team's clinicians for the "allocate to" list: one query of plain
+    rows (a county service has hundreds of clinicians; model instances cost more than the SQL)."""
+    return [
+        (pk, f"{first} {last}".strip() or username, str(ROLE_LABELS.get(role, role)))
+        for pk, first, last, username, role in staff_of_team(team_id, clinical=True).values_list(
+            "pk", "first_name", "last_name", "username", "role"
+        )
+    ]
 
 
 @never_cache
@@ -193,7 +220,12 @@ def waiting_list(request):
     elif filters["allocation"] == "allocated":
         qs = qs.filter(care_coordinator__isnull=False)
     order, links, current = _sorting(request, WAITING_SORTS, "waited")
-    qs = qs.with_list_facts().with_next_appointment().order_by(*order, "patient__family_name", "pk")
+    qs = (
+        qs.with_list_facts()
+        .with_next_appointment()
+        .defer(*LIST_ROW_DEFERS)
+        .order_by(*order, "patient__family_name", "pk")
+    )
     can_allocate = permissions.may(user, "allocate")
     # A county service waits in thousands: a page at a time (one count query more).
     page = Paginator(qs, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -203,6 +235,7 @@ def waiting_list(request):
         "referrals/waiting_list.html",
         {
             "rows": rows,
+            "rows_html": tables.waiting_rows_html(rows, can_allocate=can_allocate),
             "page": page,
             "page_query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v}),
             "filters": filters,
@@ -210,7 +243,9 @@ def waiting_list(request):
             "sort_links": links,
             "sort": current,
             "can_allocate": can_allocate,
-            "clinicians": list(staff_of_team(user.team_id, clinical=True)) if can_allocate else [],
+            "clinician_options": tables.clinician_options_html(_clinician_choices(user.team_id), user.pk)
+            if can_allocate
+            else "",
             "status_choices": [(s.value, s.label) for s in WAITING_STATUSES],
             "problem_choices": PresentingProblem.choices,
             "waits": standards()["waits"],
@@ -368,6 +403,9 @@ def referral_detail(request, pk):
             "age": presenters.age_on(referral.patient.date_of_birth, today),
             "step_label": presenters.step_label(referral.current_step),
             "contacts": contacts,
+            "contacts_html": tables.contacts_html(
+                contacts, can_mark_error=permissions.may(request.user, "mark_in_error", referral)
+            ),
             "steps": steps,
             "history": presenters.history(events, steps),
             "open_flags": open_flags,
@@ -381,15 +419,15 @@ def referral_detail(request, pk):
                 rows, outcome, expected.curves, expected.tolerance, expected.outer
             ),
             "score_columns": columns,
-            "score_table": presenters.score_table(rows, columns),
+            "score_table_html": tables.score_table_html(presenters.score_table(rows, columns), columns),
             "outcome": outcome,
             "problems": problems,
             "deciding_problem": presenters.deciding_record(problems),
-            "problem_form": PresentingProblemForm(initial={"version": referral.version}),
+            "problem_form": tables.unbound_form_html(PresentingProblemForm, referral.version, today),
             "days_waited": (today - referral.received_on).days,
             "is_open": presenters.is_open(referral),
-            "step_form": StepForm(initial={"version": referral.version}),
-            "discharge_form": DischargeForm(initial={"version": referral.version}),
+            "step_form": tables.unbound_form_html(StepForm, referral.version, today),
+            "discharge_form": tables.unbound_form_html(DischargeForm, referral.version, today),
             "notify_messages": list(referral.messages.select_related("sent_by")[:10]),
             # What a self-referral said beyond the patient record (the front door's), if it came that way.
             "self_referral": referral.self_referral if hasattr(referral, "self_referral") else None,

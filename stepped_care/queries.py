@@ -8,10 +8,11 @@ their teams' parameters and one for their teams' expected recovery curves (``out
 """
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import FilteredRelation, IntegerField, Max, Q
+from django.db.models import FilteredRelation, ForeignKey, IntegerField, Lookup, Max, Q, UUIDField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
@@ -58,20 +59,74 @@ def sorted_ids(ids):
     return sorted({str(i).lower() for i in ids})
 
 
-DENSE = 64  # above this many ids, a chunk is read by its id range rather than by a list of ids
+class IdList:
+    """Referral ids (text) for ``Among``: one value, so that the ORM neither walks nor hashes the
+    thousands of ids of a chunk in every query it builds."""
+
+    def __init__(self, ids):
+        self.ids = list(ids)
+
+
+class Among(Lookup):
+    """``field__among=IdList(ids)``: the field is one of ``ids`` (uuid text), sent to PostgreSQL as ONE
+    array parameter (``= ANY('{...}'::uuid[])``) rather than thousands of separate ones, which the ORM
+    would build, send and the database parse and plan for each chunk; elsewhere an ordinary ``IN``."""
+
+    lookup_name = "among"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        ids = self.rhs.ids
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::uuid[])", [*lhs_params, "{" + ",".join(ids) + "}"]
+        if not ids:
+            return "1 = 0", list(lhs_params)
+        values = [uuid.UUID(i).hex for i in ids]  # as Django stores uuids where the database has no type
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+ForeignKey.register_lookup(Among)
+UUIDField.register_lookup(Among)
+
+
+DENSE = 64  # above this many ids, a chunk's small tables are read by its id range
+
+
+def _among(field, ids):
+    """Rows of the referrals ``ids`` (sorted text) only, as a condition on ``field``: for the tables
+    that hold many rows per referral (contacts, questionnaire responses). A chunk's id range would also
+    hold the rows of the discharged referrals between its ids (most rows of a mature service), each
+    read and dropped; the id list goes as one array (``Among``) and the responses are read from their
+    covering indexes (stepped_care migration 0007), so the list costs less than the range (issue 22)."""
+    return Q(**{f"{field}__among": IdList(ids)})
 
 
 def _within(field, ids):
-    """Rows of the referrals ``ids`` (sorted), as a condition on ``field``.
-
-    A chunk of the scan is a run of consecutive ids, so it is read by its id range: the database walks
-    its referral indexes with true row counts and joins by hashing (given a list of thousands of ids,
-    or the range and a join to active referrals, it under-estimates and probes row by row, several
-    times slower). The range also holds other referrals' rows (discharged ones): the caller drops them.
-    """
+    """Rows of the referrals ``ids`` (sorted), and maybe of others between them, as a condition on
+    ``field``: for the tables with a row or two per referral (referrals, flags, supervision), where
+    the chunk's id range walks an index with true row counts for less than a list costs to plan. The
+    caller drops the other referrals' rows."""
     if len(ids) > DENSE:
         return Q(**{f"{field}__gte": ids[0], f"{field}__lte": ids[-1]})
     return Q(**{f"{field}__in": ids})
+
+
+@contextmanager
+def scan_session():
+    """The connection as a whole scan wants it: no parallel workers for a chunk's reads (starting them
+    costs more than reading the few thousand rows a chunk asks for by index). PostgreSQL only; the
+    setting is put back afterwards."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET max_parallel_workers_per_gather")
 
 
 def active_referral_ids(team_id=None):
@@ -90,7 +145,7 @@ def referral_rows(ids):
         "steps", condition=Q(steps__ended_on__isnull=True) & _within("steps__referral_id", ids)
     )
     return fetch(
-        Referral.objects.filter(_within("pk", ids))
+        Referral.objects.filter(_within("pk", ids), _among("pk", ids))
         .annotate(open_step=open_step)
         .order_by()
         .values_list(
@@ -144,11 +199,11 @@ def contact_rows(ids):
         return FilteredRelation(
             "questionnaires",
             condition=Q(questionnaires__measure=measure, questionnaires__entered_in_error=False)
-            & _within("questionnaires__referral_id", ids),
+            & _among("questionnaires__referral_id", ids),
         )
 
     return fetch(
-        CareContact.objects.filter(_within("referral_id", ids), entered_in_error=False)
+        CareContact.objects.filter(_among("referral_id", ids), entered_in_error=False)
         .annotate(phq=scores("PHQ9"), gad=scores("GAD7"))
         .order_by("referral_id", "date", "time", "created_at")
         .values_list("date", "appointment_type", "attendance", PHQ9_TOTAL, PHQ9_ITEM_9, GAD7_TOTAL, "referral_id")
@@ -193,7 +248,7 @@ def anxiety_score_rows(ids):
     date: (referral_id, completed_on, measure, total)."""
     return fetch(
         QuestionnaireResponse.objects.filter(
-            _within("referral_id", ids),
+            _among("referral_id", ids),
             Q(contact__isnull=True) | Q(contact__entered_in_error=False),
             measure__in=JUDGED_ADSMS,
             entered_in_error=False,

@@ -270,12 +270,16 @@ def _read(referral_ids):
             own.setdefault(row[6], []).append(row)
     for rid, rows in own.items():
         contacts[rid] = sorted([*rows, *contacts.get(rid, [])], key=itemgetter(0))
-    anxiety = {}  # {referral: {ADSM: [(date, score), ...]}} for the not-on-track rule
-    for rid, on, measure, total in queries.anxiety_score_rows(referral_ids):
+    curves = current_curves(params)  # each team's expected recovery curves (the not-on-track rule)
+    # {referral: {ADSM: [(date, score), ...]}}: only the not-on-track rule reads them, and only against
+    # a team's curves, so the referrals of teams without curves need none read.
+    judged = {tid for tid, c in curves.items() if c is not None and not c.empty}
+    anxiety = {}
+    scored = [r[0] for r in referrals if r[1] in judged]
+    for rid, on, measure, total in queries.anxiety_score_rows(scored):
         if rid in wanted:
             anxiety.setdefault(rid, {}).setdefault(measure, []).append((on, float(total)))
     flags = _flag_state(queries.flag_rows(referral_ids), wanted)
-    curves = current_curves(params)  # each team's expected recovery curves (the not-on-track rule)
     return referrals, params, supervised, contacts, anxiety, flags, curves
 
 
@@ -471,8 +475,9 @@ def scan(*, team_id=None, chunk_size=2000, today=None, dry_run=False):
     """Review every active referral in chunks, in this process (the command and the benchmark)."""
     ids = queries.active_referral_ids(team_id)
     total = ReviewOutcome()
-    for start in range(0, len(ids), chunk_size):
-        total.add(review_referrals(ids[start : start + chunk_size], today=today, dry_run=dry_run))
+    with queries.scan_session():
+        for start in range(0, len(ids), chunk_size):
+            total.add(review_referrals(ids[start : start + chunk_size], today=today, dry_run=dry_run))
     return total
 
 

@@ -22,7 +22,7 @@ from referrals.models import Referral
 from stepped_care.models import LOW_INTENSITY_ROLES
 from stepped_care.queries import staff_of_users_team
 
-from . import queries, services
+from . import queries, services, tables
 from .forms import (
     ComplianceForm,
     CorrectionForm,
@@ -92,6 +92,7 @@ def case_list(request, staff_id):
     include_all = request.GET.get("all") == "1"
     prepared = queries.case_list(request.user, supervisee, today=timezone.localdate(), include_all=include_all)
     audit.record(request.user, "supervision.case_list.view", supervisee, changes={"cases": len(prepared.rows)})
+    link = _referral_link()
     return render(
         request,
         "supervision/case_list.html",
@@ -104,7 +105,8 @@ def case_list(request, staff_id):
                 request.user.pk == supervisee.pk
                 or any(r.supervisee_id == supervisee.pk for r in queries.supervisees_of(request.user))
             ),
-            "referral_link": _referral_link(),
+            "referral_link": link,
+            "rows_html": tables.case_rows_html(prepared.rows, link),
         },
     )
 

@@ -3,14 +3,14 @@
 Prints the scan's wall time, referrals per second in this one process, and the ratio to the floor:
 the time for this process to fetch, in one SQL query, every row the rules need for those referrals
 (each contact with its PHQ-9 and GAD-7, about 700,000 rows). Targets: at least 2,000 referrals per
-second per worker process and a ratio of at most 3.
+second per worker process and a ratio of at most 2.5 (issue 22: read only what active referrals need).
 
 The data are seeded once with set-based SQL (a separate team, "RVB") and reused with --reuse-db.
 ``REVIEW_BENCH_REFERRALS`` changes the size. Run with ``make bench``.
 
 The scan reviews every active referral of the database, as the nightly job does: the dashboard
-benchmark's service shares this database, and the scan reads a chunk by its id range, so a scan of
-one team among others would also read (and drop) its neighbours' rows, which no deployment does.
+benchmark's service shares this database (most of its 150,000 referrals discharged, their ids between
+the active ones), and the scan must read only what the active referrals need (issue 22 item 3).
 """
 
 import os
@@ -225,8 +225,8 @@ def test_review_scan_of_active_referrals(bench_team, django_db_blocker):
         f"first scan (raises flags)   {first:.2f}s  {referrals / first:,.0f} referrals/s  "
         f"ratio {first / first_floor:.2f}  ({len(created.raised):,} flags raised, with their audit events)\n"
         f"open flags by rule          {by_rule}\n"
-        f"targets                     >= 2,000 referrals/s per process, ratio <= 3"
+        f"targets                     >= 2,000 referrals/s per process, ratio <= 2.5"
     )
     assert created.reviewed == referrals
     expect("review scan throughput, referrals/s", referrals / steady, 2000, at_most=False)
-    expect("review scan / its floor", ratio, 3)
+    expect("review scan / its floor", ratio, 2.5)

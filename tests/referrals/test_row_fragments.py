@@ -1,0 +1,221 @@
+"""The list rows built in one pass (referrals/tables.py, supervision/tables.py, issue 22) say exactly
+what the templates they stand for say: each fragment is compared with the template rendered by
+Django's engine for the same inputs, so the two cannot drift apart."""
+
+import datetime as dt
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from django.template import engines
+from django.template.loader import render_to_string
+
+from outcomes.presenters import score
+from outcomes.scoring import INSTRUMENTS
+from referrals import tables
+from referrals.queries import OpenFlag
+from supervision import tables as supervision_tables
+from supervision.rules import Reason, Trend
+
+ALL_SCORES = [(m, t) for m in ("PHQ9", "GAD7", "WSAS") for t in range(INSTRUMENTS[m].max_total + 1)] + [("PHQ9", None)]
+
+
+class Person:
+    def __init__(self, nhs):
+        self.nhs_number, self.date_of_birth = nhs, dt.date(1984, 2, 29)
+
+    def __str__(self):
+        return "O'BRIEN <X>, Jo & Ann"
+
+
+@pytest.mark.parametrize(("measure", "total"), ALL_SCORES)
+@pytest.mark.parametrize("switches", [{}, {"show_measure": True}, {"compact": True}])
+def test_a_score_is_the_score_component(measure, total, switches):
+    cell = score(measure, total)
+    assert tables.score_cell_html(cell, **switches) == render_to_string(
+        "components/score.html", {"score": cell, **switches}
+    )
+
+
+@pytest.mark.parametrize(("measure", "total"), ALL_SCORES[::5])
+def test_the_score_cell_tag_is_the_score_include(measure, total):
+    django_engine = engines["django"]
+    tag = django_engine.from_string("{% load scores %}[{% score_cell s show_measure=True %}]")
+    include = django_engine.from_string('[{% include "components/score.html" with score=s show_measure=True %}]')
+    context = {"s": score(measure, total)}
+    assert tag.render(context) == include.render(context)
+
+
+@pytest.mark.parametrize("nhs", ["9434765919", "", None])
+@pytest.mark.parametrize("href", [None, "/referrals/x/?a=1&b=2"])
+@pytest.mark.parametrize("ids", [None, "inline"])
+def test_a_patient_name_is_the_patient_name_component(nhs, href, ids):
+    person = Person(nhs)
+    context = {"patient": person, "href": href, "ids": ids}
+    assert tables.patient_name_html(person, href, ids) == render_to_string("components/patient_name.html", context)
+
+
+@pytest.mark.parametrize(("count", "dna"), [(0, 0), (None, None), (1, 1), (7, 2)])
+def test_sessions_attended_is_the_component(count, dna):
+    assert tables.sessions_attended_html(count, dna) == render_to_string(
+        "components/sessions_attended.html", {"count": count, "dna": dna}
+    )
+
+
+@pytest.mark.parametrize("flag", [None, SimpleNamespace(severity="red", explanation='PHQ-9 "above" <band>')])
+def test_not_on_track_is_the_component(flag):
+    assert tables.not_on_track_html(flag) == render_to_string("components/not_on_track.html", {"flag": flag})
+
+
+def test_flag_badges_are_the_badges_partial():
+    flags = [
+        OpenFlag(1, "risk", "review", "red", "Item 9 <at> 2"),
+        OpenFlag(2, "not_improving", "step_up", "amber", ""),
+        OpenFlag(3, "recovered", "step_out", "green", "All below caseness"),
+    ]
+    as_models = [
+        SimpleNamespace(
+            severity=f.severity,
+            explanation=f.explanation,
+            get_recommendation_display=lambda f=f: f.recommendation_label,
+            get_rule_display=lambda f=f: f.rule_label,
+        )
+        for f in flags
+    ]
+    assert tables.flag_badges_html(flags) == render_to_string("referrals/_flag_badges.html", {"flags": as_models})
+    assert tables.flag_badges_html([]) == render_to_string("referrals/_flag_badges.html", {"flags": []})
+
+
+TRENDS = [
+    Trend(None, None, None, None, "none", ""),
+    Trend(14, 14, "moderate", "moderate", "single", "One score so far"),
+    Trend(20, 8, "severe", "mild", "improved", "Reliably improved <by 12>"),
+]
+
+
+@pytest.mark.parametrize("trend", TRENDS)
+def test_a_supervision_trend_is_the_trend_partial(trend):
+    context = {"t": trend, "measure": "PHQ9", "name": "PHQ-9"}
+    assert supervision_tables.trend_html(trend, "PHQ9", "PHQ-9") == render_to_string("supervision/_trend.html", context)
+
+
+@pytest.mark.parametrize(
+    "reasons",
+    [
+        [],
+        [
+            Reason("risk", "Item 9 at 2 <today>", 0, "red"),
+            Reason("new", "Assessed since the last session", 3, ""),
+            Reason("dna", "Two DNAs", 4, "amber"),
+            Reason("recovered", "Below caseness", 5, "green"),
+        ],
+    ],
+)
+def test_reasons_are_the_reasons_partial(reasons):
+    assert supervision_tables.reasons_html(reasons) == render_to_string(
+        "supervision/_reasons.html", {"reasons": reasons}
+    )
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [
+        None,
+        {"label": "Step up", "to_step": 3, "date": dt.date(2026, 3, 1), "notes": "x" * 200},
+        {"label": "Continue", "to_step": None, "date": dt.date(2026, 3, 1), "notes": ""},
+    ],
+)
+def test_the_last_decision_is_the_partial(decision):
+    assert supervision_tables.last_decision_html(decision) == render_to_string(
+        "supervision/_last_decision.html", {"d": decision}
+    )
+
+
+# The referral page's contacts loop as templates/referrals/detail.html had it before the timeline was
+# built in one pass (referrals.tables.contacts_html).
+CONTACTS_LOOP = """{% load scores %}        {% for contact in contacts %}
+        <li class="timeline-item{% if contact.entered_in_error %} in-error{% endif %}" id="contact-{{ contact.pk }}">
+          <div class="d-flex flex-wrap justify-content-between gap-2">
+            <div><strong>{{ contact.date|date:"D j M Y" }}</strong>{% if contact.time %} {{ contact.time|time:"H:i" }}{% endif %}
+              · {{ contact.get_appointment_type_display }} <span class="text-muted small">({{ contact.appointment_type }})</span>
+              · <span class="{% if contact.attended %}text-success{% else %}text-danger{% endif %}">{{ contact.get_attendance_display }}</span> <span class="text-muted small">({{ contact.attendance }})</span></div>
+            <div class="small text-muted">{{ contact.get_mechanism_display }} · {{ contact.get_therapy_mode_display }}{% if contact.duration_minutes %} · {{ contact.duration_minutes }} min{% endif %} · {{ contact.clinician }}</div>
+          </div>
+          {% if contact.entered_in_error %}<div class="small text-danger">Entered in error: {{ contact.error_reason }}</div>{% endif %}
+          {% with qs=contact.questionnaires.all %}{% if qs %}<div class="small">{% for q in qs %}{% if not q.entered_in_error %}<span class="me-2">{% score_cell q.measure|score:q.total show_measure=True %}</span>{% endif %}{% endfor %}</div>{% endif %}{% endwith %}
+          {% if contact.risk_note %}<div class="small border-start border-danger border-3 ps-2 my-1"><strong>Risk assessment:</strong> {{ contact.risk_note|linebreaksbr }}</div>{% endif %}
+          {% if contact.notes %}<div class="small">{{ contact.notes|linebreaksbr }}</div>{% endif %}
+          {% if contact.homework %}<div class="small"><span class="text-muted">Homework:</span> {{ contact.homework|linebreaksbr }}</div>{% endif %}
+          {% if can_mark_error and not contact.entered_in_error %}<a class="small no-print" href="{% url 'referrals:contact_in_error' contact.pk %}">Mark entered in error<span class="visually-hidden"> (contact of {{ contact.date|date:"j M Y" }})</span></a>{% endif %}
+        </li>
+        {% endfor %}
+"""
+
+
+def contact(**fields):
+    from outcomes.models import QuestionnaireResponse
+    from referrals.models import CareContact
+    from stepped_care.models import Staff
+
+    defaults = {
+        "id": uuid.uuid4(),
+        "date": dt.date(2026, 3, 2),
+        "time": None,
+        "appointment_type": "02",
+        "attendance": "5",
+        "mechanism": "01",
+        "therapy_mode": "1",
+        "duration_minutes": 45,
+        "notes": "",
+        "homework": "",
+        "risk_note": "",
+        "entered_in_error": False,
+        "error_reason": "",
+    }
+    answers = fields.pop("answers", [])
+    made = CareContact(**{**defaults, **fields})
+    made.clinician = Staff(username="pwp9", first_name="Ann <b>", last_name="O'Neil")
+    made._prefetched_objects_cache = {
+        "questionnaires": [QuestionnaireResponse(measure=m, total=t, entered_in_error=e) for m, t, e in answers]
+    }
+    return made
+
+
+@pytest.mark.parametrize("can_mark_error", [True, False])
+def test_the_contacts_timeline_is_the_old_template_loop(can_mark_error):
+    contacts = [
+        contact(answers=[("PHQ9", 14, False), ("GAD7", 9, False), ("WSAS", 20, True)]),
+        contact(time=dt.time(9, 5), attendance="3", duration_minutes=None, notes="Line one\nline <two> & more"),
+        contact(risk_note="Plan in place.\nReviewed with 'supervisor'", homework="Diary\n\nweekly"),
+        contact(entered_in_error=True, error_reason="Wrong patient <oops>", answers=[("PHQ9", 3, False)]),
+        contact(appointment_type="01", attendance="2", answers=[]),
+    ]
+    old = engines["django"].from_string(CONTACTS_LOOP).render({"contacts": contacts, "can_mark_error": can_mark_error})
+    # The loop sat in its template between an indented line and a line break.
+    assert f"        {tables.contacts_html(contacts, can_mark_error=can_mark_error)}\n" == old
+
+
+# The questionnaire table's loop as templates/referrals/_trajectory.html had it (now
+# referrals.tables.score_table_html).
+SCORE_TABLE_LOOP = """{% load scores %}      {% for row, cells in score_table %}
+        <tr>
+          <th scope="row" class="fw-normal text-nowrap">{{ row.on|date:"j M Y" }}{% if row.by_patient %}<br><small class="text-muted">by the patient</small>{% endif %}</th>
+          {% for cell in cells %}<td>{% score_cell cell %}{% if forloop.first and row.item9 %} <span class="badge text-bg-danger" title="PHQ-9 item 9 answered {{ row.item9 }}">item 9: {{ row.item9 }}</span>{% endif %}</td>{% endfor %}
+          <td>{% score_cell row.wsas_score %}</td>
+        </tr>
+      {% empty %}
+        <tr><td colspan="{{ score_columns|length|add:2 }}" class="text-muted">No questionnaires recorded.</td></tr>
+      {% endfor %}
+"""
+
+
+@pytest.mark.parametrize("empty", [False, True])
+def test_the_score_table_is_the_old_template_loop(empty):
+    columns = [("PHQ9", "PHQ-9"), ("GAD7", "GAD-7"), ("SPIN", "SPIN")]
+    row = SimpleNamespace(on=dt.date(2026, 3, 2), by_patient=False, item9=2, wsas_score=score("WSAS", 21))
+    own = SimpleNamespace(on=dt.date(2026, 3, 9), by_patient=True, item9=0, wsas_score=None)
+    table = (
+        [] if empty else [(row, [score("PHQ9", 19), None, score("SPIN", 40)]), (own, [None, score("GAD7", 3), None])]
+    )
+    old = engines["django"].from_string(SCORE_TABLE_LOOP).render({"score_table": table, "score_columns": columns})
+    assert f"      {tables.score_table_html(table, columns)}\n" == old
