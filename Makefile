@@ -58,9 +58,11 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 # Benchmarks need PostgreSQL; --reuse-db keeps the seeded data between runs.
+# One of them: `make bench BENCH=tests/bench/test_load_bench.py` (PYTEST_ARGS adds options, not files).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/stepped_care_bench
+BENCH ?= tests/bench
 bench: $(STAMP)
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(TEST_ENV) $(PY) -m pytest tests/bench --run-bench --reuse-db -s -q $(PYTEST_ARGS)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(TEST_ENV) $(PY) -m pytest $(BENCH) --run-bench --reuse-db -s -q $(PYTEST_ARGS)
 
 # Refresh the README's pictures: the browser journeys, saving their screenshots into docs/screenshots.
 screenshots: $(STAMP) $(NODE_STAMP)
