@@ -8,6 +8,7 @@ from tests.dataset.conftest import build_month
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("tasks_in_process")  # the run's task runs in the server, broker or not
 def test_a_manager_exports_a_month_and_downloads_it(page, sign_in, team, manager, pwp):
     month = build_month(pwp)
     Patient.objects.filter(pk=month.first.patient_id).update(nhs_number="9434765918")
