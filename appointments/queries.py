@@ -13,7 +13,7 @@ from common.roles import CLINICAL_ROLES
 from referrals.models import Referral
 
 from . import rules
-from .models import Appointment, Leave, WorkingPattern
+from .models import Appointment, CalendarFeed, Leave, WorkingPattern
 
 LIVE = (Appointment.Status.BOOKED, Appointment.Status.DONE)
 
@@ -118,6 +118,15 @@ def waiting_for_assessment(user):
         .annotate(next_appointment=Subquery(booked.values("starts_at")[:1]), booked=Exists(booked))
         .order_by("received_on", "pk")
     )
+
+
+def has_calendar_feed(clinician):
+    return CalendarFeed.objects.filter(clinician=clinician).exists()
+
+
+def calendar_feed(token_hash):
+    """The feed behind a secret address (by the hash of its token), with its clinician; None if none."""
+    return CalendarFeed.objects.select_related("clinician").filter(token_hash=token_hash).first()
 
 
 def feed_appointments(clinician, since):

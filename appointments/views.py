@@ -26,7 +26,7 @@ from referrals.views import session_page
 
 from . import presenters, queries, services
 from .forms import BookForm, CancelForm, RescheduleForm
-from .models import Appointment, CalendarFeed
+from .models import Appointment
 
 INVALID = 400
 OUTCOME_WORDS = {code: Attendance(code).label for code in services.ONE_CLICK}
@@ -318,7 +318,7 @@ def calendar(request):
         address = request.build_absolute_uri(reverse("appointments:feed", args=[token]))
     else:
         permissions.require(request.user, "own_calendar", request.user)
-    has_feed = CalendarFeed.objects.filter(clinician=request.user).exists()
+    has_feed = queries.has_calendar_feed(request.user)
     return render(request, "appointments/calendar.html", {"address": address, "has_feed": has_feed})
 
 
@@ -327,7 +327,7 @@ def calendar(request):
 @require_GET
 def feed(request, token):
     """The iCal feed behind the secret address: times, type and the patient's initials only."""
-    found = CalendarFeed.objects.select_related("clinician").filter(token_hash=services.feed_hash(token)).first()
+    found = queries.calendar_feed(services.feed_hash(token))
     if found is None or not found.clinician.is_active:
         raise Http404
     since = timezone.now() - timedelta(days=30)
