@@ -51,15 +51,6 @@ def silent_broker():
     server.close()
 
 
-@pytest.fixture
-def in_process():
-    """Tasks run here (the embedded default), whatever broker the test run has."""
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
-
-
 def deteriorating(pwp):
     """A referral whose next session (PHQ-9 18, GAD-7 14) is a reliable deterioration: only the full
     review raises that flag, not the in-transaction risk check."""
@@ -97,7 +88,7 @@ def test_a_silent_broker_never_holds_a_save_and_the_review_still_runs(pwp, api, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_review_that_cannot_run_stays_in_the_outbox_until_it_can(pwp, api, monkeypatch, in_process):
+def test_a_review_that_cannot_run_stays_in_the_outbox_until_it_can(pwp, api, monkeypatch, tasks_in_process):
     referral = deteriorating(pwp)
     api.force_authenticate(pwp)
     real = services.review_referral
@@ -119,7 +110,7 @@ def test_a_review_that_cannot_run_stays_in_the_outbox_until_it_can(pwp, api, mon
 
 
 @pytest.mark.django_db(transaction=True)
-def test_work_of_a_write_that_rolled_back_is_not_kept(pwp, in_process):
+def test_work_of_a_write_that_rolled_back_is_not_kept(pwp, tasks_in_process):
     referral = referral_at_step(pwp)
     with pytest.raises(RuntimeError), transaction.atomic():
         services.queue_review(referral.pk)

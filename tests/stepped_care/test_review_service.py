@@ -338,18 +338,7 @@ def test_a_supervision_discussion_counts_as_a_review(pwp, supervisor):
     assert "supervision discussion" in flag.resolution_note
 
 
-@pytest.fixture
-def eager():
-    """Queued tasks run in-process here even when a broker is configured (CI's second pass)."""
-    from config.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
-
-
-def test_a_step_change_queues_a_review(pwp, eager, django_capture_on_commit_callbacks):
+def test_a_step_change_queues_a_review(pwp, tasks_in_process, django_capture_on_commit_callbacks):
     referral = not_improving(pwp)
     services.review_referral(referral.pk)
     with django_capture_on_commit_callbacks(execute=True):
@@ -359,7 +348,7 @@ def test_a_step_change_queues_a_review(pwp, eager, django_capture_on_commit_call
     assert flag.resolution_note == "Now at step 3; its review point is not reached yet."
 
 
-def test_a_logged_contact_queues_a_full_review(pwp, eager, django_capture_on_commit_callbacks):
+def test_a_logged_contact_queues_a_full_review(pwp, tasks_in_process, django_capture_on_commit_callbacks):
     referral = referral_at_step(pwp)
     session(referral, pwp, 20, 10, 8, kind="01")
     with django_capture_on_commit_callbacks(execute=True):
