@@ -15,7 +15,7 @@ from django.db.models.functions import Cast, Coalesce
 
 from common.permissions import sees_whole_team
 from common.plausibility import digits_only
-from common.scoping import InIds, team_scope
+from common.scoping import InIds, team_scope, user_ids_sql
 from outcomes.models import QuestionnaireResponse
 from outcomes.problems import ProblemRecord, deciding
 from stepped_care.models import FlagRule, Recommendation, ReviewFlag
@@ -45,11 +45,14 @@ class ReferralQuerySet(models.QuerySet):
         scoped = team_scope(self, user)
         if scoped is not None:
             return scoped
-        # Supervision and group courses build on referrals, so they are reached through their relations
-        # (the supervisor's ``supervising`` relationships, a referral's ``enrolments``), not imported.
+        return self.filter(InIds("pk", user_ids_sql("referrals.visible", self._visible_ids, user, self.db)))
+
+    def _visible_ids(self, user):
+        """The ids of the referrals a clinician sees: their cases and their supervisees' (see visible_to).
+        Supervision and group courses build on referrals, so they are reached through their relations
+        (the supervisor's ``supervising`` relationships, a referral's ``enrolments``), not imported."""
         supervisees = user.supervising.filter(ended_on__isnull=True).values("supervisee_id")
-        ids = self._case_ids(user, self.model.objects.filter(care_coordinator__in=supervisees))
-        return self.filter(InIds("pk", ids))
+        return self._case_ids(user, self.model.objects.filter(care_coordinator__in=supervisees))
 
     def on_the_case_of(self, user):
         """The referrals a clinician is on the case of (common.permissions.on_the_case): coordinates,
@@ -58,7 +61,7 @@ class ReferralQuerySet(models.QuerySet):
         through decisions)."""
         if not user or not user.is_authenticated or user.team_id is None:
             return self.none()
-        return self.filter(InIds("pk", self._case_ids(user)))
+        return self.filter(InIds("pk", user_ids_sql("referrals.on_the_case", self._case_ids, user, self.db)))
 
     def _case_ids(self, user, *more):
         in_my_groups = self.model.objects.filter(
@@ -76,8 +79,11 @@ class ReferralQuerySet(models.QuerySet):
 
     def caseload_of(self, user):
         """Active referrals this clinician coordinates or treats."""
-        ids = _ids(self.model.objects.filter(care_coordinator=user)).union(_treated_by(user))
+        ids = user_ids_sql("referrals.caseload", self._caseload_ids, user, self.db)
         return self.exclude(status="discharged").filter(InIds("pk", ids))
+
+    def _caseload_ids(self, user):
+        return _ids(self.model.objects.filter(care_coordinator=user)).union(_treated_by(user))
 
     def active(self):
         return self.exclude(status="discharged")

@@ -1,0 +1,96 @@
+"""The clinician's id sets (what they see, what they are on the case of, their caseload) are compiled by
+the ORM once per process (common.scoping.user_ids_sql) and given each user's id and team: they must
+find exactly what the querysets they were compiled from find, for every user, in any order."""
+
+import datetime as dt
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from appointments.models import Appointment
+from common import scoping
+from common.scoping import InIds
+from referrals.models import CareContact, Referral
+from stepped_care.models import Role
+from tests.factories import ReferralFactory, RelationshipFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scene(team, other_team, pwp, colleague):
+    """Referrals each reached by one way of being on the case (or not), in two teams."""
+    hit = StaffFactory(username="hit_a", team=team, role=Role.HI_THERAPIST, is_supervisor=True)
+    RelationshipFactory(supervisor=hit, supervisee=pwp)
+    stranger = StaffFactory(username="pwp_y", team=other_team, role=Role.PWP)
+    mine = ReferralFactory(patient__team=team, care_coordinator=pwp, status="in_treatment")
+    ReferralFactory(
+        patient__team=team, care_coordinator=pwp, status="discharged", discharged_on=dt.date.today(), end_code="50"
+    )
+    treated = ReferralFactory(patient__team=team, care_coordinator=colleague, status="in_treatment")
+    CareContact.objects.create(
+        referral=treated, clinician=pwp, created_by=pwp, date=dt.date.today(), appointment_type="02", attendance="5"
+    )
+    booked = ReferralFactory(patient__team=team, care_coordinator=colleague, status="in_treatment")
+    start = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    Appointment.objects.create(
+        referral=booked,
+        clinician=pwp,
+        appointment_type="02",
+        created_by=pwp,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+    )
+    ReferralFactory(patient__team=team, status="awaiting_assessment")  # the team's unallocated waiting list
+    ReferralFactory(patient__team=other_team, status="awaiting_assessment")  # another team's
+    ReferralFactory(patient__team=other_team, care_coordinator=stranger, status="in_treatment")
+    assert mine.pk
+    return [pwp, colleague, hit, stranger]
+
+
+def ids(queryset):
+    return set(queryset.values_list("pk", flat=True))
+
+
+def by_the_orm(user):
+    """The same three sets, the querysets built and compiled afresh (no compiled SQL)."""
+    qs = Referral.objects.all()
+    return (
+        ids(Referral.objects.filter(InIds("pk", qs._visible_ids(user)))),
+        ids(Referral.objects.filter(InIds("pk", qs._case_ids(user)))),
+        ids(Referral.objects.exclude(status="discharged").filter(InIds("pk", qs._caseload_ids(user)))),
+    )
+
+
+def compiled(user):
+    return (
+        ids(Referral.objects.visible_to(user)),
+        ids(Referral.objects.on_the_case_of(user)),
+        ids(Referral.objects.caseload_of(user)),
+    )
+
+
+@pytest.mark.parametrize("first", [0, 1, 2, 3])
+def test_every_users_sets_are_those_of_the_querysets_whoever_compiled_them_first(scene, first):
+    scoping._compiled.clear()
+    users = scene[first:] + scene[:first]
+    for user in users + users:  # the second round reuses what the first compiled
+        assert compiled(user) == by_the_orm(user), user.username
+    pwp, colleague, hit, stranger = scene
+    seen, on_the_case, caseload = compiled(pwp)
+    # caseload: coordinates, has treated; on the case: those, the booked one, the waiting one, the discharged one
+    assert len(caseload) == 2 and len(on_the_case) == 5 and seen == on_the_case
+    coordinated = ids(Referral.objects.filter(care_coordinator=pwp))
+    assert compiled(hit)[0] >= coordinated and not compiled(hit)[2]  # sees the supervisee's cases, carries none
+    assert len(compiled(stranger)[2]) == 1
+
+
+def test_the_compiled_sql_is_the_querysets_and_carries_no_stand_in(scene):
+    pwp = scene[0]
+    scoping._compiled.clear()
+    raw = scoping.user_ids_sql("test.caseload", Referral.objects.all()._caseload_ids, pwp)
+    sql, params = raw.sql, raw.params
+    assert scoping._STAND_IN_PK not in params and scoping._STAND_IN_TEAM not in params
+    assert params.count(pwp.pk) == 2  # coordinates, has treated
+    orm_sql, orm_params = Referral.objects.all()._caseload_ids(pwp).query.sql_with_params()
+    assert (sql, tuple(params)) == (orm_sql, tuple(orm_params))
