@@ -347,3 +347,160 @@ def score_table_html(score_table, columns):
       """
         )
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped  # nosec B308 B703
+
+
+def num(value):
+    """``{{ value }}`` of a number inside ``{% localize off %}``: ``str`` for ints and plain floats (what
+    Django's number formatting gives them), Django's own formatting for anything else."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is float:
+        shown = str(value)
+        if "e" not in shown and "n" not in shown:  # not 1e-05, inf or nan
+            return shown
+    from django.utils.formats import localize  # noqa: PLC0415 - the rare case
+
+    return escape(str(localize(value, use_l10n=False)))
+
+
+def _chart_grid(chart, indent):
+    left, right = num(chart.left), num(chart.right)
+    y_ticks = "".join(
+        f'<line x1="{left}" x2="{right}" y1="{num(t.position)}" y2="{num(t.position)}"/>\n'
+        f'{indent}<text class="tick" x="{left}" dx="-6" y="{num(t.position)}" dy="0.32em" text-anchor="end">'
+        f"{text(t.label)}</text>"
+        for t in chart.y_ticks
+    )
+    bottom = num(chart.bottom)
+    x_ticks = "".join(
+        f'<text class="tick" x="{num(t.position)}" y="{bottom}" dy="18" text-anchor="middle">{text(t.label)}</text>'
+        for t in chart.x_ticks
+    )
+    return y_ticks, x_ticks
+
+
+def _point_title(series, p):
+    return f"<title>{text(series.name)} {num(p.value)} on {day_text(p.on)}</title>"
+
+
+def trajectory_svg_html(chart, description):
+    """The PHQ-9 and GAD-7 chart's SVG (``presenters.trajectory``), as templates/referrals/_trajectory.html
+    laid it out inside ``{% localize off %}``."""
+    y_ticks, x_ticks = _chart_grid(chart, " " * 8)
+    left, right = num(chart.left), num(chart.right)
+    thresholds = "".join(
+        f"""
+      <line class="caseness {text(line.code.lower())}" x1="{left}" x2="{right}" y1="{num(line.y)}" y2="{num(line.y)}"/>
+      <text class="caseness-label {text(line.code.lower())}" x="{right}" y="{num(line.y)}" dy="{"12" if line.code == "GAD7" else "-4"}" text-anchor="end">{text(line.label)}</text>
+      """
+        for line in chart.thresholds
+    )
+    bands = "".join(
+        f"""
+      <g class="expected-band {text(band.code.lower())}"><title>Expected {text(band.name)} band for this intake (team's finished courses)</title>
+        <polygon points="{text(band.area)}"/><polyline class="median" points="{text(band.median)}"/><polyline class="outer" points="{text(band.outer)}"/>
+      </g>
+      """
+        for band in chart.bands
+    )
+    series = []
+    for s in chart.series:
+        if not s.points:
+            continue
+        if s.code == "GAD7":
+            marks = "".join(
+                f'<rect x="-4" y="-4" width="8" height="8" transform="translate({num(p.x)} {num(p.y)})">'
+                f"{_point_title(s, p)}</rect>"
+                for p in s.points
+            )
+        else:
+            marks = "".join(
+                f'<circle cx="{num(p.x)}" cy="{num(p.y)}" r="4.5">{_point_title(s, p)}</circle>' for p in s.points
+            )
+        series.append(
+            f"""
+      <g class="series {text(s.code.lower())}">
+        <polyline points="{text(s.polyline)}"/>
+        {marks}
+      </g>
+      """
+        )
+    return mark_safe(  # noqa: S308 - every value above is escaped  # nosec B308 B703
+        f"""
+    <svg class="trajectory w-100" viewBox="0 0 {num(chart.width)} {num(chart.height)}" role="img" aria-labelledby="chart-title chart-desc" preserveAspectRatio="xMidYMid meet">
+      <title id="chart-title">PHQ-9 and GAD-7 totals by session date</title>
+      <desc id="chart-desc">{text(description)}</desc>
+      <g class="grid">
+        {y_ticks}
+        {x_ticks}
+      </g>
+      {thresholds}
+      {bands}
+      {"".join(series)}
+    </svg>"""
+    )
+
+
+def measure_chart_html(mc):
+    """One other measure's chart (``presenters.MeasureChart``) as templates/referrals/_measure_chart.html
+    laid it out: its SVG and caption."""
+    chart = mc.chart
+    code = text(mc.code.lower())
+    y_ticks, x_ticks = _chart_grid(chart, " " * 4)
+    left, right = num(chart.left), num(chart.right)
+    bands = "".join(
+        f"""
+  <g class="expected-band adsm"><title>Expected {text(band.name)} band for this intake (team's finished courses)</title>
+    <polygon points="{text(band.area)}"/><polyline class="median" points="{text(band.median)}"/><polyline class="outer" points="{text(band.outer)}"/>
+  </g>
+  """
+        for band in chart.bands
+    )
+    thresholds = "".join(
+        f"""
+  <line class="caseness adsm" x1="{left}" x2="{right}" y1="{num(line.y)}" y2="{num(line.y)}"/>
+  <text class="caseness-label adsm" x="{right}" y="{num(line.y)}" dy="-4" text-anchor="end">{text(line.label)}</text>
+  """
+        for line in chart.thresholds
+    )
+    series = "".join(
+        f"""
+  <g class="series adsm">
+    <polyline points="{text(s.polyline)}"/>
+    {"".join(f'<circle cx="{num(p.x)}" cy="{num(p.y)}" r="4.5">{_point_title(s, p)}</circle>' for p in s.points)}
+  </g>
+  """
+        for s in chart.series
+        if s.points
+    )
+    caption = "".join(f" · dotted line: caseness ({text(line.label)})" for line in chart.thresholds)
+    if chart.bands:
+        caption += " · shaded: the expected band for this intake; above it amber, above the dotted outer line red"
+    if mc.decides:
+        caption += " · <strong>decides this referral's anxiety outcome</strong>"
+    return mark_safe(  # noqa: S308 - every value above is escaped  # nosec B308 B703
+        f"""
+
+<figure class="mb-1" id="chart-{code}">
+<svg class="trajectory w-100" viewBox="0 0 {num(chart.width)} {num(chart.height)}" role="img" aria-labelledby="chart-{code}-title chart-{code}-desc" preserveAspectRatio="xMidYMid meet">
+  <title id="chart-{code}-title">{text(mc.name)} ({text(mc.title)}) by session date</title>
+  <desc id="chart-{code}-desc">{text(mc.description)}</desc>
+  <g class="grid">
+    {y_ticks}
+    {x_ticks}
+  </g>
+  {bands}
+  {thresholds}
+  {series}
+</svg>
+<figcaption class="small text-muted">{text(mc.name)}: {text(mc.title)}{caption}</figcaption>
+</figure>
+"""
+    )
+
+
+def measure_charts_html(charts):
+    """templates/referrals/detail.html's ``{% for mc in measure_charts %}`` row of charts."""
+    return mark_safe(  # noqa: S308 - built above, escaped  # nosec B308 B703
+        "".join(f'<div class="col-lg-6">{measure_chart_html(mc)}</div>' for mc in charts)
+    )

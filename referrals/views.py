@@ -393,6 +393,7 @@ def referral_detail(request, pk):
     outcome = compute_outcome(referral)
     problems = list(referral.presenting_problems.select_related("created_by").order_by("-recorded_on", "-created_at"))
     columns = presenters.score_columns(rows, outcome)
+    measure_charts = presenters.measure_charts(rows, outcome, expected.curves, expected.tolerance, expected.outer)
     today = timezone.localdate()
     return render(
         request,
@@ -414,10 +415,10 @@ def referral_detail(request, pk):
             "latest_gad7": next((r.gad7 for r in reversed(rows) if r.gad7), None),
             "chart": chart,
             "chart_description": description,
+            "chart_svg": tables.trajectory_svg_html(chart, description),
             "expected": expected,
-            "measure_charts": presenters.measure_charts(
-                rows, outcome, expected.curves, expected.tolerance, expected.outer
-            ),
+            "measure_charts": measure_charts,
+            "measure_charts_html": tables.measure_charts_html(measure_charts),
             "score_columns": columns,
             "score_table_html": tables.score_table_html(presenters.score_table(rows, columns), columns),
             "outcome": outcome,
