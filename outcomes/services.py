@@ -203,6 +203,7 @@ def fit_trajectories(
     )
     fit.seconds = round(time.monotonic() - started, 3)
     fit.save(update_fields=["seconds"])
+    queries.forget_curves(team_id)
     audit.record(
         by,
         "trajectories.fit",
