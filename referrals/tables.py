@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from functools import lru_cache
 from html import escape  # the standard library's: Django's lazy-aware wrapper costs more per cell
+from urllib.parse import quote
 
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -503,4 +504,94 @@ def measure_charts_html(charts):
     """templates/referrals/detail.html's ``{% for mc in measure_charts %}`` row of charts."""
     return mark_safe(  # noqa: S308 - built above, escaped  # nosec B308 B703
         "".join(f'<div class="col-lg-6">{measure_chart_html(mc)}</div>' for mc in charts)
+    )
+
+
+FLAG_BORDERS = {"red": "border-danger", "amber": "border-warning"}
+
+
+def _moment_day(moment):
+    """``{{ moment|date:"j M Y" }}`` of an aware datetime (shown in local time, as the template does)."""
+    return day_text(timezone.localtime(moment).date()) if timezone.is_aware(moment) else day_text(moment.date())
+
+
+@lru_cache(maxsize=4)
+def _end_code_options(choices):
+    return "".join(f'<option value="{text(code)}">{text(code)} {text(name)}</option>' for code, name in choices)
+
+
+def flags_html(flags, *, resolver, csrf_token, path):
+    """templates/components/flags.html for the referral page: the open flags (risk first) with their
+    evidence and, when ``resolver`` (the rulebook's ``resolve_flag``), the accept/dismiss form of each;
+    ``path`` is the page's own address (to come back to), ``csrf_token`` the form's token."""
+    from referrals.codes import EndCode  # noqa: PLC0415 - the step-out form's end codes
+    from stepped_care.review import evidence_lines  # noqa: PLC0415 - the review's words for its evidence
+
+    if not flags:
+        return mark_safe('\n\n\n\n<p class="text-muted mb-0">No open flags.</p>\n\n')  # noqa: S308  # nosec B308 B703
+    back = escape(path)
+    back_quoted = escape(quote(path, safe="/"))
+    out = []
+    for flag in flags:
+        lines = evidence_lines(flag.rule, flag.evidence or {})
+        evidence = (
+            f"""
+    <details class="small"><summary>Evidence</summary>
+      <dl class="row mb-0">{"".join(f'<dt class="col-sm-4">{text(k)}</dt><dd class="col-sm-8">{text(v)}</dd>' for k, v in lines)}</dl>
+    </details>
+    """
+            if lines
+            else ""
+        )
+        recommendation = label(flag, "recommendation")
+        form = ""
+        if resolver:
+            href = link("resolve_flag", flag.pk)
+            step_out = (
+                f"""
+        <div class="mb-2">
+          <label class="form-label" for="end-code-{flag.pk}">Referral end code (to accept: discharges the referral)</label>
+          <select class="form-select form-select-sm" id="end-code-{flag.pk}" name="end_code">
+            <option value="">Choose an end code</option>
+            {_end_code_options(tuple(EndCode.choices))}
+          </select>
+        </div>
+        """
+                if flag.recommendation == "step_out"
+                else ""
+            )
+            form = f"""
+    <details class="small mt-1"><summary>Accept or dismiss</summary>
+      <form method="post" action="{href}" class="mt-2">
+        <input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">
+        <input type="hidden" name="next" value="{back}">
+        <div class="mb-2">
+          <label class="form-label" for="reason-{flag.pk}">Reason <span class="text-muted">(required to dismiss)</span></label>
+          <textarea class="form-control form-control-sm" id="reason-{flag.pk}" name="reason" rows="2"></textarea>
+        </div>
+        {step_out}
+        <button type="submit" name="action" value="accept" class="btn btn-sm btn-primary">Accept: {text(recommendation.lower())}</button>
+        <button type="submit" name="action" value="dismiss" class="btn btn-sm btn-outline-secondary">Dismiss</button>
+        <a class="btn btn-sm btn-link" href="{href}?next={back_quoted}">More options</a>
+      </form>
+    </details>
+    """
+        updated = f", updated {_moment_day(flag.updated_at)}" if flag.updated_at else ""
+        explanation = f'<div class="small">{text(flag.explanation)}</div>' if flag.explanation else ""
+        out.append(
+            f"""
+  <li class="border-start border-4 ps-2 mb-3 {FLAG_BORDERS.get(flag.severity, "border-success")}" id="flag-{flag.pk}">
+    <div>
+      <span class="badge {SEVERITY_BADGES.get(flag.severity, "text-bg-success")}">{text(label(flag, "severity"))}</span>
+      <strong>{text(label(flag, "rule"))}</strong> · {text(recommendation)}
+      <span class="text-muted small">raised {_moment_day(flag.raised_at)}{updated}</span>
+    </div>
+    {explanation}
+    {evidence}
+    {form}
+  </li>
+  """
+        )
+    return mark_safe(  # noqa: S308 - every value above is escaped  # nosec B308 B703
+        f'\n\n\n\n\n<ul class="list-unstyled mb-0 flag-list">\n  {"".join(out)}\n</ul>\n\n'
     )

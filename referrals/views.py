@@ -410,6 +410,7 @@ def referral_detail(request, pk):
             "steps": steps,
             "history": presenters.history(events, steps),
             "open_flags": open_flags,
+            "flags_html": _flags_html(request, referral, open_flags),
             "score_rows": rows,
             "latest_phq9": next((r.phq9 for r in reversed(rows) if r.phq9), None),
             "latest_gad7": next((r.gad7 for r in reversed(rows) if r.gad7), None),
@@ -433,6 +434,14 @@ def referral_detail(request, pk):
             # What a self-referral said beyond the patient record (the front door's), if it came that way.
             "self_referral": referral.self_referral if hasattr(referral, "self_referral") else None,
         },
+    )
+
+
+def _flags_html(request, referral, open_flags):
+    """The open flags with, for those who may resolve them (the rulebook), the form of each."""
+    resolver = bool(open_flags) and permissions.may(request.user, "resolve_flag", referral)
+    return tables.flags_html(
+        open_flags, resolver=resolver, csrf_token=get_token(request) if resolver else "", path=request.get_full_path()
     )
 
 

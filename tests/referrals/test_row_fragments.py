@@ -337,3 +337,61 @@ def test_a_measure_chart_is_the_old_template(bands, decides, thresholds):
 def test_a_number_is_shown_as_the_template_shows_it_unlocalized(value):
     template = engines["django"].from_string("{% load l10n %}{% localize off %}{{ v }}{% endlocalize %}")
     assert tables.num(value) == template.render({"v": value})
+
+
+# templates/components/flags.html, as the referral page included it (now referrals.tables.flags_html),
+# its rulebook tag left out: ``resolver`` is given (the page asks the rulebook the same question).
+FLAGS_MAY = '{% may "resolve_flag" referral as resolver %}'
+FLAGS = engines["django"].engine.find_template("components/flags.html")[0].source.replace(FLAGS_MAY, "")
+
+
+def flag(**fields):
+    from stepped_care.models import ReviewFlag
+
+    defaults = {
+        "id": uuid.uuid4(),
+        "rule": "not_improving",
+        "recommendation": "review",
+        "severity": "amber",
+        "explanation": "PHQ-9 <14> & not improving",
+        "evidence": {},
+        "raised_at": dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC),  # 1 Mar in London (GMT)
+        "updated_at": None,
+    }
+    return ReviewFlag(**{**defaults, **fields})
+
+
+EVIDENCE = {
+    "measures": {
+        "PHQ9": {
+            "first": 17,
+            "first_on": "2026-01-05",
+            "latest": 16,
+            "latest_on": "2026-03-02",
+            "change": -1,
+            "reliable_change": "no",
+        },
+    },
+    "sessions": [{"on": "2026-03-02", "phq9": 16, "gad7": 12}],
+}
+
+
+@pytest.mark.parametrize("resolver", [True, False])
+def test_the_open_flags_are_the_old_component(resolver, rf):
+    flags = [
+        flag(rule="risk", recommendation="risk", severity="red", explanation="", evidence=EVIDENCE),
+        flag(
+            recommendation="step_out", severity="green", updated_at=dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)
+        ),  # 1 Jul (BST)
+        flag(evidence={"sessions": [{"on": "2026-03-02", "phq9": "<b>", "gad7": 3}]}),
+    ]
+    request = rf.get("/referrals/x/", {"a": "1 & 2", "b": "<x>"})
+    context = {"flags": flags, "resolver": resolver, "request": request, "csrf_token": "tok<en>"}
+    old = engines["django"].from_string(FLAGS).render(context)
+    new = tables.flags_html(flags, resolver=resolver, csrf_token="tok<en>", path=request.get_full_path())
+    assert new == old
+
+
+def test_no_open_flags_is_the_old_component(rf):
+    old = engines["django"].from_string(FLAGS).render({"flags": [], "resolver": True})
+    assert tables.flags_html([], resolver=True, csrf_token="x", path="/") == old
