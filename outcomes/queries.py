@@ -35,6 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
+from common.scoping import rows_of
 from common.standards import standards
 from referrals.models import CareContact, Referral
 
@@ -428,16 +429,12 @@ def forget_curves(team_id):
     _CURVES.pop(team_id, None)
 
 
-def current_curves(team_ids, *, _known=None):
-    """{team id: trajectories.Curves} of each team's newest fit, in one query (a team never fitted,
-    or whose fit has no cells, is absent). The cells of a fit already held (``_CURVES``) are not read
-    again: its one row says it is still the newest."""
-    team_ids = set(team_ids)
-    held = {t: _CURVES[t] for t in team_ids if t in _CURVES} if _known is None else _known
+def _curves_rows(team_ids, held_fits):
+    """Each team's newest fit, with its cells unless the fit is among ``held_fits``."""
     newest = TrajectoryFit.objects.filter(team=OuterRef("team")).order_by("-version").values("version")[:1]
-    rows = (
+    return (
         TrajectoryFit.objects.filter(team__in=team_ids, version=Subquery(newest))
-        .annotate(cell=FilteredRelation("cells", condition=~Q(cells__fit__in=[f for f, _, _ in held.values()] or [0])))
+        .annotate(cell=FilteredRelation("cells", condition=~Q(cells__fit__in=list(held_fits) or [0])))
         .order_by("team_id", "cell__measure", "cell__band", "cell__session")
         .values_list(
             "team_id",
@@ -454,6 +451,22 @@ def current_curves(team_ids, *, _known=None):
             "cell__n",
             "cell__values",
         )
+    )
+
+
+def current_curves(team_ids, *, _known=None):
+    """{team id: trajectories.Curves} of each team's newest fit, in one query (a team never fitted,
+    or whose fit has no cells, is absent). The cells of a fit already held (``_CURVES``) are not read
+    again: its one row says it is still the newest. The query is compiled once per shape (``rows_of``)."""
+    team_ids = sorted(set(team_ids))
+    held = {t: _CURVES[t] for t in team_ids if t in _CURVES} if _known is None else _known
+    held_fits = sorted(f for f, _, _ in held.values())
+    teams = len(team_ids)
+    rows = rows_of(
+        f"outcomes.current_curves.{teams}.{len(held_fits)}",
+        lambda *ids: _curves_rows(ids[:teams], ids[teams:]),
+        *team_ids,
+        *held_fits,
     )
     cells, facts = {}, {}
     for team, fit, fitted_at, method, version, courses, first, last, measure, band, session, n, values in rows:

@@ -94,3 +94,35 @@ def test_the_compiled_sql_is_the_querysets_and_carries_no_stand_in(scene):
     assert params.count(pwp.pk) == 2  # coordinates, has treated
     orm_sql, orm_params = Referral.objects.all()._caseload_ids(pwp).query.sql_with_params()
     assert (sql, tuple(params)) == (orm_sql, tuple(orm_params))
+
+
+def test_rows_compiled_once_are_the_querysets_rows_for_every_record(pwp):
+    from outcomes import services as outcome_services
+    from referrals.services import log_contact
+
+    referrals = [ReferralFactory(patient__team=pwp.team, care_coordinator=pwp, status="in_treatment") for _ in range(3)]
+    for n, referral in enumerate(referrals[:2]):
+        for days in range(n + 2):
+            log_contact(
+                referral=referral,
+                by=pwp,
+                date=dt.date.today() - dt.timedelta(days=7 * days),
+                appointment_type="02",
+                attendance="5",
+                phq9=[2, 2, 2, 1, 1, 1, 1, 1, n],
+                gad7=[1, 1, 1, 1, 1, 1, days],
+                risk_note="Reviewed: no plan." if n else "",
+            )
+    builds = {
+        "test.contacts": outcome_services._contact_rows,
+        "test.scores": outcome_services._score_rows,
+        "test.problems": outcome_services._problem_rows,
+    }
+    scoping._compiled_rows.clear()
+    for referral in referrals + referrals:  # the second round reuses what the first compiled
+        for key, build in builds.items():
+            expected = list(build([referral.pk]))
+            assert scoping.rows_of(key, lambda pk, build=build: build([pk]), referral.pk) == expected, key
+            assert scoping.rows_of(key, lambda pk, build=build: build([pk]), str(referral.pk)) == expected, key
+    found = scoping.rows_of("test.scores", lambda pk: outcome_services._score_rows([pk]), referrals[1].pk)
+    assert len(found) == 6 and {row[4] for row in found if row[1] == "PHQ9"} == {1}  # item 9, from the JSON
