@@ -223,14 +223,20 @@ def waiting_rows_html(rows, *, can_allocate):
 
 def clinician_options_html(clinicians, me):
     """The "allocate to" list's options, one pass over (pk, name, role label): the viewer ``me`` (a pk)
-    first chosen and named "Me"."""
+    first chosen and named "Me". Built once per list and viewer: the list is read on every page (the
+    team's clinicians as they are now), its hundreds of options escaped only when it changes."""
+    return mark_safe(_clinician_options(tuple(clinicians), me))  # noqa: S308 - escaped below  # nosec B308 B703
+
+
+@lru_cache(maxsize=64)
+def _clinician_options(clinicians, me):
     out = []
     for pk, name, role in clinicians:
         if pk == me:
             out.append(f'<option value="{pk}" selected>Me ({escape(name)})</option>')
         else:
             out.append(f'<option value="{pk}">{escape(name)} · {escape(role)}</option>')
-    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped  # nosec B308 B703
+    return "".join(out)
 
 
 _VERSION_MARK = -918273645  # stands for the record's version in a cached form's markup
