@@ -11,6 +11,7 @@ from typing import NamedTuple
 from django.apps import apps
 from django.db import models
 from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 
 from common.permissions import sees_whole_team
@@ -18,6 +19,7 @@ from common.plausibility import digits_only
 from common.scoping import InIds, team_scope, user_ids_sql
 from outcomes.models import QuestionnaireResponse
 from outcomes.problems import ProblemRecord, deciding
+from outcomes.scoring import PHQ9, RISK_ITEM
 from stepped_care.models import FlagRule, Recommendation, ReviewFlag
 
 # The QuerySets below are attached by this app's models.py, which imports this module: they name this
@@ -208,6 +210,36 @@ def attach_trend_scores(referrals):
     for referral in referrals:
         if isinstance(referral, models.Model):
             referral.trend_scores = by_referral[referral.pk.hex]
+
+
+class Answer(NamedTuple):
+    """What the contacts timeline and the questionnaire table show of a contact's questionnaire."""
+
+    measure: str
+    total: object
+    entered_in_error: bool
+    item_9: int | None  # PHQ-9's risk item (QuestionnaireResponse.item_9); None for other measures
+
+
+def timeline(referral):
+    """The referral's contacts, newest first, with their clinician and, in the ``questionnaires``
+    prefetch slot, their questionnaires oldest first as plain rows (``Answer``): two queries, as
+    ``prefetch_related("questionnaires")`` made, without building a model instance per answer (the
+    referral page's busiest cases have dozens; issue 22)."""
+    contacts = list(referral.contacts.select_related("clinician").order_by("-date", "-time", "-created_at"))
+    answers = {contact.pk: [] for contact in contacts}
+    if answers:  # as a prefetch: no query for no contacts
+        rows = (
+            QuestionnaireResponse.objects.filter(contact_id__in=list(answers))
+            .order_by("completed_on", "created_at")  # the model's ordering, which the prefetch had
+            .annotate(item9=Cast(KeyTextTransform(str(RISK_ITEM - 1), "items"), IntegerField()))
+            .values_list("contact_id", "measure", "total", "entered_in_error", "item9")
+        )
+        for contact_id, measure, total, in_error, item9 in rows:
+            answers[contact_id].append(Answer(measure, total, in_error, item9 if measure == PHQ9 else None))
+    for contact in contacts:
+        contact._prefetched_objects_cache = {"questionnaires": answers[contact.pk]}
+    return contacts
 
 
 def own_scores(referral, limit=None):

@@ -379,11 +379,7 @@ def new_referral(request, pk):
 def referral_detail(request, pk):
     referral = _visible_referral(request, pk, "team")
     audit.record(request.user, "referral.view", referral, patient_id=referral.patient_id)
-    contacts = list(
-        referral.contacts.select_related("clinician")
-        .prefetch_related("questionnaires")
-        .order_by("-date", "-time", "-created_at")
-    )
+    contacts = queries.timeline(referral)
     steps = list(referral.steps.select_related("decided_by").order_by("-started_on", "-created_at"))
     events = list(referral.events.select_related("by"))
     open_flags = list(referral.flags.open().risk_first())

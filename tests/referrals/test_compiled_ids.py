@@ -126,3 +126,32 @@ def test_rows_compiled_once_are_the_querysets_rows_for_every_record(pwp):
             assert scoping.rows_of(key, lambda pk, build=build: build([pk]), str(referral.pk)) == expected, key
     found = scoping.rows_of("test.scores", lambda pk: outcome_services._score_rows([pk]), referrals[1].pk)
     assert len(found) == 6 and {row[4] for row in found if row[1] == "PHQ9"} == {1}  # item 9, from the JSON
+
+
+def test_the_timelines_answers_are_what_the_questionnaire_instances_say(pwp):
+    from referrals import queries
+    from referrals.services import log_contact
+
+    referral = ReferralFactory(patient__team=pwp.team, care_coordinator=pwp, status="in_treatment")
+    assert queries.timeline(referral) == []
+    for days, item9 in ((21, 0), (14, 2), (7, 1)):
+        log_contact(
+            referral=referral,
+            by=pwp,
+            date=dt.date.today() - dt.timedelta(days=days),
+            appointment_type="02",
+            attendance="5",
+            phq9=[2, 2, 2, 1, 1, 1, 1, 1, item9],
+            gad7=[1, 1, 1, 1, 1, 1, 0],
+            wsas=[2, 2, 2, 2, 2],
+            risk_note="Reviewed: no plan." if item9 else "",
+        )
+    contacts = queries.timeline(referral)
+    expected = {
+        contact.pk: [(q.measure, q.total, q.entered_in_error, q.item_9) for q in contact.questionnaires.all()]
+        for contact in referral.contacts.prefetch_related("questionnaires")
+    }
+    assert [c.date for c in contacts] == sorted((c.date for c in contacts), reverse=True)
+    assert {c.pk: [tuple(a) for a in c.questionnaires.all()] for c in contacts} == expected
+    assert sorted(a.item_9 for c in contacts for a in c.questionnaires.all() if a.measure == "PHQ9") == [0, 1, 2]
+    assert {a.item_9 for c in contacts for a in c.questionnaires.all() if a.measure != "PHQ9"} == {None}
