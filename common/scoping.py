@@ -2,7 +2,7 @@
 
 import uuid
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import BooleanField, F, Func, Subquery
 from django.db.models.expressions import RawSQL
 
@@ -79,6 +79,7 @@ def user_ids_sql(key, build, user, using="default"):
 
 
 _compiled_rows = {}
+_row_models = {}
 
 
 def _stand_in(n, value):
@@ -90,7 +91,7 @@ def _stand_in(n, value):
     raise TypeError(f"rows_of takes uuid and integer ids, not {value!r}")
 
 
-def rows_of(key, build, *ids, using="default"):
+def rows_of(key, build, *ids):
     """The rows of ``build(*ids)`` (a ``values_list`` queryset whose parameters are these ids, uuids or
     integers, and constants), as a list of tuples: the ORM builds and compiles it once per process,
     thread and database, for stand-in ids, then runs its SQL with each call's own ids, its values
@@ -99,12 +100,17 @@ def rows_of(key, build, *ids, using="default"):
     For the reads a page makes of one record whose building costs more than running (issue 22). The
     key names the query's shape: calls with the same key give the same number and kinds of ids."""
     ids = tuple(uuid.UUID(str(i)) if isinstance(i, str) else i for i in ids)
-    connection = connections[using]
+    stand_ins = [_stand_in(n, value) for n, value in enumerate(ids)]
+    built = None
+    if key not in _row_models:
+        built = build(*stand_ins)
+        _row_models[key] = built.model
+    connection = connections[router.db_for_read(_row_models[key])]  # as the queryset would (common.replica)
     cache_key = (key, id(connection))
     entry = _compiled_rows.get(cache_key)
     if entry is None:
-        stand_ins = [_stand_in(n, value) for n, value in enumerate(ids)]
-        compiler = build(*stand_ins).query.get_compiler(connection=connection)
+        queryset = built if built is not None else build(*stand_ins)  # (a queryset is never tested for truth)
+        compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
         entry = _compiled_rows[cache_key] = (sql, tuple(params), tuple(stand_ins), compiler, converters)
