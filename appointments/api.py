@@ -178,3 +178,13 @@ class LeaveViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = services.record_leave(by=self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=None, responses={200: LeaveSerializer, 204: None})
+    @action(detail=True, methods=["post"], serializer_class=None)
+    def withdraw(self, request, pk=None):
+        """Take the leave back: not begun yet, it is removed (204); under way, it ends yesterday (200,
+        the leave as it now is); ended, it stays (400 naming ``leave``)."""
+        kept = services.withdraw_leave(leave=self.get_object(), by=request.user)
+        if kept is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(LeaveSerializer(kept, context=self.get_serializer_context()).data)

@@ -28,13 +28,19 @@ class DayRow:
     done: bool
     attended: bool
     cancelled: bool
+    covering_for: object = None  # the colleague on leave whose appointment this is (Leave.cover)
 
     @property
     def patient(self):
-        return self.appointment.referral.patient
+        return self.appointment.referral.patient if self.appointment.referral_id else None
+
+    @property
+    def session(self):
+        """A group course's session held in the diary (no patient: the register is the course's)."""
+        return self.appointment.course_session
 
 
-def day_rows(appointments):
+def day_rows(appointments, viewer=None):
     rows = []
     for a in appointments:
         rows.append(
@@ -45,6 +51,7 @@ def day_rows(appointments):
                 done=a.contact_id is not None,
                 attended=a.attendance in ATTENDED_CODES,
                 cancelled=a.status == Appointment.Status.CANCELLED,
+                covering_for=a.clinician if viewer is not None and a.clinician_id != viewer.pk else None,
             )
         )
     return rows
@@ -108,7 +115,10 @@ def ical(clinician, appointments):
         event.add("dtstamp", stamp)
         event.add("dtstart", a.starts_at)
         event.add("dtend", a.ends_at)
-        event.add("summary", f"{a.get_appointment_type_display()} · {initials(a.referral.patient)}")
+        if a.course_session_id:  # a group session held in the diary: the course, no patient
+            event.add("summary", f"Group · {a.course_session.course.title}, session {a.course_session.number}")
+        else:
+            event.add("summary", f"{a.get_appointment_type_display()} · {initials(a.referral.patient)}")
         event.add("description", f"{a.get_mechanism_display()}. Open the diary in the system for details.")
         if a.status == Appointment.Status.DONE:
             event.add("status", "CONFIRMED")

@@ -153,6 +153,22 @@ def course_status(request, pk):
     return redirect("workshops:course", pk=course.pk)
 
 
+@require_POST
+def hold_diaries(request, pk):
+    """'Book into diaries': the course's sessions to come held in its facilitators' diaries."""
+    course = get_object_or_404(GroupCourse.objects.visible_to(request.user), pk=pk)
+    try:
+        held = services.hold_diaries(course=course, by=request.user)
+    except ValidationError as exc:  # a clash (appointments.services.Clash) names the session
+        messages.error(request, " ".join(m for msgs in exc.message_dict.values() for m in msgs))
+    else:
+        if held:
+            messages.success(request, f"{len(held)} session times held in the facilitators' diaries.")
+        else:
+            messages.info(request, "Every session to come with a time is already in the facilitators' diaries.")
+    return redirect("workshops:course", pk=course.pk)
+
+
 def _session_context(session):
     course = session.course
     return {"session": session, "course": course, "facilitators": list(course.facilitators.all())}
