@@ -450,8 +450,7 @@ def hold_course_sessions(*, course, by):
                 raise clash from None
             except IntegrityError as exc:  # the exclusion constraint, or a hold made meanwhile
                 raise clash from exc
-    if made:
-        audit.record(by, "course.hold_diaries", course, changes={"held": len(made), "sessions": len(sessions)})
+    audit.record(by, "course.hold_diaries", course, changes={"held": len(made), "sessions": len(sessions)})
     return made
 
 
@@ -469,8 +468,7 @@ def release_course_sessions(*, course, by, note=""):
         cancel_note=note,
         version=F("version") + 1,
     )
-    if released:
-        audit.record(by, "course.release_diaries", course, changes={"released": released, "note": note})
+    audit.record(by, "course.release_diaries", course, changes={"released": released, "note": note})
     return released
 
 

@@ -240,6 +240,19 @@ SERVICES = {
             by=u,
         ),
     ),
+    "withdraw_leave": (
+        "appointments:withdraw_leave",
+        lambda s, u: appointments.withdraw_leave(leave=s.leave, by=u),
+    ),
+    "hold_course_sessions": (
+        "workshops:diaries",
+        lambda s, u: appointments.hold_course_sessions(course=s.course, by=u),
+    ),
+    "release_course_sessions": (
+        "workshops:diaries",  # run_course, as the course's status
+        lambda s, u: appointments.release_course_sessions(course=s.course, by=u, note="Cancelled"),
+    ),
+    "hold_diaries": ("workshops:diaries", lambda s, u: workshops.hold_diaries(course=s.course, by=u)),
     "new_calendar_address": (
         "appointments:calendar",
         lambda s, u: appointments.new_calendar_address(clinician=u, by=u),
@@ -292,6 +305,10 @@ NEEDS = {
     "reschedule": ("appointment",),
     "cancel": ("appointment",),
     "record_appointment_outcome": ("appointment",),
+    "withdraw_leave": ("leave",),
+    "hold_course_sessions": ("course",),
+    "release_course_sessions": ("course",),
+    "hold_diaries": ("course",),
 }
 
 
