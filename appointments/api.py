@@ -20,6 +20,7 @@ from .serializers import (
     AppointmentSerializer,
     CancelSerializer,
     LeaveSerializer,
+    NoBodySerializer,
     OutcomeSerializer,
     RescheduleSerializer,
     SeriesSerializer,
@@ -180,7 +181,7 @@ class LeaveViewSet(
         serializer.instance = services.record_leave(by=self.request.user, **serializer.validated_data)
 
     @extend_schema(request=None, responses={200: LeaveSerializer, 204: None})
-    @action(detail=True, methods=["post"], serializer_class=None)
+    @action(detail=True, methods=["post"], serializer_class=NoBodySerializer)
     def withdraw(self, request, pk=None):
         """Take the leave back: not begun yet, it is removed (204); under way, it ends yesterday (200,
         the leave as it now is); ended, it stays (400 naming ``leave``)."""

@@ -117,3 +117,7 @@ class LeaveSerializer(serializers.ModelSerializer):
     class Meta:
         model = Leave
         fields = ["id", "clinician", "starts_on", "ends_on", "cover"]
+
+
+class NoBodySerializer(serializers.Serializer):
+    """An action that takes no body (withdraw leave, hold a course's sessions in the diaries)."""

@@ -10,6 +10,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from appointments.api import Clashes
+from appointments.serializers import NoBodySerializer
 from appointments.services import Clash
 from common.idempotency import IdempotentCreateMixin
 from stepped_care.models import Staff
@@ -83,7 +84,7 @@ class CourseViewSet(
         return Response(CourseSerializer(self.get_queryset().get(pk=course.pk), context={"request": request}).data)
 
     @extend_schema(request=None, responses={200: CourseSerializer})
-    @action(detail=True, methods=["post"], serializer_class=None)
+    @action(detail=True, methods=["post"], serializer_class=NoBodySerializer)
     def diaries(self, request, pk=None):
         """Hold the course's sessions to come (with a time) in its facilitators' diaries; 409
         ``appointment_clash`` naming ``sessions`` when a facilitator is booked then (nothing is held)."""
