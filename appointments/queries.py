@@ -259,7 +259,8 @@ def group_places_on(day):
     by_course = defaultdict(list)
     for session in sessions.values():
         by_course[session.course_id].append(session)
-    enrolments = apps.get_model("workshops", "Enrolment")  # named at call time: workshops builds on diaries
+    # apps.get_model: workshops sit above diaries (they hold their sessions here), so not imported.
+    enrolments = apps.get_model("workshops", "Enrolment")
     places = (
         enrolments.objects.filter(course_id__in=by_course, withdrawn_on__isnull=True)
         .select_related("referral__patient", "referral__team")
