@@ -113,6 +113,7 @@ def test_book_into_diaries_holds_what_is_not_held_yet_and_refuses_a_clash(client
     assert Appointment.objects.filter(course_session__course=course, clinician=cofacilitator).count() == 3
     client.post(reverse("workshops:diaries", args=[course.pk]))  # again: nothing twice
     assert Appointment.objects.filter(course_session__course=course).exclude(status="cancelled").count() == 6
+    assert client.get(reverse("workshops:course", args=[course.pk])).content.decode().count("2 of 2 facilitators") == 3
 
 
 def test_the_api_answers_409_naming_sessions_on_a_clash(api, pwp, cofacilitator, referral):
