@@ -169,7 +169,7 @@ def test_each_enrolled_patient_is_reminded_of_a_group_session_once(
 ):
     course = _course(pwp, [pwp, cofacilitator], first_in=2)
     places = []
-    for n, phone in enumerate(("07700 900001", "07700 900002", "07700 900003")):
+    for phone in ("07700 900001", "07700 900002", "07700 900003"):
         referral = ReferralFactory(patient__team=pwp.team, care_coordinator=pwp)
         Patient.objects.filter(pk=referral.patient_id).update(phone=phone)
         places.append(workshops.enrol(course=course, referral=referral, by=pwp))
