@@ -22,6 +22,7 @@ from .serializers import (
     LeaveSerializer,
     NoBodySerializer,
     OutcomeSerializer,
+    PatternEndSerializer,
     RescheduleSerializer,
     SeriesSerializer,
     WorkingPatternSerializer,
@@ -155,6 +156,18 @@ class WorkingPatternViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = services.add_working_pattern(by=self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=PatternEndSerializer, responses={200: WorkingPatternSerializer})
+    @action(detail=True, methods=["post"], serializer_class=PatternEndSerializer)
+    def end(self, request, pk=None):
+        """These hours stop after ``valid_until`` (their last day); 400 naming ``valid_until`` if before
+        they start or after they already end."""
+        body = PatternEndSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pattern = services.end_working_pattern(
+            pattern=self.get_object(), on=body.validated_data["valid_until"], by=request.user
+        )
+        return Response(WorkingPatternSerializer(pattern, context=self.get_serializer_context()).data)
 
 
 class LeaveViewSet(

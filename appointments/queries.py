@@ -83,6 +83,11 @@ def team_patterns(user):
     return patterns.order_by("clinician__last_name", "clinician__first_name", "clinician_id", "weekday", "start")
 
 
+def visible_pattern(user, pk):
+    """A working pattern of the user's team (to end it: the service asks the rulebook); else DoesNotExist."""
+    return WorkingPattern.objects.select_related("clinician").get(pk=pk, team_id=user.team_id)
+
+
 def visible_appointment(user, pk):
     """An appointment of a referral the user may see (else DoesNotExist: a 404 at the doors)."""
     return Appointment.objects.select_related("referral__patient", "referral__team", "clinician", "contact").get(

@@ -491,3 +491,27 @@ def withdraw_leave(*, leave, by):
     leave.save(update_fields=["ends_on"])
     audit.record(by, "leave.end_early", leave, changes={**changes, "now_to": leave.ends_on})
     return leave
+
+
+@transaction.atomic
+def end_working_pattern(*, pattern, on, by):
+    """A block of the working pattern stops after ``on`` (its last day: a new rota, a change of hours);
+    from the next day the free slots no longer offer it. The row stays, for the diary's history."""
+    pattern = WorkingPattern.objects.select_for_update().select_related("clinician").get(pk=pattern.pk)
+    require(by, "manage_diary", pattern.clinician)
+    if on < pattern.valid_from:
+        raise ValidationError(
+            {"valid_until": f"The pattern starts on {pattern.valid_from:%-d %b %Y}: end it then or later."}
+        )
+    if pattern.valid_until is not None and pattern.valid_until < on:
+        raise ValidationError({"valid_until": f"This pattern already ends on {pattern.valid_until:%-d %b %Y}."})
+    previous = pattern.valid_until
+    pattern.valid_until = on
+    pattern.save(update_fields=["valid_until"])
+    audit.record(
+        by,
+        "working_pattern.end",
+        pattern,
+        changes={"clinician": pattern.clinician_id, "valid_until": on, "was": previous},
+    )
+    return pattern

@@ -14,6 +14,7 @@ urlpatterns = [
     path("leave/", views.leave, name="leave"),
     path("leave/<int:pk>/withdraw/", views.withdraw_leave, name="withdraw_leave"),
     path("patterns/", views.working_patterns, name="working_patterns"),
+    path("patterns/<int:pk>/end/", views.end_working_pattern, name="end_pattern"),
     path("feed/<str:token>.ics", views.feed, name="feed"),
     path("referrals/<uuid:pk>/book/", views.book, name="book"),
     path("<uuid:pk>/outcome/", views.record_outcome, name="record_outcome"),

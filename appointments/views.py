@@ -26,7 +26,7 @@ from referrals.views import session_page
 
 from . import presenters, queries, services
 from .forms import BookForm, CancelForm, LeaveForm, RescheduleForm, WorkingPatternForm
-from .models import Appointment, Leave
+from .models import Appointment, Leave, WorkingPattern
 
 INVALID = 400
 OUTCOME_WORDS = {code: Attendance(code).label for code in services.ONE_CLICK}
@@ -446,3 +446,23 @@ def working_patterns(request):
         {"form": form, "patterns": queries.team_patterns(request.user), "today": timezone.localdate()},
         status=INVALID if form.errors else 200,
     )
+
+
+@require_POST
+def end_working_pattern(request, pk):
+    try:
+        pattern = queries.visible_pattern(request.user, pk)
+    except WorkingPattern.DoesNotExist:
+        raise Http404 from None
+    try:
+        on = date.fromisoformat(request.POST.get("valid_until", ""))
+    except ValueError:
+        messages.error(request, "Give the last day of these hours as a date.")
+        return redirect("appointments:working_patterns")
+    try:
+        services.end_working_pattern(pattern=pattern, on=on, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Those hours now end on {on:%-d %b %Y}.")
+    return redirect("appointments:working_patterns")

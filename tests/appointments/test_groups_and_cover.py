@@ -370,3 +370,35 @@ def test_a_clinician_adds_their_working_pattern_on_its_page(client, pwp):
     )
     assert bad.status_code == 400 and "The end must come after the start." in bad.content.decode()
     assert WorkingPattern.objects.count() == 1
+
+
+def test_a_working_pattern_ends_on_its_page_and_through_the_api(client, api, pwp, colleague, team):
+    today = timezone.localdate()
+    pattern = services.add_working_pattern(
+        clinician=pwp, weekday=today.isoweekday(), start=dt.time(9), end=dt.time(12), valid_from=today, by=pwp
+    )
+    login(client, colleague)
+    assert (
+        client.post(reverse("appointments:end_pattern", args=[pattern.pk]), {"valid_until": today}).status_code == 403
+    )
+    login(client, pwp)
+    client.post(reverse("appointments:end_pattern", args=[pattern.pk]), {"valid_until": today + dt.timedelta(days=6)})
+    pattern.refresh_from_db()
+    assert pattern.valid_until == today + dt.timedelta(days=6)
+    next_week = today + dt.timedelta(days=7)
+    assert dict(queries.free_slots(team.pk, today, 1, 60, clinician=pwp))[pwp][0][1] == [
+        dt.time(9),
+        dt.time(10),
+        dt.time(11),
+    ]
+    assert dict(queries.free_slots(team.pk, next_week, 1, 60, clinician=pwp))[pwp][0][1] == []
+    api.force_authenticate(pwp)
+    answer = api.post(
+        f"/api/v1/working-patterns/{pattern.pk}/end/", {"valid_until": (today - dt.timedelta(days=1)).isoformat()}
+    )
+    assert answer.status_code == 400 and "valid_until" in answer.json()["errors"]
+    assert (
+        api.post(f"/api/v1/working-patterns/{pattern.pk}/end/", {"valid_until": today.isoformat()}).status_code == 200
+    )
+    pattern.refresh_from_db()
+    assert pattern.valid_until == today

@@ -269,6 +269,8 @@ BODIES = {
     ),
     "appointments:withdraw_leave": Write("leave.withdraw", lambda s, u: {}),
     "leave-withdraw": Write("leave.withdraw", lambda s, u: {}),
+    "appointments:end_pattern": Write("working_pattern.end", lambda s, u: {"valid_until": _day(s, -7)}),
+    "working-pattern-end": Write("working_pattern.end", lambda s, u: {"valid_until": _day(s, -7)}),
     "workshops:diaries": Write("course.hold_diaries", lambda s, u: {}),
     "course-diaries": Write("course.hold_diaries", lambda s, u: {}),
     "workshops:withdraw": Write(

@@ -89,7 +89,8 @@ WITHDRAWS_SUPERVISION = who(
 ENDS_RELATIONSHIP = who(NOT_FOUND, wide=ALLOW, pwp=FORBIDDEN, supervisor=FORBIDDEN)
 GROUP_PEOPLE = who(NOT_FOUND, pwp=ALLOW, wide=ALLOW)  # a course's facilitator and the team's managers
 FACILITATOR = who(NOT_FOUND, pwp=ALLOW, wide=FORBIDDEN)
-WITHDRAWS_LEAVE = who(FORBIDDEN, pwp=ALLOW, wide=ALLOW, outsider=NOT_FOUND)  # the pwp's leave (manage_diary)
+# The pwp's leave or working pattern (manage_diary): the pwp, the team's managers and administrators.
+WITHDRAWS_LEAVE = who(FORBIDDEN, pwp=ALLOW, wide=ALLOW, outsider=NOT_FOUND)
 
 PUBLIC = Category("public", who(ALLOW, anonymous=ALLOW), redirect_ok=True)
 SIGNED_IN = Category("signed-in", who(ALLOW), redirect_ok=True)
@@ -208,6 +209,7 @@ CLASSIFICATION = {
     "appointments:leave": SIGNED_IN.writes(who(ALLOW), "leave"),
     "appointments:working_patterns": SIGNED_IN.writes(who(ALLOW), "working-pattern"),
     "appointments:withdraw_leave": Category("withdraw-leave", WRITE_ONLY, WITHDRAWS_LEAVE, redirect_ok=True),
+    "appointments:end_pattern": Category("end-pattern", WRITE_ONLY, WITHDRAWS_LEAVE, redirect_ok=True),
     "appointments:feed": Category("calendar-feed", who(NOT_FOUND, anonymous=NOT_FOUND), who(ANY, anonymous=ANY)),
     "appointments:book": Category("book", SEES_CASE, redirect_ok=True),
     "appointments:reschedule": Category("reschedule", SEES_CASE, redirect_ok=True),
@@ -235,6 +237,7 @@ CLASSIFICATION = {
     "leave-list": SIGNED_IN.writes(who(ALLOW), "leave"),
     "leave-detail": Category("leave", who(ALLOW, outsider=NOT_FOUND)),
     "leave-withdraw": Category("withdraw-leave", WRITE_ONLY, WITHDRAWS_LEAVE),
+    "working-pattern-end": Category("end-pattern", WRITE_ONLY, WITHDRAWS_LEAVE),
     "*-list": SIGNED_IN,
     "patient-search": Category("search", who(PROCESSED)),  # identifiers in the body, never the URL
     "patient-detail": CASE_RECORD.writes(SEES_CASE, "patient-details"),
@@ -334,6 +337,7 @@ PARAMS = {
     "appointments:book": {"pk": "referral"},
     "appointments:feed": {"token": "=not-a-real-token"},
     "appointments:withdraw_leave": {"pk": "leave"},
+    "appointments:end_pattern": {"pk": "working_pattern"},
     "appointments:*": {"pk": "appointment"},
     "frontdoor:*": {"slug": "=security-test"},
     "dataset:*": {"pk": "dataset_run"},

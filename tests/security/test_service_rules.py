@@ -244,6 +244,12 @@ SERVICES = {
         "appointments:withdraw_leave",
         lambda s, u: appointments.withdraw_leave(leave=s.leave, by=u),
     ),
+    "end_working_pattern": (
+        "appointments:end_pattern",
+        lambda s, u: appointments.end_working_pattern(
+            pattern=s.working_pattern, on=s.today + dt.timedelta(days=7), by=u
+        ),
+    ),
     "hold_course_sessions": (
         "workshops:diaries",
         lambda s, u: appointments.hold_course_sessions(course=s.course, by=u),
@@ -306,6 +312,7 @@ NEEDS = {
     "cancel": ("appointment",),
     "record_appointment_outcome": ("appointment",),
     "withdraw_leave": ("leave",),
+    "end_working_pattern": ("working_pattern",),
     "hold_course_sessions": ("course",),
     "release_course_sessions": ("course",),
     "hold_diaries": ("course",),
