@@ -191,9 +191,13 @@ def feed_appointments(clinician, since):
     )
 
 
+LEAVE_AHEAD_DAYS = 14
+
+
 def diary_figures(team_id, today):
-    """For the dashboard: referrals waiting booked or not, days from referral to first appointment, and
-    the DNA rate of appointments with an outcome by clinician (clinic): three queries."""
+    """For the dashboard: referrals waiting booked or not, days from referral to first appointment, the
+    DNA rate of appointments with an outcome by clinician (clinic), and leave now or in the next two
+    weeks with how much of it has no cover: four queries."""
     waiting = Referral.objects.filter(team_id=team_id, status="awaiting_assessment")
     booked_q = Appointment.objects.filter(referral=OuterRef("pk"), status=Appointment.Status.BOOKED)
     counts = waiting.annotate(is_booked=Exists(booked_q)).aggregate(
@@ -221,7 +225,13 @@ def diary_figures(team_id, today):
         }
         for row in by_clinic
     ]
+    soon = Leave.objects.filter(
+        clinician__team_id=team_id, ends_on__gte=today, starts_on__lte=today + timedelta(days=LEAVE_AHEAD_DAYS)
+    ).aggregate(periods=Count("pk"), uncovered=Count("pk", filter=Q(cover__isnull=True)))
     return {
+        "leave_ahead_days": LEAVE_AHEAD_DAYS,
+        "leave_periods": soon["periods"],
+        "leave_without_cover": soon["uncovered"],
         "booked": counts["booked"],
         "not_booked": counts["not_booked"],
         "first_appointment_days_median": rules.median(waits),

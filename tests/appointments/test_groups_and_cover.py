@@ -402,3 +402,22 @@ def test_a_working_pattern_ends_on_its_page_and_through_the_api(client, api, pwp
     )
     pattern.refresh_from_db()
     assert pattern.valid_until == today
+
+
+def test_the_dashboard_counts_leave_ahead_and_without_cover(client, manager, pwp, colleague, outsider):
+    today = timezone.localdate()
+    services.record_leave(clinician=pwp, starts_on=today, ends_on=today + dt.timedelta(days=1), cover=colleague, by=pwp)
+    services.record_leave(
+        clinician=colleague,
+        starts_on=today + dt.timedelta(days=10),
+        ends_on=today + dt.timedelta(days=12),
+        by=colleague,
+    )
+    services.record_leave(
+        clinician=pwp, starts_on=today + dt.timedelta(days=20), ends_on=today + dt.timedelta(days=21), by=pwp
+    )  # beyond two weeks
+    services.record_leave(clinician=outsider, starts_on=today, ends_on=today, by=outsider)  # another team
+    figures = login(client, manager).get("/api/v1/dashboard/").json()["diaries"]
+    assert (figures["leave_periods"], figures["leave_without_cover"]) == (2, 1)
+    html = client.get("/dashboard/").content.decode()
+    assert 'id="diary-leave-uncovered">1<' in html
