@@ -421,3 +421,30 @@ def test_the_dashboard_counts_leave_ahead_and_without_cover(client, manager, pwp
     assert (figures["leave_periods"], figures["leave_without_cover"]) == (2, 1)
     html = client.get("/dashboard/").content.decode()
     assert 'id="diary-leave-uncovered">1<' in html
+
+
+def test_the_plan_a_course_page_shows_the_clash_and_plans_nothing(client, pwp, referral):
+    services.book(referral=referral, clinician=pwp, starts_at=_at(3, 18), appointment_type="02", by=pwp)
+    login(client, pwp)
+    page = client.get(reverse("workshops:create")).content.decode()
+    assert 'name="session_minutes" value="90"' in page  # the default group length (no team length set)
+    answer = client.post(
+        reverse("workshops:create"),
+        {
+            "title": "Worry management",
+            "topic": "stress",
+            "step": 2,
+            "facilitators": [pwp.pk],
+            "capacity": 10,
+            "delivery": "venue",
+            "venue": "Library",
+            "first_date": (timezone.localdate() + dt.timedelta(days=3)).isoformat(),
+            "time": "18:15",
+            "session_count": 2,
+            "every_days": 7,
+            "session_minutes": 60,
+        },
+    )
+    assert answer.status_code == 200
+    assert "already has an appointment on" in answer.content.decode()
+    assert not GroupCourse.objects.exists()
