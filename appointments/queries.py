@@ -146,11 +146,15 @@ def diary_figures(team_id, today):
     counts = waiting.annotate(is_booked=Exists(booked_q)).aggregate(
         booked=Count("pk", filter=Q(is_booked=True)), not_booked=Count("pk", filter=Q(is_booked=False))
     )
+    # From the appointments, not the referrals: a mature service has many more referrals than booked
+    # ones, and grouping every referral of the team to find the few with an appointment cost the
+    # dashboard more than the rest of its waiting figures (issue 22).
     firsts = (
-        Referral.objects.filter(team_id=team_id)
-        .annotate(first=Min("appointments__starts_at", filter=Q(appointments__status__in=LIVE)))
-        .filter(first__isnull=False)
-        .values_list("received_on", "first")
+        Appointment.objects.filter(referral__team_id=team_id, status__in=LIVE)
+        .values("referral_id", "referral__received_on")
+        .annotate(first=Min("starts_at"))
+        .order_by()
+        .values_list("referral__received_on", "first")
     )
     waits = sorted((timezone.localtime(first).date() - received).days for received, first in firsts)
     by_clinic = (
