@@ -294,7 +294,7 @@ def free_slots(request):
         request,
         "appointments/free_slots.html",
         {
-            "rows": presenters.slot_rows(slots),
+            "rows_html": presenters.slot_rows_html(slots),
             "columns": presenters.slot_days(slots),
             "first_day": first_day,
             "days": days,
