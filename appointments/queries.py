@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -113,16 +114,31 @@ def team_clinicians(team_id):
 
 def free_slots(team_id, first_day, days, minutes, clinician=None):
     """{clinician: [(day, [times])]} from working patterns minus leave minus live bookings over
-    ``days`` days from ``first_day`` (four queries whatever the team's size). Plain rows, not model
-    instances, and each day's bookings apart, so a week of 300 clinicians stays arithmetic."""
-    last_day = first_day + timedelta(days=days - 1)
+    ``days`` days from ``first_day``, the team's clinicians in name order.
+
+    ``rules.free_slots`` is the definition. On PostgreSQL the slots are worked out by the database in
+    one query (``FREE_SLOTS_SQL``: a team's week is 300 clinicians by 7 days, thousands of slots);
+    elsewhere (SQLite) by the rule from the patterns, leave and bookings, in three. With the
+    clinicians', two queries or four whatever the team's size (tests/appointments/test_free_slots_sql.py
+    holds both ways to the rule).
+    """
     clinicians = list(team_clinicians(team_id))
     if clinician is not None:
         clinicians = [c for c in clinicians if c.pk == clinician.pk]
+    if connection.vendor == "postgresql":
+        return _free_slots_in_sql(clinicians, first_day, days, minutes)
+    return _free_slots_by_rule(clinicians, first_day, days, minutes)
+
+
+def _free_slots_by_rule(clinicians, first_day, days, minutes):
+    """``free_slots`` through ``rules.free_slots`` (plain rows, not model instances, and each day's
+    bookings apart, so a week of 300 clinicians stays arithmetic)."""
+    last_day = first_day + timedelta(days=days - 1)
     ids = [c.pk for c in clinicians]
     patterns = (
         WorkingPattern.objects.filter(clinician_id__in=ids, valid_from__lte=last_day)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
+        .order_by("pk")
         .values_list("clinician_id", "weekday", "start", "end", "valid_from", "valid_until")
     )
     leave = Leave.objects.filter(clinician_id__in=ids, starts_on__lte=last_day, ends_on__gte=first_day).values_list(
@@ -141,9 +157,8 @@ def free_slots(team_id, first_day, days, minutes, clinician=None):
     zone = timezone.get_current_timezone()
     for pk, b0, b1 in busy:
         b0, b1 = b0.astimezone(zone).replace(tzinfo=None), b1.astimezone(zone).replace(tzinfo=None)
-        taken[(pk, b0.date())].append((b0, b1))
-        if b1.date() != b0.date():
-            taken[(pk, b1.date())].append((b0, b1))
+        for n in range((b1.date() - b0.date()).days + 1):  # every day the booking touches
+            taken[(pk, b0.date() + timedelta(days=n))].append((b0, b1))
     out = {}
     for c in clinicians:
         days_out = []
@@ -158,6 +173,84 @@ def free_slots(team_id, first_day, days, minutes, clinician=None):
             days_out.append((day, rules.free_slots(open_windows, day, minutes, taken[(c.pk, day)], on_leave=on_leave)))
         out[c] = days_out
     return out
+
+
+# ``rules.free_slots`` in SQL, over days and clinicians at once. Worked as the rule works: in whole
+# minutes of local wall-clock time since the day's midnight (bookings truncated to the minute, the
+# window's times to the minute); slot starts every ``minutes`` from each window's start while the slot
+# ends by the window's end; a slot goes when it overlaps (half-open) a live booking touching that day,
+# every slot of a day of leave goes. Slots in the rule's order: by window start, then time (windows with
+# the same start by id). Live bookings are those the no-double-booking constraint covers
+# (status <> cancelled), so their GiST index finds the period's.
+FREE_SLOTS_SQL = """
+WITH days AS (
+    SELECT d::date AS day FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS d
+), live AS (
+    -- the period's live bookings of these clinicians in local wall-clock time (the GiST index of the
+    -- no-double-booking constraint finds them; OFFSET 0 converts each time once)
+    SELECT a.clinician_id, a.starts_at AT TIME ZONE %(zone)s AS b0, a.ends_at AT TIME ZONE %(zone)s AS b1
+    FROM {appointment} a
+    WHERE a.clinician_id = ANY(%(ids)s) AND a.status <> %(cancelled)s
+      AND tstzrange(a.starts_at, a.ends_at, '[)') && tstzrange(%(start)s, %(end)s, '[)')
+    OFFSET 0
+), busy AS MATERIALIZED (
+    -- each booking on every day it touches, in whole minutes since that day's midnight
+    SELECT live.clinician_id, touched.day::date AS day,
+           (extract(epoch FROM date_trunc('minute', live.b0) - touched.day) / 60)::int AS t0,
+           (extract(epoch FROM date_trunc('minute', live.b1) - touched.day) / 60)::int AS t1
+    FROM live CROSS JOIN LATERAL generate_series(live.b0::date, live.b1::date, interval '1 day') AS touched(day)
+    WHERE live.b1 > touched.day
+), slots AS (
+    SELECT p.clinician_id, days.day, p.start, p.id, s.minute
+    FROM {pattern} p
+    JOIN days ON p.weekday = extract(isodow FROM days.day)
+         AND p.valid_from <= days.day AND (p.valid_until IS NULL OR p.valid_until >= days.day)
+    CROSS JOIN LATERAL generate_series(
+        extract(hour FROM p.start)::int * 60 + extract(minute FROM p.start)::int,
+        extract(hour FROM p."end")::int * 60 + extract(minute FROM p."end")::int - %(minutes)s,
+        %(minutes)s
+    ) AS s(minute)
+    WHERE p.clinician_id = ANY(%(ids)s)
+      AND NOT EXISTS (
+          SELECT 1 FROM {leave} l
+          WHERE l.clinician_id = p.clinician_id AND l.starts_on <= days.day AND l.ends_on >= days.day
+      )
+      AND NOT EXISTS (
+          SELECT 1 FROM busy b
+          WHERE b.clinician_id = p.clinician_id AND b.day = days.day
+            AND s.minute < b.t1 AND b.t0 < s.minute + %(minutes)s
+      )
+)
+SELECT clinician_id, day, array_agg(minute ORDER BY start, id, minute) FROM slots GROUP BY clinician_id, day
+"""
+
+CLOCK = tuple(time(m // 60, m % 60) for m in range(24 * 60))  # a minute of the day as a time, built once
+
+
+def _free_slots_in_sql(clinicians, first_day, days, minutes):
+    """``free_slots`` by ``FREE_SLOTS_SQL`` on PostgreSQL: one query for every clinician and day."""
+    dates = [first_day + timedelta(days=n) for n in range(days)]
+    found = {}
+    if clinicians and minutes > 0:
+        start, _ = day_bounds(dates[0])
+        _, end = day_bounds(dates[-1])
+        sql = FREE_SLOTS_SQL.format(
+            appointment=Appointment._meta.db_table, pattern=WorkingPattern._meta.db_table, leave=Leave._meta.db_table
+        )
+        params = {
+            "first": dates[0],
+            "last": dates[-1],
+            "zone": timezone.get_current_timezone_name(),
+            "ids": [c.pk for c in clinicians],
+            "cancelled": Appointment.Status.CANCELLED.value,
+            "start": start,
+            "end": end,
+            "minutes": minutes,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            found = {(pk, day): [CLOCK[m] for m in starts] for pk, day, starts in cursor.fetchall()}
+    return {c: [(day, found.get((c.pk, day), [])) for day in dates] for c in clinicians}
 
 
 def waiting_for_assessment(user):
@@ -203,11 +296,15 @@ def diary_figures(team_id, today):
     counts = waiting.annotate(is_booked=Exists(booked_q)).aggregate(
         booked=Count("pk", filter=Q(is_booked=True)), not_booked=Count("pk", filter=Q(is_booked=False))
     )
+    # From the appointments, not the referrals: a mature service has many more referrals than booked
+    # ones, and grouping every referral of the team to find the few with an appointment cost the
+    # dashboard more than the rest of its waiting figures (issue 22).
     firsts = (
-        Referral.objects.filter(team_id=team_id)
-        .annotate(first=Min("appointments__starts_at", filter=Q(appointments__status__in=LIVE)))
-        .filter(first__isnull=False)
-        .values_list("received_on", "first")
+        Appointment.objects.filter(referral__team_id=team_id, status__in=LIVE)
+        .values("referral_id", "referral__received_on")
+        .annotate(first=Min("starts_at"))
+        .order_by()
+        .values_list("referral__received_on", "first")
     )
     waits = sorted((timezone.localtime(first).date() - received).days for received, first in firsts)
     by_clinic = (

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -57,7 +58,7 @@ def my_day(request):
         {
             "day": day,
             "rows": rows,
-            "outcomes": OUTCOME_WORDS.items(),
+            "rows_html": presenters.day_rows_html(rows, OUTCOME_WORDS.items(), get_token(request)),
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
             "today": timezone.localdate(),
@@ -294,7 +295,7 @@ def free_slots(request):
         request,
         "appointments/free_slots.html",
         {
-            "rows": presenters.slot_rows(slots),
+            "rows_html": presenters.slot_rows_html(slots),
             "columns": presenters.slot_days(slots),
             "first_day": first_day,
             "days": days,

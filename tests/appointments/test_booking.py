@@ -5,6 +5,7 @@ clear form error and nothing is written."""
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -124,13 +125,15 @@ def test_booking_pages_run_a_fixed_number_of_queries(client, pwp, rows, django_a
         services.book(referral=r, clinician=who, starts_at=_at(MONDAY, 9), appointment_type="01", by=pwp)
     login(client, pwp)
     client.get(reverse("appointments:my_day"))
-    with django_assert_num_queries(QUERIES_SLOTS):
+    with django_assert_num_queries(QUERIES_SLOTS[connection.vendor]):
         assert client.get(reverse("appointments:free_slots") + f"?day={MONDAY}&span=week").status_code == 200
     with django_assert_num_queries(QUERIES_WAITING):
         assert client.get(reverse("appointments:waiting")).status_code == 200
 
 
-QUERIES_SLOTS = 11
+# session, user, nav, the team's appointment length, its clinicians, then the slots: PostgreSQL works them
+# out in one query (queries.FREE_SLOTS_SQL), SQLite reads patterns, leave and bookings for the rule.
+QUERIES_SLOTS = {"postgresql": 9, "sqlite": 11}
 QUERIES_WAITING = 7
 
 
