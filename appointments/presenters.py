@@ -7,6 +7,7 @@ from functools import lru_cache
 from html import escape  # the standard library's, as referrals/tables.py
 
 import icalendar
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -31,13 +32,19 @@ class DayRow:
     done: bool
     attended: bool
     cancelled: bool
+    covering_for: object = None  # the colleague on leave whose appointment this is (Leave.cover)
 
     @property
     def patient(self):
-        return self.appointment.referral.patient
+        return self.appointment.referral.patient if self.appointment.referral_id else None
+
+    @property
+    def session(self):
+        """A group course's session held in the diary (no patient: the register is the course's)."""
+        return self.appointment.course_session
 
 
-def day_rows(appointments):
+def day_rows(appointments, viewer=None):
     rows = []
     for a in appointments:
         rows.append(
@@ -48,6 +55,7 @@ def day_rows(appointments):
                 done=a.contact_id is not None,
                 attended=a.attendance in ATTENDED_CODES,
                 cancelled=a.status == Appointment.Status.CANCELLED,
+                covering_for=a.clinician if viewer is not None and a.clinician_id != viewer.pk else None,
             )
         )
     return rows
@@ -85,6 +93,30 @@ def _outcome_cell(row, outcomes, csrf_token):
     )
 
 
+def _group_row_html(row, covering):
+    """A group course's session held in the diary: the course and session, the place, its register."""
+    a, session = row.appointment, row.session
+    course = session.course
+    title = escape(course.title)
+    if row.cancelled:
+        outcome = f'<span class="badge text-bg-secondary">Released ({escape(a.cancel_note or "cancelled")})</span>'
+    else:
+        register = reverse("workshops:register", args=[session.pk])
+        outcome = (
+            f'<a class="btn btn-sm btn-outline-primary" href="{register}">Register'
+            f'<span class="visually-hidden"> of {title}, session {session.number}</span></a>'
+        )
+    return (
+        f'\n  <tr id="appointment-{a.pk}">\n'
+        f'    <td class="text-nowrap">{clock_text(row.starts.time())}–{clock_text(row.ends.time())}</td>\n'
+        f'    <th scope="row"><a href="{reverse("workshops:course", args=[course.pk])}">{title}</a>'
+        f'<div class="small text-muted">Group session {session.number}</div>{covering}</th>\n'
+        f'    <td>Group session<div class="small text-muted">{escape(course.place)}</div></td>\n'
+        f"    <td>{outcome}</td>\n"
+        f"  </tr>\n  "
+    )
+
+
 def day_rows_html(rows, outcomes, csrf_token):
     """My day's table rows (``day_rows``) as one string, built in one pass: the markup of the loop
     templates/appointments/my_day.html had (held to it by tests/appointments/test_diary_rows.py), every
@@ -92,7 +124,14 @@ def day_rows_html(rows, outcomes, csrf_token):
     out = []
     for row in rows:
         a = row.appointment
-        name = patient_name_html(row.patient, link("referrals:detail", a.referral_id))
+        covering = ""
+        if row.covering_for is not None:  # a colleague's appointment, on a day of their leave this user covers
+            who = row.covering_for.get_full_name() or row.covering_for.get_username()
+            covering = f'<div><span class="badge text-bg-info">Covering for {escape(who)}</span></div>'
+        if row.session is not None:
+            out.append(_group_row_html(row, covering))
+            continue
+        name = patient_name_html(row.patient, link("referrals:detail", a.referral_id)) + covering
         out.append(
             f'\n  <tr id="appointment-{a.pk}">\n'
             f'    <td class="text-nowrap">{clock_text(row.starts.time())}–{clock_text(row.ends.time())}</td>\n'
@@ -173,7 +212,10 @@ def ical(clinician, appointments):
         event.add("dtstamp", stamp)
         event.add("dtstart", a.starts_at)
         event.add("dtend", a.ends_at)
-        event.add("summary", f"{a.get_appointment_type_display()} · {initials(a.referral.patient)}")
+        if a.course_session_id:  # a group session held in the diary: the course, no patient
+            event.add("summary", f"Group · {a.course_session.course.title}, session {a.course_session.number}")
+        else:
+            event.add("summary", f"{a.get_appointment_type_display()} · {initials(a.referral.patient)}")
         event.add("description", f"{a.get_mechanism_display()}. Open the diary in the system for details.")
         if a.status == Appointment.Status.DONE:
             event.add("status", "CONFIRMED")

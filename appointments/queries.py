@@ -5,11 +5,13 @@ clinician's feed, and the figures the dashboard shows."""
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from common.permissions import sees_whole_team
 from common.roles import CLINICAL_ROLES
 from referrals.models import Referral
 
@@ -26,14 +28,65 @@ def day_bounds(day):
 
 
 def my_day(user, day):
-    """The clinician's appointments on ``day`` (cancelled too, to see what changed), with the patient,
-    the referral and the contact made from it: one query."""
+    """The clinician's appointments on ``day`` (cancelled too, to see what changed), and those of each
+    colleague they cover that day (``Leave.cover``), with the patient, the referral, the contact made
+    from it, the clinician and a group session's course: one query."""
     start, end = day_bounds(day)
+    covered = Leave.objects.filter(cover=user, starts_on__lte=day, ends_on__gte=day).values("clinician_id")
     return (
-        Appointment.objects.filter(clinician=user, starts_at__gte=start, starts_at__lt=end)
-        .select_related("referral__patient", "contact")
+        Appointment.objects.filter(
+            Q(clinician=user) | Q(clinician_id__in=covered), starts_at__gte=start, starts_at__lt=end
+        )
+        .select_related("referral__patient", "contact", "clinician", "course_session__course")
         .order_by("starts_at", "pk")
     )
+
+
+def covers(user, clinician_id, day):
+    """``user`` covers the clinician's leave on ``day`` (one query; none for the clinician themselves)."""
+    if user.pk == clinician_id:
+        return False
+    return Leave.objects.filter(clinician_id=clinician_id, cover=user, starts_on__lte=day, ends_on__gte=day).exists()
+
+
+def leave_overlapping(clinician, starts_on, ends_on):
+    """The clinician's first leave overlapping those days, or None."""
+    return (
+        Leave.objects.filter(clinician=clinician, starts_on__lte=ends_on, ends_on__gte=starts_on)
+        .order_by("starts_on")
+        .first()
+    )
+
+
+def team_leave(user, since):
+    """Leave a member of staff may see and manage: a clinician's own and what they cover; a manager's or
+    an administrator's, the team's. Ending on or after ``since``, soonest first, with the people (one query)."""
+    leave = Leave.objects.filter(ends_on__gte=since).select_related("clinician", "cover")
+    if user.team_id is None:
+        return leave.none()
+    if sees_whole_team(user):
+        leave = leave.filter(clinician__team_id=user.team_id)
+    else:
+        leave = leave.filter(Q(clinician=user) | Q(cover=user))
+    return leave.order_by("starts_on", "pk")
+
+
+def visible_leave(user, pk):
+    """Leave of the user's team (for withdrawing it: the service asks the rulebook); else DoesNotExist."""
+    return Leave.objects.select_related("clinician", "cover").get(pk=pk, clinician__team_id=user.team_id)
+
+
+def team_patterns(user):
+    """Working patterns of the user's team (a clinician: their own first), with the clinician (one query)."""
+    patterns = WorkingPattern.objects.filter(team_id=user.team_id).select_related("clinician")
+    if not sees_whole_team(user):
+        patterns = patterns.filter(clinician=user)
+    return patterns.order_by("clinician__last_name", "clinician__first_name", "clinician_id", "weekday", "start")
+
+
+def visible_pattern(user, pk):
+    """A working pattern of the user's team (to end it: the service asks the rulebook); else DoesNotExist."""
+    return WorkingPattern.objects.select_related("clinician").get(pk=pk, team_id=user.team_id)
 
 
 def visible_appointment(user, pk):
@@ -226,14 +279,18 @@ def feed_appointments(clinician, since):
     """The clinician's live appointments from ``since`` on, for the calendar feed (one query)."""
     return (
         Appointment.objects.filter(clinician=clinician, status__in=LIVE, starts_at__gte=since)
-        .select_related("referral__patient")
+        .select_related("referral__patient", "course_session__course")
         .order_by("starts_at")
     )
 
 
+LEAVE_AHEAD_DAYS = 14
+
+
 def diary_figures(team_id, today):
-    """For the dashboard: referrals waiting booked or not, days from referral to first appointment, and
-    the DNA rate of appointments with an outcome by clinician (clinic): three queries."""
+    """For the dashboard: referrals waiting booked or not, days from referral to first appointment, the
+    DNA rate of appointments with an outcome by clinician (clinic), and leave now or in the next two
+    weeks with how much of it has no cover: four queries."""
     waiting = Referral.objects.filter(team_id=team_id, status="awaiting_assessment")
     booked_q = Appointment.objects.filter(referral=OuterRef("pk"), status=Appointment.Status.BOOKED)
     counts = waiting.annotate(is_booked=Exists(booked_q)).aggregate(
@@ -265,10 +322,60 @@ def diary_figures(team_id, today):
         }
         for row in by_clinic
     ]
+    soon = Leave.objects.filter(
+        clinician__team_id=team_id, ends_on__gte=today, starts_on__lte=today + timedelta(days=LEAVE_AHEAD_DAYS)
+    ).aggregate(periods=Count("pk"), uncovered=Count("pk", filter=Q(cover__isnull=True)))
     return {
+        "leave_ahead_days": LEAVE_AHEAD_DAYS,
+        "leave_periods": soon["periods"],
+        "leave_without_cover": soon["uncovered"],
         "booked": counts["booked"],
         "not_booked": counts["not_booked"],
         "first_appointment_days_median": rules.median(waits),
         "first_appointment_count": len(waits),
         "clinics": clinics,
     }
+
+
+# --- group sessions from courses (reached through the course's relations: workshops is not imported) ---
+
+
+def course_sessions(course):
+    return list(course.sessions.order_by("date", "time", "number"))
+
+
+def course_facilitators(course):
+    return sorted(course.facilitators.all(), key=lambda f: f.pk)
+
+
+def held_blocks(course):
+    """(session id, facilitator id) of the course's sessions already held in a diary (live rows)."""
+    return set(
+        Appointment.objects.filter(course_session__course=course)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .values_list("course_session_id", "clinician_id")
+    )
+
+
+def group_places_on(day):
+    """[(session, enrolment)]: every place (enrolment not withdrawn) on a course whose session on ``day``
+    holds a facilitator's diary, with what the reminder needs: two queries."""
+    sessions = {
+        a.course_session_id: a.course_session
+        for a in Appointment.objects.filter(
+            status=Appointment.Status.BOOKED, starts_at__date=day, course_session__isnull=False
+        ).select_related("course_session__course")
+    }
+    if not sessions:
+        return []
+    by_course = defaultdict(list)
+    for session in sessions.values():
+        by_course[session.course_id].append(session)
+    # apps.get_model: workshops sit above diaries (they hold their sessions here), so not imported.
+    enrolments = apps.get_model("workshops", "Enrolment")
+    places = (
+        enrolments.objects.filter(course_id__in=by_course, withdrawn_on__isnull=True)
+        .select_related("referral__patient", "referral__team")
+        .order_by("course_id", "enrolled_on", "pk")
+    )
+    return [(session, e) for e in places for session in by_course[e.course_id]]

@@ -131,3 +131,23 @@ def test_my_day_rows_are_the_template_loop(which):
     )
     assert str(presenters.day_rows_html(rows, outcomes, token)) == expected
     assert which == "none" or expected.count("<tr ") == len(chosen)  # the comparison is of rows
+
+
+def test_my_day_rows_of_a_group_session_and_of_cover_say_so_escaped():
+    """Rows the old loop never had: a group course's session held in the diary (course, session, place,
+    its register) and a colleague's appointment covered on their leave (a labelled badge)."""
+    from workshops.models import CourseSession, GroupCourse
+
+    course = GroupCourse(pk=7, title="Stress <control>", venue="Bootle & library", delivery="venue")
+    session = CourseSession(pk=11, course=course, number=2, date=MONDAY, time=dt.time(18))
+    at = timezone.make_aware(dt.datetime.combine(MONDAY, dt.time(18)))
+    group = Appointment(pk=uuid.UUID(int=1), course_session=session, starts_at=at, ends_at=at + dt.timedelta(hours=1))
+    absent = Staff(pk=5, first_name="Jo <b>", last_name="Away", username="away")
+    covered = _appointment(1)
+    covered.clinician = absent
+    rows = presenters.day_rows([group], viewer=None) + presenters.day_rows([covered], viewer=Staff(pk=6))
+    html = str(presenters.day_rows_html(rows, OUTCOME_WORDS.items(), "token"))
+    assert "Stress &lt;control&gt;</a>" in html and "Group session 2" in html and "Bootle &amp; library" in html
+    assert 'href="/groups/sessions/11/register/"' in html
+    assert "Covering for Jo &lt;b&gt; Away" in html
+    assert html.count("<tr ") == 2

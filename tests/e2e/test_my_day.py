@@ -66,6 +66,35 @@ def test_a_routine_session_from_my_day_by_keyboard(page, sign_in, pwp):
     assert CareContact.objects.filter(referral=referral).count() == 1
 
 
+def test_leave_with_cover_puts_the_day_on_the_colleagues_my_day(page, sign_in, pwp, colleague):
+    """The pwp records today's leave with the colleague to cover, from the Leave and cover page (linked
+    from My day); the colleague's My day shows the pwp's appointment, labelled, and one click records
+    its outcome as the colleague's contact. axe audits both pages (tests/e2e/a11y.py)."""
+    referral = ReferralFactory(patient__team=pwp.team, care_coordinator=pwp, status="in_treatment")
+    at = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(0, 20)))
+    appointment = services.book(referral=referral, clinician=pwp, starts_at=at, appointment_type="02", by=pwp)
+    sign_in(pwp)
+    page.goto("/appointments/today/")
+    page.get_by_role("link", name="Leave and cover").click()
+    today = timezone.localdate().isoformat()
+    page.get_by_label("First day of leave").fill(today)
+    page.get_by_label("Last day of leave").fill(today)
+    page.get_by_label("Covered by").select_option(str(colleague.pk))
+    page.get_by_role("button", name="Record the leave").click()
+    expect(page.locator(".alert-success")).to_contain_text("covered by")
+    expect(page.locator("#leave")).to_contain_text(colleague.get_full_name())
+
+    page.context.clear_cookies()
+    sign_in(colleague)
+    page.goto("/appointments/today/")
+    row = page.locator(f"#appointment-{appointment.pk}")
+    expect(row).to_contain_text(f"Covering for {pwp.get_full_name()}")
+    row.get_by_role("button", name="Did not attend").click()
+    expect(page.locator(".alert-success")).to_contain_text("did not attend")
+    contact = CareContact.objects.get(appointment=appointment)
+    assert (contact.clinician_id, contact.attendance) == (colleague.pk, "3")
+
+
 def test_the_teams_week_of_free_slots(page, sign_in, pwp, colleague):
     """The free-slot table (built in one pass, times worked out by the database on PostgreSQL) in the
     browser: a row per clinician with a cell per day, the booked hour missing, and axe on the page."""
