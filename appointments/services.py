@@ -84,6 +84,13 @@ def book(*, referral, clinician, starts_at, appointment_type, by, minutes=None, 
             {"starts_at": f"Book from {BOOK_BACK_DAYS} days ago to {BOOK_AHEAD_DAYS // 365} years ahead."}
         )
     ends_at = starts_at + timedelta(minutes=minutes or length_of(referral.team_id, appointment_type))
+    day = timezone.localtime(starts_at).date()
+    away = queries.leave_overlapping(clinician, day, day)
+    if away is not None:  # a booking made before the leave stays, for the cover to see on My day
+        who = clinician.get_full_name() or clinician.get_username()
+        raise ValidationError(
+            {"clinician": f"{who} is on leave on {day:%a %-d %b %Y}: book another clinician or another day."}
+        )
     _check_free(clinician, starts_at, ends_at)
     try:
         with transaction.atomic():
