@@ -20,7 +20,9 @@ from .serializers import (
     AppointmentSerializer,
     CancelSerializer,
     LeaveSerializer,
+    NoBodySerializer,
     OutcomeSerializer,
+    PatternEndSerializer,
     RescheduleSerializer,
     SeriesSerializer,
     WorkingPatternSerializer,
@@ -155,6 +157,18 @@ class WorkingPatternViewSet(
     def perform_create(self, serializer):
         serializer.instance = services.add_working_pattern(by=self.request.user, **serializer.validated_data)
 
+    @extend_schema(request=PatternEndSerializer, responses={200: WorkingPatternSerializer})
+    @action(detail=True, methods=["post"], serializer_class=PatternEndSerializer)
+    def end(self, request, pk=None):
+        """These hours stop after ``valid_until`` (their last day); 400 naming ``valid_until`` if before
+        they start or after they already end."""
+        body = PatternEndSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pattern = services.end_working_pattern(
+            pattern=self.get_object(), on=body.validated_data["valid_until"], by=request.user
+        )
+        return Response(WorkingPatternSerializer(pattern, context=self.get_serializer_context()).data)
+
 
 class LeaveViewSet(
     IdempotentCreateMixin,
@@ -178,3 +192,13 @@ class LeaveViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = services.record_leave(by=self.request.user, **serializer.validated_data)
+
+    @extend_schema(request=None, responses={200: LeaveSerializer, 204: None})
+    @action(detail=True, methods=["post"], serializer_class=NoBodySerializer)
+    def withdraw(self, request, pk=None):
+        """Take the leave back: not begun yet, it is removed (204); under way, it ends yesterday (200,
+        the leave as it now is); ended, it stays (400 naming ``leave``)."""
+        kept = services.withdraw_leave(leave=self.get_object(), by=request.user)
+        if kept is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(LeaveSerializer(kept, context=self.get_serializer_context()).data)

@@ -38,10 +38,18 @@ class WorkingPattern(models.Model):
     def __str__(self):
         return f"{self.weekday} {self.start}-{self.end}"
 
+    @property
+    def weekday_name(self):
+        return ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[self.weekday - 1]
+
+
+GROUP = "GR"  # a group session's length: not a data-set appointment type (a group contact is treatment, mode group)
+LENGTH_TYPES = [*AppointmentType.choices, (GROUP, "Group session")]
+
 
 class AppointmentLength(models.Model):
     team = models.ForeignKey("stepped_care.Team", on_delete=models.PROTECT, related_name="+")
-    appointment_type = models.CharField(max_length=2, choices=AppointmentType.choices)
+    appointment_type = models.CharField(max_length=2, choices=LENGTH_TYPES)
     minutes = models.PositiveSmallIntegerField()
 
     class Meta:
@@ -69,6 +77,10 @@ class Leave(models.Model):
 
 
 class Appointment(models.Model):
+    """A clinician's booked time: one-to-one with a referral, or (``course_session``, no referral) a
+    group course's session held in a facilitator's diary. Both are rows of this one table, so the one
+    exclusion constraint refuses any overlap of a clinician's time and the free slots leave both out."""
+
     class Status(models.TextChoices):
         BOOKED = "booked", "Booked"
         DONE = "done", "Outcome recorded"
@@ -80,7 +92,13 @@ class Appointment(models.Model):
         RESCHEDULED = "rescheduled", "Rescheduled"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # in URLs: reveals no count
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="appointments")
+    referral = models.ForeignKey(
+        "referrals.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    # A facilitator's time for a group session (workshops' register records attendance, not this row).
+    course_session = models.ForeignKey(
+        "workshops.CourseSession", null=True, blank=True, on_delete=models.PROTECT, related_name="diary_blocks"
+    )
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -101,11 +119,40 @@ class Appointment(models.Model):
     class Meta:
         indexes = [models.Index(fields=["clinician", "starts_at"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="appt_ends_after")
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="appt_ends_after"),
+            models.CheckConstraint(
+                condition=models.Q(referral__isnull=False, course_session__isnull=True)
+                | models.Q(referral__isnull=True, course_session__isnull=False),
+                name="appt_referral_or_group_session",
+            ),
+            models.UniqueConstraint(
+                fields=["course_session", "clinician"],
+                condition=models.Q(course_session__isnull=False) & ~models.Q(status="cancelled"),
+                name="one_live_block_per_facilitator_session",
+            ),
         ]
 
     def __str__(self):
         return f"appointment {self.starts_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def is_group(self):
+        return self.course_session_id is not None
+
+
+class GroupReminder(models.Model):
+    """One enrolled patient reminded of one group session: the row is the once-only claim (unique), made
+    before the message is sent, as ``Appointment.reminder_sent_at`` is for a one-to-one appointment."""
+
+    session = models.ForeignKey("workshops.CourseSession", on_delete=models.PROTECT, related_name="+")
+    enrolment = models.ForeignKey("workshops.Enrolment", on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "enrolment"], name="one_reminder_per_session_place")]
+
+    def __str__(self):
+        return f"reminder of {self.enrolment_id} for session {self.session_id}"
 
 
 class CalendarFeed(models.Model):

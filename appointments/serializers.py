@@ -117,3 +117,11 @@ class LeaveSerializer(serializers.ModelSerializer):
     class Meta:
         model = Leave
         fields = ["id", "clinician", "starts_on", "ends_on", "cover"]
+
+
+class NoBodySerializer(serializers.Serializer):
+    """An action that takes no body (withdraw leave, hold a course's sessions in the diaries)."""
+
+
+class PatternEndSerializer(serializers.Serializer):
+    valid_until = serializers.DateField(help_text="The last day of these hours")

@@ -4,7 +4,7 @@ rulebook first; background work (reminders) acts as a named ``SystemActor``."""
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,7 +22,8 @@ from referrals.codes import ATTENDED_CODES, Attendance
 from referrals.models import CareContact
 from referrals.services import log_contact
 
-from .models import Appointment, AppointmentLength, CalendarFeed, Leave, WorkingPattern
+from . import queries
+from .models import GROUP, Appointment, AppointmentLength, CalendarFeed, GroupReminder, Leave, WorkingPattern
 from .rules import LENGTHS
 
 REMINDERS = SystemActor("appointment reminders")
@@ -66,7 +67,8 @@ def length_of(team, appointment_type):
         .values_list("minutes", flat=True)
         .first()
     )
-    return minutes or LENGTHS["assessment" if appointment_type == "01" else "treatment"]
+    kind = {"01": "assessment", GROUP: "group"}.get(appointment_type, "treatment")
+    return minutes or LENGTHS[kind]
 
 
 @transaction.atomic
@@ -82,6 +84,13 @@ def book(*, referral, clinician, starts_at, appointment_type, by, minutes=None, 
             {"starts_at": f"Book from {BOOK_BACK_DAYS} days ago to {BOOK_AHEAD_DAYS // 365} years ahead."}
         )
     ends_at = starts_at + timedelta(minutes=minutes or length_of(referral.team_id, appointment_type))
+    day = timezone.localtime(starts_at).date()
+    away = queries.leave_overlapping(clinician, day, day)
+    if away is not None:  # a booking made before the leave stays, for the cover to see on My day
+        who = clinician.get_full_name() or clinician.get_username()
+        raise ValidationError(
+            {"clinician": f"{who} is on leave on {day:%a %-d %b %Y}: book another clinician or another day."}
+        )
     _check_free(clinician, starts_at, ends_at)
     try:
         with transaction.atomic():
@@ -203,7 +212,9 @@ def record_appointment_outcome(*, appointment, attendance, by, **session):
         **session,
         "attendance": attendance,
     }
-    contact = log_contact(referral=locked.referral, by=by, clinician=locked.clinician, **arguments)
+    # Who held the session: a colleague covering the appointment's clinician on leave holds it themselves.
+    clinician = by if queries.covers(by, locked.clinician_id, local.date()) else locked.clinician
+    contact = log_contact(referral=locked.referral, by=by, clinician=clinician, **arguments)
     # A cancellation frees the time for another booking (the contact keeps the data-set record).
     cancelled_by = CANCELLED_BY.get(attendance)
     linked = Appointment.objects.filter(pk=locked.pk, contact__isnull=True).update(
@@ -244,7 +255,9 @@ def send_reminders(today=None):
     today = today or timezone.localdate()
     day = today + timedelta(days=REMINDER_DAYS)
     due = (
-        Appointment.objects.filter(status=Appointment.Status.BOOKED, starts_at__date=day, reminder_sent_at__isnull=True)
+        Appointment.objects.filter(
+            status=Appointment.Status.BOOKED, starts_at__date=day, reminder_sent_at__isnull=True, referral__isnull=False
+        )
         .select_related("referral__patient", "referral__team")
         .order_by("starts_at")
     )
@@ -256,30 +269,53 @@ def send_reminders(today=None):
             )
             if claimed and _remind(appointment, today):
                 sent += 1
+    return sent + _send_group_reminders(day, today)
+
+
+def _send_group_reminders(day, today):
+    """Each patient enrolled (not withdrawn) on a course whose session that day holds a facilitator's
+    diary: reminded once, claimed by a ``GroupReminder`` row (unique) before sending."""
+    sent = 0
+    for session, enrolment in queries.group_places_on(day):
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    GroupReminder.objects.create(session=session, enrolment=enrolment)
+            except IntegrityError:  # already reminded (a rerun, or another worker)
+                continue
+            if _remind_group(session, enrolment, today):
+                sent += 1
     return sent
 
 
 def _remind(appointment, today):
-    referral = appointment.referral
+    how = appointment.get_mechanism_display().lower()
+    return _send_reminder(appointment.referral, appointment.starts_at, how, appointment.clinician, today, appointment)
+
+
+def _remind_group(session, enrolment, today):
+    course = session.course
+    starts_at = timezone.make_aware(datetime.combine(session.date, session.time))
+    how = f"group session {session.number} of {course.title} ({course.place})"
+    facilitator = min(course.facilitators.all(), key=lambda f: f.pk)
+    return _send_reminder(enrolment.referral, starts_at, how, facilitator, today, session)
+
+
+def _send_reminder(referral, starts_at, how, clinician, today, about):
     patient = referral.patient
     channel = "sms" if patient.phone else "email" if patient.email else None
     if channel is None:
         return False
-    local = timezone.localtime(appointment.starts_at)
-    personalisation = {
-        "team": referral.team.name,
-        "when": f"{local:%A %-d %B at %H:%M}",
-        "how": appointment.get_mechanism_display().lower(),
-        "link": "",
-    }
+    local = timezone.localtime(starts_at)
+    personalisation = {"team": referral.team.name, "when": f"{local:%A %-d %B at %H:%M}", "how": how, "link": ""}
     if needs_scores(referral, today):
-        link, token = new_questionnaire_link(referral=referral, channel=channel, created_by=appointment.clinician)
+        link, token = new_questionnaire_link(referral=referral, channel=channel, created_by=clinician)
         path = reverse("frontdoor:questionnaire_link", args=[token])
         personalisation["link"] = settings.PUBLIC_URL.rstrip("/") + path
     send = notify.send_sms if channel == "sms" else notify.send_email
     to = patient.phone if channel == "sms" else patient.email
     send(to, "appointment_reminder", personalisation, referral=referral, by=REMINDERS)
-    audit.record(REMINDERS, "appointment.remind", appointment, patient_id=patient.pk, changes={"channel": channel})
+    audit.record(REMINDERS, "appointment.remind", about, patient_id=patient.pk, changes={"channel": channel})
     return True
 
 
@@ -340,6 +376,19 @@ def record_leave(*, clinician, starts_on, ends_on, by, cover=None):
         errors["ends_on"] = "The leave must end on or after the day it starts."
     if cover is not None and (cover.pk == clinician.pk or cover.team_id != clinician.team_id):
         errors["cover"] = "Cover is another clinician of the same team."
+    if not errors:
+        overlapping = queries.leave_overlapping(clinician, starts_on, ends_on)
+        if overlapping is not None:
+            errors["starts_on"] = (
+                f"{clinician.get_full_name() or clinician} is already on leave from "
+                f"{overlapping.starts_on:%-d %b %Y} to {overlapping.ends_on:%-d %b %Y}."
+            )
+        away = cover and queries.leave_overlapping(cover, starts_on, ends_on)
+        if away:
+            errors["cover"] = (
+                f"{cover.get_full_name() or cover} is on leave from {away.starts_on:%-d %b %Y} "
+                f"to {away.ends_on:%-d %b %Y}: choose someone else to cover."
+            )
     if errors:
         raise ValidationError(errors)
     leave = Leave.objects.create(clinician=clinician, starts_on=starts_on, ends_on=ends_on, cover=cover)
@@ -350,3 +399,126 @@ def record_leave(*, clinician, starts_on, ends_on, by, cover=None):
         changes={"clinician": clinician.pk, "from": starts_on, "to": ends_on, "cover": getattr(cover, "pk", None)},
     )
     return leave
+
+
+# --- group sessions from courses -------------------------------------------------------------------
+
+GROUP_CLASH = "{who} already has an appointment on {when} (session {number}): nothing was booked."
+
+
+def _session_times(session, minutes):
+    starts_at = timezone.make_aware(datetime.combine(session.date, session.time))
+    return starts_at, starts_at + timedelta(minutes=minutes)
+
+
+@transaction.atomic
+def hold_course_sessions(*, course, by):
+    """Hold each timed session of the course from today on in every facilitator's diary (an appointment
+    row of that session, no referral), for the course's session length. All or nothing: the first clash
+    with a facilitator's booking (the same check and exclusion constraint as any booking) is a ``Clash``
+    naming ``sessions`` and the date, and nothing is held. Sessions already held are left as they are,
+    so it may be asked again (new facilitators, a course planned before diaries). Returns the rows made."""
+    require(by, "run_course", course)
+    today = timezone.localdate()
+    sessions = [s for s in queries.course_sessions(course) if s.time is not None and s.date >= today]
+    facilitators = queries.course_facilitators(course)
+    held = queries.held_blocks(course)
+    mechanism = "11" if course.is_online else "01"
+    made = []
+    for session in sessions:
+        starts_at, ends_at = _session_times(session, course.session_minutes)
+        for facilitator in facilitators:
+            if (session.pk, facilitator.pk) in held:
+                continue
+            clash = Clash(
+                {
+                    "sessions": GROUP_CLASH.format(
+                        who=facilitator.get_full_name() or facilitator.get_username(),
+                        when=f"{timezone.localtime(starts_at):%a %-d %b %Y at %H:%M}",
+                        number=session.number,
+                    )
+                }
+            )
+            try:
+                _check_free(facilitator, starts_at, ends_at)
+                with transaction.atomic():
+                    made.append(
+                        Appointment.objects.create(
+                            course_session=session,
+                            clinician=facilitator,
+                            starts_at=starts_at,
+                            ends_at=ends_at,
+                            appointment_type="02",  # a group contact is treatment (therapy mode group)
+                            mechanism=mechanism,
+                            created_by=by,
+                        )
+                    )
+            except Clash:
+                raise clash from None
+            except IntegrityError as exc:  # the exclusion constraint, or a hold made meanwhile
+                raise clash from exc
+    audit.record(by, "course.hold_diaries", course, changes={"held": len(made), "sessions": len(sessions)})
+    return made
+
+
+@transaction.atomic
+def release_course_sessions(*, course, by, note=""):
+    """Free the facilitators' time of the course's sessions still to come (a course cancelled or
+    completed early): the rows are cancelled by the provider, kept for the record. Returns how many."""
+    require(by, "run_course", course)
+    now = timezone.now()
+    released = Appointment.objects.filter(
+        course_session__course=course, status=Appointment.Status.BOOKED, starts_at__gte=now
+    ).update(
+        status=Appointment.Status.CANCELLED,
+        cancel_reason=Appointment.CancelReason.PROVIDER,
+        cancel_note=note,
+        version=F("version") + 1,
+    )
+    audit.record(by, "course.release_diaries", course, changes={"released": released, "note": note})
+    return released
+
+
+@transaction.atomic
+def withdraw_leave(*, leave, by):
+    """Take leave back: leave not begun yet is removed (the audit trail keeps its dates and cover);
+    leave under way ends yesterday (back early: the days already taken, and who covered them, stay).
+    Leave that has ended is history and stays. Returns the leave as it now is, or None once removed."""
+    leave = Leave.objects.select_for_update().select_related("clinician").get(pk=leave.pk)
+    require(by, "manage_diary", leave.clinician)
+    today = timezone.localdate()
+    if leave.ends_on < today:
+        raise ValidationError({"leave": "This leave has ended: it stays as the record of who covered."})
+    changes = {"clinician": leave.clinician_id, "from": leave.starts_on, "to": leave.ends_on, "cover": leave.cover_id}
+    if leave.starts_on >= today:
+        audit.record(by, "leave.withdraw", leave, changes=changes)
+        leave.delete()
+        return None
+    leave.ends_on = today - timedelta(days=1)
+    leave.save(update_fields=["ends_on"])
+    audit.record(by, "leave.end_early", leave, changes={**changes, "now_to": leave.ends_on})
+    return leave
+
+
+@transaction.atomic
+def end_working_pattern(*, pattern, on, by):
+    """A block of the working pattern stops after ``on`` (its last day: a new rota, a change of hours);
+    from the next day the free slots no longer offer it. The row stays, for the diary's history."""
+    pattern = WorkingPattern.objects.select_for_update().select_related("clinician").get(pk=pattern.pk)
+    require(by, "manage_diary", pattern.clinician)
+    if on < pattern.valid_from:
+        raise ValidationError(
+            {"valid_until": f"The pattern starts on {pattern.valid_from:%-d %b %Y}: end it then or later."}
+        )
+    if pattern.valid_until is not None and pattern.valid_until < on:
+        raise ValidationError({"valid_until": f"This pattern already ends on {pattern.valid_until:%-d %b %Y}."})
+    previous = pattern.valid_until
+    pattern.valid_until = on
+    pattern.save(update_fields=["valid_until"])
+    audit.record(
+        by,
+        "working_pattern.end",
+        pattern,
+        changes={"clinician": pattern.clinician_id, "valid_until": on, "was": previous},
+    )
+    return pattern

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,8 +26,8 @@ from referrals.models import Referral
 from referrals.views import session_page
 
 from . import presenters, queries, services
-from .forms import BookForm, CancelForm, RescheduleForm
-from .models import Appointment
+from .forms import BookForm, CancelForm, LeaveForm, RescheduleForm, WorkingPatternForm
+from .models import Appointment, Leave, WorkingPattern
 
 INVALID = 400
 OUTCOME_WORDS = {code: Attendance(code).label for code in services.ONE_CLICK}
@@ -50,14 +51,14 @@ def _day(request):
 def my_day(request):
     """The signed-in clinician's appointments on a day (today unless ``?day=``): one query."""
     day = _day(request)
-    rows = presenters.day_rows(queries.my_day(request.user, day))
+    rows = presenters.day_rows(queries.my_day(request.user, day), viewer=request.user)
     return render(
         request,
         "appointments/my_day.html",
         {
             "day": day,
             "rows": rows,
-            "outcomes": OUTCOME_WORDS.items(),
+            "rows_html": presenters.day_rows_html(rows, OUTCOME_WORDS.items(), get_token(request)),
             "previous": day - timedelta(days=1),
             "next": day + timedelta(days=1),
             "today": timezone.localdate(),
@@ -294,7 +295,7 @@ def free_slots(request):
         request,
         "appointments/free_slots.html",
         {
-            "rows": presenters.slot_rows(slots),
+            "rows_html": presenters.slot_rows_html(slots),
             "columns": presenters.slot_days(slots),
             "first_day": first_day,
             "days": days,
@@ -335,3 +336,134 @@ def feed(request, token):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="diary.ics"'
     return response
+
+
+# --- leave and cover, working patterns --------------------------------------------------------------
+
+
+def _team_staff(request):
+    if request.user.team_id is None:
+        raise Http404
+    return queries.team_clinicians(request.user.team_id)
+
+
+def _own(request):
+    """A clinician manages their own diary here; a manager or an administrator chooses whose."""
+    return None if permissions.sees_whole_team(request.user) else request.user
+
+
+@never_cache
+def leave(request):
+    """Leave and cover: the clinician's own leave and the leave they cover (a manager's or an
+    administrator's: the team's), and the form to record leave with a colleague to cover."""
+    staff = _team_staff(request)
+    own = _own(request)
+    form = LeaveForm(request.POST or None, staff=staff.exclude(pk=request.user.pk) if own else staff, own=own)
+    if request.method == "POST" and form.is_valid():
+        whose = form.whose()
+        try:
+            services.record_leave(
+                clinician=whose,
+                starts_on=form.cleaned_data["starts_on"],
+                ends_on=form.cleaned_data["ends_on"],
+                cover=form.cleaned_data["cover"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            cover = form.cleaned_data["cover"]
+            messages.success(
+                request,
+                f"Leave recorded for {whose.get_full_name() or whose}, "
+                f"{form.cleaned_data['starts_on']:%-d %b} to {form.cleaned_data['ends_on']:%-d %b %Y}"
+                + (f", covered by {cover.get_full_name() or cover}." if cover else ", with no cover."),
+            )
+            return redirect("appointments:leave")
+    today = timezone.localdate()
+    rows = list(queries.team_leave(request.user, today - timedelta(days=30)))
+    return render(
+        request,
+        "appointments/leave.html",
+        {
+            "form": form,
+            "rows": [(lv, lv.ends_on < today, lv.starts_on <= today) for lv in rows],
+            "today": today,
+            "may_manage": {lv.pk for lv in rows if permissions.may(request.user, "manage_diary", lv.clinician)},
+        },
+        status=INVALID if form.errors else 200,
+    )
+
+
+@require_POST
+def withdraw_leave(request, pk):
+    try:
+        found = queries.visible_leave(request.user, pk)
+    except Leave.DoesNotExist:
+        raise Http404 from None
+    try:
+        kept = services.withdraw_leave(leave=found, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        who = found.clinician.get_full_name() or found.clinician
+        if kept is None:
+            messages.success(request, f"The leave of {who} from {found.starts_on:%-d %b %Y} is withdrawn.")
+        else:
+            messages.success(request, f"The leave of {who} now ends on {kept.ends_on:%-d %b %Y} (back early).")
+    return redirect("appointments:leave")
+
+
+@never_cache
+def working_patterns(request):
+    """The working pattern (recurring availability: a weekday, from and to, remote or a room) of the
+    clinician (a manager's or an administrator's: the team's), and the form to add a block."""
+    staff = _team_staff(request)
+    own = _own(request)
+    form = WorkingPatternForm(request.POST or None, staff=staff, own=own, initial={"valid_from": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        whose = form.whose()
+        try:
+            services.add_working_pattern(
+                clinician=whose,
+                weekday=data["weekday"],
+                start=data["start"],
+                end=data["end"],
+                location=data["location"],
+                room=data["room"],
+                valid_from=data["valid_from"],
+                valid_until=data["valid_until"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Working pattern added for {whose.get_full_name() or whose}.")
+            return redirect("appointments:working_patterns")
+    return render(
+        request,
+        "appointments/working_patterns.html",
+        {"form": form, "patterns": queries.team_patterns(request.user), "today": timezone.localdate()},
+        status=INVALID if form.errors else 200,
+    )
+
+
+@require_POST
+def end_working_pattern(request, pk):
+    try:
+        pattern = queries.visible_pattern(request.user, pk)
+    except WorkingPattern.DoesNotExist:
+        raise Http404 from None
+    try:
+        on = date.fromisoformat(request.POST.get("valid_until", ""))
+    except ValueError:
+        messages.error(request, "Give the last day of these hours as a date.")
+        return redirect("appointments:working_patterns")
+    try:
+        services.end_working_pattern(pattern=pattern, on=on, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Those hours now end on {on:%-d %b %Y}.")
+    return redirect("appointments:working_patterns")

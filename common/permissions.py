@@ -42,8 +42,9 @@ Policy, as a service manager would put it (checked against ``RULES`` by tests/se
 
 "Clinicians" are the clinical roles (PWP and PWP trainee, high intensity therapist and trainee,
 step 4 specialist, counsellor). A clinician is *on the case* when they coordinate it, have held a
-contact for it, facilitate a group course it is enrolled on, or when it waits unallocated on their
-team's waiting list (whoever assesses it). The decisions that change care (a session, a presenting
+contact for it, facilitate a group course it is enrolled on, are booked to see it, cover (on the days
+of a colleague's leave, while it lasts) the colleague's appointment with it, or when it waits
+unallocated on their team's waiting list (whoever assesses it). The decisions that change care (a session, a presenting
 problem, a step, a correction, a flag, a discharge) belong to those clinicians, and so does asking the
 patient for scores between sessions (a questionnaire link). The public front door (self-referral, a
 questionnaire link opened by the patient) has no member of staff: ``frontdoor.services`` checks its own

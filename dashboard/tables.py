@@ -7,6 +7,7 @@ rather than by nested template loops over thousands of cells.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape  # the standard library's: Django's lazy-aware wrapper costs more per cell
 from urllib.parse import urlencode
@@ -64,12 +65,39 @@ class Cell:
         self.text, self.value, self.href, self.css, self.safe = text, value, href, css, safe
 
 
+class LazyRows(Sequence):
+    """A per-clinician table's rows, each built when it is first read: the dashboard shows the busiest
+    few of hundreds (issue 22), so building every row's cells and links for it was wasted work; the
+    whole table and the CSV read them all. Items come in display order."""
+
+    def __init__(self, items, build):
+        self._items = list(items)
+        self._build = build
+        self._built = {}
+
+    def __len__(self):
+        return len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._items)))]
+        if index < 0:
+            index += len(self._items)
+        row = self._built.get(index)
+        if row is None:
+            row = self._built[index] = self._build(self._items[index])
+        return row
+
+    def __eq__(self, other):
+        return list(self) == list(other)
+
+
 @dataclass
 class Table:
     key: str
     title: str
     columns: list[str]
-    rows: list[list[Cell]] = field(default_factory=list)
+    rows: list[list[Cell]] | LazyRows = field(default_factory=list)
     foot: list[list[Cell]] = field(default_factory=list)
     note: str = ""
     chart: charts.Chart | None = None
@@ -323,12 +351,10 @@ def staff_name(data, pk):
 
 
 def by_clinician_table(data, links):
-    rows = [
-        [plain(staff_name(data, pk)), *outcome_cells(m, links, clinician=pk or NONE)]
-        for pk, m in sorted(
-            data.by_clinician, key=lambda item: (-item[1]["counts"]["finished"], staff_name(data, item[0]))
-        )
-    ]
+    rows = LazyRows(
+        sorted(data.by_clinician, key=lambda item: (-item[1]["counts"]["finished"], staff_name(data, item[0]))),
+        lambda item: [plain(staff_name(data, item[0])), *outcome_cells(item[1], links, clinician=item[0] or NONE)],
+    )
     return Table(
         "by_clinician",
         "Outcomes by clinician (care coordinator)",
@@ -359,26 +385,31 @@ def caseload_table(data, links):
         "DNAs this month",
         "Appointments this month",
     ]
-    rows, step_totals = [], {}
+    step_totals = {}
     totals = {"sessions": 0, "patients": 0, "dna": 0, "appointments": 0}
-    for pk in people:
+    for pk in people:  # the totals of the foot need every row's numbers, not its cells
+        for s, n in cells.get(pk, {}).items():
+            step_totals[s] = step_totals.get(s, 0) + n
+        month = data.sessions.get(pk, {})
+        for key in totals:
+            totals[key] += month.get(key, 0)
+
+    def row(pk):
         row_counts = cells.get(pk, {})
         month = data.sessions.get(pk, {})
         role = data.staff.get(pk, {}).get("role", "")
-        row = [plain(staff_name(data, pk)), plain(role)]
+        out = [plain(staff_name(data, pk)), plain(role)]
         row_links = links.row(clinician=pk)
         for s in (*steps, NONE):
-            n = row_counts.get(s, 0)
-            step_totals[s] = step_totals.get(s, 0) + n
-            row.append(count(n, row_links, "active", step=s))
-        row.append(count(sum(row_counts.values()), row_links, "active"))
-        for key in totals:
-            totals[key] += month.get(key, 0)
-        row.append(plain(month.get("sessions", 0), "text-end"))
-        row.append(count(month.get("patients", 0), row_links, "sessions_month") if pk != NONE else plain(0, "text-end"))
-        row.append(plain(month.get("dna", 0), "text-end"))
-        row.append(plain(month.get("appointments", 0), "text-end"))
-        rows.append(row)
+            out.append(count(row_counts.get(s, 0), row_links, "active", step=s))
+        out.append(count(sum(row_counts.values()), row_links, "active"))
+        out.append(plain(month.get("sessions", 0), "text-end"))
+        out.append(count(month.get("patients", 0), row_links, "sessions_month") if pk != NONE else plain(0, "text-end"))
+        out.append(plain(month.get("dna", 0), "text-end"))
+        out.append(plain(month.get("appointments", 0), "text-end"))
+        return out
+
+    rows = LazyRows(people, row)
     foot = [
         [
             plain("All clinicians"),

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
 from common.permissions import sees_whole_team
 from common.plausibility import digits_only
@@ -42,6 +43,24 @@ def _ids(*querysets):
     return first.union(*rest) if rest else first
 
 
+def _covered_by(model, user):
+    """Referrals with a live appointment of a colleague this clinician covers (``Leave.cover``) on a day
+    of that leave, while the leave lasts: the cover sees the absent clinician's day and records its
+    outcomes. Reached through the appointment's clinician's ``leave`` (one filter: the same joins)."""
+    today = timezone.localdate()
+    leave = "appointments__clinician__leave__"
+    return model.objects.filter(
+        **{
+            "appointments__status__in": ("booked", "done"),
+            f"{leave}cover": user,
+            f"{leave}starts_on__lte": today,
+            f"{leave}ends_on__gte": today,
+            "appointments__starts_at__date__gte": F(f"{leave}starts_on"),
+            "appointments__starts_at__date__lte": F(f"{leave}ends_on"),
+        }
+    )
+
+
 class ReferralQuerySet(models.QuerySet):
     def visible_to(self, user):
         scoped = team_scope(self, user)
@@ -58,7 +77,8 @@ class ReferralQuerySet(models.QuerySet):
 
     def on_the_case_of(self, user):
         """The referrals a clinician is on the case of (common.permissions.on_the_case): coordinates,
-        has treated or is booked to see, facilitates a group they are on, or may assess from the team's
+        has treated or is booked to see (or covers a colleague on leave who is), facilitates a group they
+        are on, or may assess from the team's
         unallocated waiting list. What a clinician sees, less their supervisees' cases (supervisors act
         through decisions)."""
         if not user or not user.is_authenticated or user.team_id is None:
@@ -76,6 +96,7 @@ class ReferralQuerySet(models.QuerySet):
             in_my_groups,
             # booked to see them (appointments hang off the referral; reached by relation, not imported)
             self.model.objects.filter(appointments__clinician=user, appointments__status__in=("booked", "done")),
+            _covered_by(self.model, user),
             *more,
         ).union(_treated_by(user))
 

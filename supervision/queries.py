@@ -47,6 +47,10 @@ def _referral_model():
     return Referral
 
 
+def _summary_model():
+    return Referral._meta.get_field("summary").related_model  # outcomes' summary, through the relation
+
+
 def staff_visible_to(user):
     """Staff whose case lists and compliance ``user`` may see: themselves, whom they supervise now,
     and (managers, administrators) their whole team. Anyone else reads as not found."""
@@ -327,6 +331,7 @@ def high_intensity_cases(coordinator_ids, *, today: dt.date, days: int, detail: 
     step_since = StepAssignment.objects.filter(referral=OuterRef("pk"), ended_on__isnull=True).values("started_on")
     step_since = step_since.order_by()  # one open step per referral (a constraint)
     received = F("received_on")
+    first_treatment = _summary_model().objects.filter(referral=OuterRef("pk")).values("first_treatment_on")
     cases = (
         _referral_model()
         .objects.filter(care_coordinator_id__in=coordinator_ids, status="in_treatment")
@@ -337,7 +342,9 @@ def high_intensity_cases(coordinator_ids, *, today: dt.date, days: int, detail: 
                 "last_discussed",
                 Greatest(
                     received,
-                    Coalesce("summary__first_treatment_on", received),
+                    # A lookup per case, not a join: the planner would hash-join every summary of
+                    # the service (a full scan) for the few thousand cases in treatment.
+                    Coalesce(Subquery(first_treatment[:1]), received),
                     Coalesce(Subquery(step_since[:1]), received),
                 ),
             ),

@@ -9,6 +9,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from appointments.api import Clashes
+from appointments.serializers import NoBodySerializer
+from appointments.services import Clash
 from common.idempotency import IdempotentCreateMixin
 from stepped_care.models import Staff
 
@@ -57,9 +60,12 @@ class CourseViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         schedule = data.pop("schedule")
-        course = services.create_course(
-            by=self.request.user, sessions=[(s["date"], s.get("time")) for s in schedule], **data
-        )
+        try:
+            course = services.create_course(
+                by=self.request.user, sessions=[(s["date"], s.get("time")) for s in schedule], **data
+            )
+        except Clash as exc:  # a facilitator is booked at a session's time: 409, nothing made
+            raise Clashes(exc) from exc
         serializer.instance = _courses(self.request.user).filter(pk=course.pk).first() or course
 
     @extend_schema(request=CourseStatusSerializer, responses={200: CourseSerializer})
@@ -75,6 +81,18 @@ class CourseViewSet(
             note=body.validated_data.get("note", ""),
             by=request.user,
         )
+        return Response(CourseSerializer(self.get_queryset().get(pk=course.pk), context={"request": request}).data)
+
+    @extend_schema(request=None, responses={200: CourseSerializer})
+    @action(detail=True, methods=["post"], serializer_class=NoBodySerializer)
+    def diaries(self, request, pk=None):
+        """Hold the course's sessions to come (with a time) in its facilitators' diaries; 409
+        ``appointment_clash`` naming ``sessions`` when a facilitator is booked then (nothing is held)."""
+        course = self.get_object()
+        try:
+            services.hold_diaries(course=course, by=request.user)
+        except Clash as exc:
+            raise Clashes(exc) from exc
         return Response(CourseSerializer(self.get_queryset().get(pk=course.pk), context={"request": request}).data)
 
 

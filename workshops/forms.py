@@ -5,6 +5,8 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.utils import timezone
 
+from appointments.models import GROUP
+from appointments.services import length_of
 from outcomes.scoring import GAD7, PHQ9, ScoringError, instrument
 from referrals.codes import Attendance
 from stepped_care.models import Staff
@@ -33,6 +35,9 @@ class CourseForm(forms.Form):
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["facilitators"].queryset = staff_of_team(team, clinical=True)
+        if team is not None:  # the team's group appointment length (diaries), unless changed here
+            self.fields["session_minutes"].initial = length_of(team.pk, GROUP)
+        self.fields["time"].help_text = "With a time, each session is held in the facilitators' diaries"
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", "Plan the course"))
         self.helper.layout = _layout(

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from appointments import services as diaries
+from appointments.models import GROUP
 from common import audit, permissions
 from referrals.codes import AppointmentType, Mechanism, TherapyMode
 from referrals.services import log_contact, mark_contact_in_error
@@ -51,11 +53,16 @@ def create_course(
     sessions,
     delivery=Delivery.VENUE,
     venue="",
-    session_minutes=90,
+    session_minutes=None,
     team=None,
 ):
-    """A new course with its schedule. ``sessions`` is a list of (date, time or None), in any order."""
+    """A new course with its schedule. ``sessions`` is a list of (date, time or None), in any order.
+    Each timed session is held in every facilitator's diary (``appointments.services.hold_course_sessions``):
+    a clash with a facilitator's booking refuses the whole course, naming the session. The length of a
+    session is the team's group appointment length unless given."""
     team = team or by.team
+    if session_minutes is None and team is not None:
+        session_minutes = diaries.length_of(team.pk, GROUP)
     permissions.require(by, "plan_course", team)
     facilitators = list(facilitators)
     sessions = sorted(sessions, key=lambda s: (s[0], s[1] is not None, s[1] or 0))
@@ -103,6 +110,7 @@ def create_course(
     CourseSession.objects.bulk_create(
         CourseSession(course=course, number=n, date=day, time=time) for n, (day, time) in enumerate(sessions, 1)
     )
+    diaries.hold_course_sessions(course=course, by=by)
     audit.record(
         by,
         "course.create",
@@ -126,6 +134,8 @@ def set_course_status(*, course, status, by, note=""):
     course.status = status
     course.save(update_fields=["status"])
     withdrawn = 0
+    if status in (CourseStatus.CANCELLED, CourseStatus.COMPLETED):  # its sessions to come free the diaries
+        diaries.release_course_sessions(course=course, by=by, note=f"Course {course.get_status_display().lower()}")
     if status == CourseStatus.CANCELLED:
         today = timezone.localdate()
         for enrolment in course.enrolments.filter(withdrawn_on__isnull=True).select_related("referral"):
@@ -207,6 +217,12 @@ def withdraw(*, enrolment, reason, by, note="", on=None):
         raise ValidationError(errors)
     _withdraw(enrolment, reason, note, by, on)
     return enrolment
+
+
+def hold_diaries(*, course, by):
+    """'Book into diaries': hold the course's sessions to come in its facilitators' diaries (those not
+    held yet). A clash refuses it all (``appointments.services.Clash``, naming ``sessions``)."""
+    return diaries.hold_course_sessions(course=_lock_course(course), by=by)
 
 
 def register_rows(session):

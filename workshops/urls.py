@@ -10,6 +10,7 @@ urlpatterns = [
     path("waiting/", views.waiting, name="waiting"),
     path("<int:pk>/", views.course_detail, name="course"),
     path("<int:pk>/status/", views.course_status, name="status"),
+    path("<int:pk>/diaries/", views.hold_diaries, name="diaries"),
     path("<int:pk>/enrol/", views.enrol, name="enrol"),
     path("sessions/<int:pk>/register/", views.register, name="register"),
     path("entries/<uuid:pk>/correct/", views.correct_entry, name="correct"),

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -115,7 +115,9 @@ def course_detail(request, pk):
     course = get_object_or_404(
         GroupCourse.objects.visible_to(request.user).with_stats(today).prefetch_related(_facilitators()), pk=pk
     )
-    sessions = list(course.sessions.all())
+    # each session with the number of facilitators' diaries holding it (appointments' diary rows)
+    live_holds = Count("diary_blocks", filter=~Q(diary_blocks__status="cancelled"))
+    sessions = list(course.sessions.annotate(held=live_holds).order_by("number"))
     members = presenters.course_members(course, sessions)
     registered = {sessions[n].pk for m in members for n, cell in enumerate(m.cells) if cell}
     services.record_view(request.user, "course.view", course, [m.enrolment.referral.patient_id for m in members])
@@ -150,6 +152,22 @@ def course_status(request, pk):
         else:
             course.refresh_from_db(fields=["status"])
             messages.success(request, f"The course is now {course.get_status_display().lower()}.")
+    return redirect("workshops:course", pk=course.pk)
+
+
+@require_POST
+def hold_diaries(request, pk):
+    """'Book into diaries': the course's sessions to come held in its facilitators' diaries."""
+    course = get_object_or_404(GroupCourse.objects.visible_to(request.user), pk=pk)
+    try:
+        held = services.hold_diaries(course=course, by=request.user)
+    except ValidationError as exc:  # a clash (appointments.services.Clash) names the session
+        messages.error(request, " ".join(m for msgs in exc.message_dict.values() for m in msgs))
+    else:
+        if held:
+            messages.success(request, f"{len(held)} session times held in the facilitators' diaries.")
+        else:
+            messages.info(request, "Every session to come with a time is already in the facilitators' diaries.")
     return redirect("workshops:course", pk=course.pk)
 
 

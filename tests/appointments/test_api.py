@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from appointments.models import Appointment, WorkingPattern
+from appointments.models import Appointment, Leave, WorkingPattern
 from referrals.models import CareContact
 
 MONDAY = dt.date(2027, 1, 4)
@@ -115,3 +115,18 @@ def test_leave_with_cover(api, pwp, colleague, outsider, manager):
     assert api.get("/api/v1/leave/").json()["count"] == 1
     api.force_authenticate(outsider)
     assert api.get("/api/v1/leave/").json()["count"] == 0
+
+
+def test_booking_a_clinician_on_leave_is_400_naming_the_clinician(api, referral, pwp):
+    api.force_authenticate(pwp)
+    Leave.objects.create(clinician=pwp, starts_on=MONDAY, ends_on=MONDAY)
+    body = {
+        "referral": str(referral.pk),
+        "clinician": pwp.pk,
+        "starts_at": _at(MONDAY, 11).isoformat(),
+        "appointment_type": "02",
+    }
+    refused = api.post("/api/v1/appointments/", body, format="json")
+    assert refused.status_code == 400
+    assert "on leave" in str(refused.json()["errors"]["clinician"])
+    assert not Appointment.objects.filter(clinician=pwp, starts_at__date=MONDAY).exists()

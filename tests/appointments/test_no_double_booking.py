@@ -26,6 +26,44 @@ def test_database_refuses_a_clinicians_overlapping_appointments():
     )
 
 
+@pytest.mark.django_db
+def test_database_refuses_a_booking_over_a_facilitators_group_session_and_a_second_hold():
+    """A group session held in a facilitator's diary is a row of the same table: the one exclusion
+    constraint refuses a one-to-one appointment over it (the service's check bypassed), and the unique
+    constraint a second live hold of the same session for the same facilitator (also on SQLite)."""
+    import datetime as dt
+
+    from workshops.models import CourseSession, GroupCourse
+
+    referral = ReferralFactory()
+    clinician = StaffFactory(team=referral.team, role="pwp")
+    course = GroupCourse.objects.create(
+        team=referral.team, title="Stress control", topic="stress", step=2, capacity=8, venue="Library",
+        created_by=clinician,
+    )  # fmt: skip
+    session = CourseSession.objects.create(course=course, number=1, date=dt.date(2026, 12, 7), time=dt.time(9))
+    start = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    block = dict(clinician=clinician, appointment_type="02", created_by=clinician, course_session=session)
+    Appointment.objects.create(starts_at=start, ends_at=start + timedelta(minutes=90), **block)
+    with pytest.raises(IntegrityError), transaction.atomic():  # both a referral and a session: neither kind
+        Appointment.objects.create(
+            starts_at=start + timedelta(hours=3), ends_at=start + timedelta(hours=4), referral=referral, **block
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():  # the same session held twice
+        Appointment.objects.create(starts_at=start + timedelta(hours=5), ends_at=start + timedelta(hours=6), **block)
+    if connection.vendor != "postgresql":
+        return  # the exclusion constraint is PostgreSQL's; services check the overlap on SQLite
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appointment.objects.create(
+            referral=referral,
+            clinician=clinician,
+            appointment_type="02",
+            created_by=clinician,
+            starts_at=start + timedelta(minutes=60),
+            ends_at=start + timedelta(minutes=120),
+        )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_tabs_at_once_make_one_contact():
     """Two requests recording the same appointment's outcome at the same moment (two tabs, a double

@@ -15,6 +15,7 @@ import statistics
 import time
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -197,6 +198,32 @@ def floor_statements(team, today):
                GROUP BY 1""",
             {"today": today, "hi": hi_ids, "days": compliance["hi_case_review_days"]},
         ),
+        (
+            "diaries: waiting for assessment booked or not",
+            """SELECT count(*) FILTER (WHERE b.booked), count(*) FILTER (WHERE NOT b.booked)
+               FROM referrals_referral r
+               CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM appointments_appointment a
+                                                  WHERE a.referral_id = r.id AND a.status = 'booked') AS booked) b
+               WHERE r.team_id = %s AND r.status = 'awaiting_assessment'""",
+            [team.pk],
+        ),
+        (
+            "diaries: days from referral to first appointment (median)",
+            """SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY f.days), count(*)
+               FROM (SELECT (min(a.starts_at) AT TIME ZONE %s)::date - r.received_on AS days
+                     FROM appointments_appointment a JOIN referrals_referral r ON r.id = a.referral_id
+                     WHERE r.team_id = %s AND a.status IN ('booked', 'done')
+                     GROUP BY r.id, r.received_on) f""",
+            [settings.TIME_ZONE, team.pk],
+        ),
+        (
+            "diaries: did-not-attend rate by clinic",
+            """SELECT a.clinician_id, count(*), count(*) FILTER (WHERE a.attendance = '3')
+               FROM appointments_appointment a JOIN referrals_referral r ON r.id = a.referral_id
+               WHERE r.team_id = %s AND a.status = 'done'
+               GROUP BY 1""",
+            [team.pk],
+        ),
     ]
 
 
@@ -239,6 +266,19 @@ def test_dashboard_server_time_and_ratio_to_the_sql_floor(seeded_service):
     waiting_total = next(r for r in floor["waiting list, hidden waits now, flagged referrals"] if r[0] is None)
     assert waiting_total[5] == data.waiting["hidden_wait_now"]
     assert waiting_total[6] == data.waiting["flagged"]
+    diaries = response.context["diaries"]
+    assert list(floor["diaries: waiting for assessment booked or not"][0]) == [
+        diaries["booked"],
+        diaries["not_booked"],
+    ]
+    median, firsts = floor["diaries: days from referral to first appointment (median)"][0]
+    assert firsts == diaries["first_appointment_count"]
+    assert (median is None and diaries["first_appointment_days_median"] is None) or float(median) == float(
+        diaries["first_appointment_days_median"]
+    )
+    assert sum(r[1] for r in floor["diaries: did-not-attend rate by clinic"]) == sum(
+        c["outcomes"] for c in diaries["clinics"]
+    )
 
     with CaptureQueriesContext(connection) as context:
         render()
@@ -285,12 +325,22 @@ def test_dashboard_server_time_and_ratio_to_the_sql_floor(seeded_service):
     ratios = sorted(d / f for d, f in zip(dashboard_runs, floor_runs, strict=True))
     print(f"run-by-run ratios: {', '.join(f'{r:.2f}' for r in ratios)}; load average {os.getloadavg()[0]:.1f}")
     assert MetricFilter(team=team.pk).team == team.pk
-    expect(
-        "dashboard HTML (issue 22: busiest clinicians first, the rest a click away)",
-        len(response.content) / 1024,
-        300,
-        unit=" KiB",
-    )
-    expect("dashboard page", dashboard_ms, 500, unit=" ms")
-    expect("dashboard / its hand-written SQL floor", ratio, 1.5)
-    expect("dashboard / its hand-written SQL floor (issue 22)", ratio, 1.25)
+    missed = []
+    for args, options in (
+        (
+            (
+                "dashboard HTML (issue 22: busiest clinicians first, the rest a click away)",
+                len(response.content) / 1024,
+                300,
+            ),
+            {"unit": " KiB"},
+        ),
+        (("dashboard page", dashboard_ms, 500), {"unit": " ms"}),
+        (("dashboard / its hand-written SQL floor", ratio, 1.5), {}),
+        (("dashboard / its hand-written SQL floor (issue 22)", ratio, 1.25), {}),
+    ):
+        try:  # every target printed before the benchmark fails
+            expect(*args, **options)
+        except AssertionError as exc:
+            missed.append(str(exc))
+    assert not missed, missed

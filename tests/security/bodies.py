@@ -248,6 +248,31 @@ BODIES = {
             "ends_on": _day(s, -18),
         },
     ),
+    "appointments:leave": Write(
+        "leave.add",
+        lambda s, u: {
+            "clinician": s.treating.pk,  # a manager's or an administrator's choice; a clinician's own leave
+            "starts_on": _day(s, -14),
+            "ends_on": _day(s, -18),
+        },
+    ),
+    "appointments:working_patterns": Write(
+        "working_pattern.add",
+        lambda s, u: {
+            "clinician": s.treating.pk,
+            "weekday": 2,
+            "start": "09:00",
+            "end": "12:00",
+            "location": "room",
+            "valid_from": _day(s, 0),
+        },
+    ),
+    "appointments:withdraw_leave": Write("leave.withdraw", lambda s, u: {}),
+    "leave-withdraw": Write("leave.withdraw", lambda s, u: {}),
+    "appointments:end_pattern": Write("working_pattern.end", lambda s, u: {"valid_until": _day(s, -7)}),
+    "working-pattern-end": Write("working_pattern.end", lambda s, u: {"valid_until": _day(s, -7)}),
+    "workshops:diaries": Write("course.hold_diaries", lambda s, u: {}),
+    "course-diaries": Write("course.hold_diaries", lambda s, u: {}),
     "workshops:withdraw": Write(
         "enrolment.withdraw", lambda s, u: {"reason": "patient_choice", "withdrawn_on": _day(s, 0)}
     ),

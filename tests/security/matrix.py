@@ -89,6 +89,8 @@ WITHDRAWS_SUPERVISION = who(
 ENDS_RELATIONSHIP = who(NOT_FOUND, wide=ALLOW, pwp=FORBIDDEN, supervisor=FORBIDDEN)
 GROUP_PEOPLE = who(NOT_FOUND, pwp=ALLOW, wide=ALLOW)  # a course's facilitator and the team's managers
 FACILITATOR = who(NOT_FOUND, pwp=ALLOW, wide=FORBIDDEN)
+# The pwp's leave or working pattern (manage_diary): the pwp, the team's managers and administrators.
+WITHDRAWS_LEAVE = who(FORBIDDEN, pwp=ALLOW, wide=ALLOW, outsider=NOT_FOUND)
 
 PUBLIC = Category("public", who(ALLOW, anonymous=ALLOW), redirect_ok=True)
 SIGNED_IN = Category("signed-in", who(ALLOW), redirect_ok=True)
@@ -155,6 +157,7 @@ CLASSIFICATION = {
     "workshops:offer": Category("offer", SEES_CASE),
     "workshops:course": Category("course", GROUP_PEOPLE),
     "workshops:status": Category("course-status", WRITE_ONLY, GROUP_PEOPLE),
+    "workshops:diaries": Category("course-diaries", WRITE_ONLY, GROUP_PEOPLE, redirect_ok=True),
     # The course's enrol page is its facilitators' and managers'; anyone of the team may book a place
     # for a referral they can see (from the referral's groups page): the colleague cannot see it.
     "workshops:enrol": Category("enrol", GROUP_PEOPLE, SEES_CASE, redirect_ok=True),
@@ -201,6 +204,12 @@ CLASSIFICATION = {
     "appointments:waiting": SIGNED_IN,
     "appointments:free_slots": SIGNED_IN,
     "appointments:calendar": Category("calendar", who(ALLOW, wide=FORBIDDEN)),
+    # Leave and working patterns (manage_diary): a clinician their own, a manager or an administrator
+    # the team's; withdrawing the pwp's leave: the pwp and the team's managers and administrators.
+    "appointments:leave": SIGNED_IN.writes(who(ALLOW), "leave"),
+    "appointments:working_patterns": SIGNED_IN.writes(who(ALLOW), "working-pattern"),
+    "appointments:withdraw_leave": Category("withdraw-leave", WRITE_ONLY, WITHDRAWS_LEAVE, redirect_ok=True),
+    "appointments:end_pattern": Category("end-pattern", WRITE_ONLY, WITHDRAWS_LEAVE, redirect_ok=True),
     "appointments:feed": Category("calendar-feed", who(NOT_FOUND, anonymous=NOT_FOUND), who(ANY, anonymous=ANY)),
     "appointments:book": Category("book", SEES_CASE, redirect_ok=True),
     "appointments:reschedule": Category("reschedule", SEES_CASE, redirect_ok=True),
@@ -227,6 +236,8 @@ CLASSIFICATION = {
     "working-pattern-detail": Category("working-pattern", who(ALLOW, outsider=NOT_FOUND)),
     "leave-list": SIGNED_IN.writes(who(ALLOW), "leave"),
     "leave-detail": Category("leave", who(ALLOW, outsider=NOT_FOUND)),
+    "leave-withdraw": Category("withdraw-leave", WRITE_ONLY, WITHDRAWS_LEAVE),
+    "working-pattern-end": Category("end-pattern", WRITE_ONLY, WITHDRAWS_LEAVE),
     "*-list": SIGNED_IN,
     "patient-search": Category("search", who(PROCESSED)),  # identifiers in the body, never the URL
     "patient-detail": CASE_RECORD.writes(SEES_CASE, "patient-details"),
@@ -259,6 +270,7 @@ CLASSIFICATION = {
     "enrolment-withdraw": Category("withdraw", SEES_CASE),
     "course-detail": Category("course", GROUP_PEOPLE),
     "course-status": Category("course-status", GROUP_PEOPLE),
+    "course-diaries": Category("course-diaries", GROUP_PEOPLE),
     "register-detail": Category("register", GROUP_PEOPLE),
     "register-entered-in-error": Category("correct-register", FACILITATOR),
     # The public front door (no sign-in): the self-referral pages take anyone, signed in or not; their
@@ -324,6 +336,8 @@ PARAMS = {
     "referral-fhir": {"pk": "referral"},
     "appointments:book": {"pk": "referral"},
     "appointments:feed": {"token": "=not-a-real-token"},
+    "appointments:withdraw_leave": {"pk": "leave"},
+    "appointments:end_pattern": {"pk": "working_pattern"},
     "appointments:*": {"pk": "appointment"},
     "frontdoor:*": {"slug": "=security-test"},
     "dataset:*": {"pk": "dataset_run"},

@@ -240,6 +240,25 @@ SERVICES = {
             by=u,
         ),
     ),
+    "withdraw_leave": (
+        "appointments:withdraw_leave",
+        lambda s, u: appointments.withdraw_leave(leave=s.leave, by=u),
+    ),
+    "end_working_pattern": (
+        "appointments:end_pattern",
+        lambda s, u: appointments.end_working_pattern(
+            pattern=s.working_pattern, on=s.today + dt.timedelta(days=7), by=u
+        ),
+    ),
+    "hold_course_sessions": (
+        "workshops:diaries",
+        lambda s, u: appointments.hold_course_sessions(course=s.course, by=u),
+    ),
+    "release_course_sessions": (
+        "workshops:diaries",  # run_course, as the course's status
+        lambda s, u: appointments.release_course_sessions(course=s.course, by=u, note="Cancelled"),
+    ),
+    "hold_diaries": ("workshops:diaries", lambda s, u: workshops.hold_diaries(course=s.course, by=u)),
     "new_calendar_address": (
         "appointments:calendar",
         lambda s, u: appointments.new_calendar_address(clinician=u, by=u),
@@ -292,6 +311,11 @@ NEEDS = {
     "reschedule": ("appointment",),
     "cancel": ("appointment",),
     "record_appointment_outcome": ("appointment",),
+    "withdraw_leave": ("leave",),
+    "end_working_pattern": ("working_pattern",),
+    "hold_course_sessions": ("course",),
+    "release_course_sessions": ("course",),
+    "hold_diaries": ("course",),
 }
 
 

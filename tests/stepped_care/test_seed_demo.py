@@ -23,16 +23,20 @@ def test_seed_demo_gives_the_clinicians_diaries_and_a_day(settings):
     """Working patterns for every clinician; today's appointments for the demo PWPs (My day), once."""
     from django.utils import timezone
 
-    from appointments.models import Appointment, WorkingPattern
+    from appointments import queries
+    from appointments.models import Appointment, Leave, WorkingPattern
 
     settings.DEBUG = True
     call_command("seed_demo", "--password", "demo-password-123", "--referrals", "60", "--skip-extras")
-    counts = (WorkingPattern.objects.count(), Appointment.objects.count())
+    counts = (WorkingPattern.objects.count(), Appointment.objects.count(), Leave.objects.count())
     call_command("seed_demo", "--password", "demo-password-123", "--referrals", "60", "--skip-extras")
-    assert (WorkingPattern.objects.count(), Appointment.objects.count()) == counts
+    assert (WorkingPattern.objects.count(), Appointment.objects.count(), Leave.objects.count()) == counts
     pwp1 = Staff.objects.get(username="pwp1")
     assert WorkingPattern.objects.filter(clinician=pwp1).count() == 10
     assert Appointment.objects.filter(clinician=pwp1, starts_at__date=timezone.localdate()).count() >= 2
+    # pwp2 is off sick today, pwp1 covering: pwp1's day holds pwp2's appointments too
+    assert Leave.objects.get(clinician__username="pwp2").cover == pwp1
+    assert {a.clinician.username for a in queries.my_day(pwp1, timezone.localdate())} == {"pwp1", "pwp2"}
 
 
 @pytest.mark.django_db

@@ -251,7 +251,7 @@ class Command(BaseCommand):
         appointment lengths, and for the named demo clinicians a day of appointments today (My day)
         and some in two days (the reminders). Booked through the services; a second run adds nothing."""
         today = timezone.localdate()
-        for kind, minutes in (("01", 60), ("02", 45), ("03", 60), ("05", 45)):
+        for kind, minutes in (("01", 60), ("02", 45), ("03", 60), ("05", 45), ("GR", 90)):
             AppointmentLength.objects.get_or_create(team=team, appointment_type=kind, defaults={"minutes": minutes})
         has_pattern = set(WorkingPattern.objects.filter(team=team).values_list("clinician_id", flat=True))
         patterns = []
@@ -310,7 +310,19 @@ class Command(BaseCommand):
                     referral=first, clinician=clinician, starts_at=starts_at, appointment_type="01", by=clinician
                 )
                 booked += 1
-        self.stdout.write(f"Diaries: {len(patterns)} working pattern blocks, {booked} appointments booked.")
+        # pwp2 is off sick today and tomorrow, pwp1 covering: pwp1's My day shows pwp2's appointments
+        # too, labelled "Covering for", and pwp1 may record their outcomes.
+        away = next((c for c in clinicians if c.username == "pwp2"), None)
+        cover = next((c for c in clinicians if c.username == "pwp1"), None)
+        leave = 0
+        if away is not None and cover is not None and not away.leave.exists():
+            diary.record_leave(
+                clinician=away, starts_on=today, ends_on=today + dt.timedelta(days=1), cover=cover, by=away
+            )
+            leave = 1
+        self.stdout.write(
+            f"Diaries: {len(patterns)} working pattern blocks, {booked} appointments booked, {leave} leave with cover."
+        )
 
     def _front_door(self, team):
         """The demo team's public self-referral form (/refer/talking-matters-sefton/) and its area's practices."""
