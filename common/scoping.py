@@ -1,10 +1,12 @@
 """The part of every ``visible_to(user)`` that is the same for all records of a team."""
 
+import datetime as dt
 import uuid
 
 from django.db import connections, router
 from django.db.models import BooleanField, F, Func, Subquery
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from .permissions import sees_whole_team
 
@@ -50,16 +52,19 @@ class InIds(Func):
         )
 
 
-# A stand-in member of staff's id and team: values no real row has, found again among the parameters.
+# A stand-in member of staff's id and team, and a stand-in day: values no real row has, found again
+# among the parameters.
 _STAND_IN_PK = -(2**62) + 7001
 _STAND_IN_TEAM = -(2**62) + 7002
+_STAND_IN_DAY = dt.date(1901, 2, 3)
 _compiled = {}
 
 
 def user_ids_sql(key, build, user, using="default"):
-    """The id subquery ``build(user)`` (a queryset of ids that depends on the user's id and team only,
-    such as a clinician's cases), as SQL for ``InIds``: built and compiled by the ORM once per process
-    and database, for a stand-in user, then given each user's own id and team as its parameters.
+    """The id subquery ``build(user, today=...)`` (a queryset of ids that depends on the user's id and
+    team and on today's date only, such as a clinician's cases), as SQL for ``InIds``: built and compiled
+    by the ORM once per process and database, for a stand-in user and day, then given each user's own id
+    and team and today's date as its parameters.
 
     Building and compiling a union of five or six querysets costs a page more than running it (issue 22);
     what the ids are stays where it was written, in ``build``. Its SQL is the ORM's, word for word (only
@@ -70,12 +75,14 @@ def user_ids_sql(key, build, user, using="default"):
     entry = _compiled.get(cache_key)
     if entry is None:
         stand_in = user.__class__(pk=_STAND_IN_PK, team_id=_STAND_IN_TEAM)  # request.user is a lazy object
-        sql, params = build(stand_in).query.get_compiler(connection=connection).as_sql()
+        sql, params = build(stand_in, today=_STAND_IN_DAY).query.get_compiler(connection=connection).as_sql()
         entry = _compiled[cache_key] = (sql, tuple(params))
     sql, params = entry
-    own = {_STAND_IN_PK: user.pk, _STAND_IN_TEAM: user.team_id}
+    today = timezone.localdate()
+    # A day is a date to PostgreSQL, its ISO text to SQLite.
+    own = {_STAND_IN_PK: user.pk, _STAND_IN_TEAM: user.team_id, _STAND_IN_DAY: today, str(_STAND_IN_DAY): str(today)}
     # The ORM's own SQL (no text from anyone), every value a parameter.
-    return RawSQL(sql, tuple(own.get(p, p) if type(p) is int else p for p in params))  # noqa: S611  # nosec B611
+    return RawSQL(sql, tuple(own.get(p, p) if type(p) in (int, str, dt.date) else p for p in params))  # noqa: S611  # nosec B611
 
 
 _compiled_rows = {}

@@ -43,11 +43,11 @@ def _ids(*querysets):
     return first.union(*rest) if rest else first
 
 
-def _covered_by(model, user):
+def _covered_by(model, user, today=None):
     """Referrals with a live appointment of a colleague this clinician covers (``Leave.cover``) on a day
     of that leave, while the leave lasts: the cover sees the absent clinician's day and records its
     outcomes. Reached through the appointment's clinician's ``leave`` (one filter: the same joins)."""
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     leave = "appointments__clinician__leave__"
     return model.objects.filter(
         **{
@@ -68,12 +68,12 @@ class ReferralQuerySet(models.QuerySet):
             return scoped
         return self.filter(InIds("pk", user_ids_sql("referrals.visible", self._visible_ids, user, self.db)))
 
-    def _visible_ids(self, user):
+    def _visible_ids(self, user, today=None):
         """The ids of the referrals a clinician sees: their cases and their supervisees' (see visible_to).
         Supervision and group courses build on referrals, so they are reached through their relations
         (the supervisor's ``supervising`` relationships, a referral's ``enrolments``), not imported."""
         supervisees = user.supervising.filter(ended_on__isnull=True).values("supervisee_id")
-        return self._case_ids(user, self.model.objects.filter(care_coordinator__in=supervisees))
+        return self._case_ids(user, self.model.objects.filter(care_coordinator__in=supervisees), today=today)
 
     def on_the_case_of(self, user):
         """The referrals a clinician is on the case of (common.permissions.on_the_case): coordinates,
@@ -85,7 +85,7 @@ class ReferralQuerySet(models.QuerySet):
             return self.none()
         return self.filter(InIds("pk", user_ids_sql("referrals.on_the_case", self._case_ids, user, self.db)))
 
-    def _case_ids(self, user, *more):
+    def _case_ids(self, user, *more, today=None):
         in_my_groups = self.model.objects.filter(
             enrolments__course__facilitators=user, enrolments__withdrawn_on__isnull=True
         )
@@ -96,7 +96,7 @@ class ReferralQuerySet(models.QuerySet):
             in_my_groups,
             # booked to see them (appointments hang off the referral; reached by relation, not imported)
             self.model.objects.filter(appointments__clinician=user, appointments__status__in=("booked", "done")),
-            _covered_by(self.model, user),
+            _covered_by(self.model, user, today),
             *more,
         ).union(_treated_by(user))
 
@@ -105,7 +105,7 @@ class ReferralQuerySet(models.QuerySet):
         ids = user_ids_sql("referrals.caseload", self._caseload_ids, user, self.db)
         return self.exclude(status="discharged").filter(InIds("pk", ids))
 
-    def _caseload_ids(self, user):
+    def _caseload_ids(self, user, today=None):
         return _ids(self.model.objects.filter(care_coordinator=user)).union(_treated_by(user))
 
     def active(self):

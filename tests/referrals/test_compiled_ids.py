@@ -155,3 +155,19 @@ def test_the_timelines_answers_are_what_the_questionnaire_instances_say(pwp):
     assert {c.pk: [tuple(a) for a in c.questionnaires.all()] for c in contacts} == expected
     assert sorted(a.item_9 for c in contacts for a in c.questionnaires.all() if a.measure == "PHQ9") == [0, 1, 2]
     assert {a.item_9 for c in contacts for a in c.questionnaires.all() if a.measure != "PHQ9"} == {None}
+
+
+def test_the_compiled_sets_take_todays_date_each_time(scene, monkeypatch):
+    """Covering a colleague on leave counts while the leave lasts: the day is a parameter, never the day
+    the SQL was compiled."""
+    pwp = scene[0]
+    scoping._compiled.clear()
+    first = scoping.user_ids_sql("test.case", Referral.objects.all()._case_ids, pwp)
+    later = dt.date(2031, 5, 6)
+    monkeypatch.setattr(scoping.timezone, "localdate", lambda: later)
+    again = scoping.user_ids_sql("test.case", Referral.objects.all()._case_ids, pwp)
+    assert first.sql == again.sql
+    days = [p for p in again.params if isinstance(p, dt.date) or (isinstance(p, str) and p[:4].isdigit())]
+    assert days and set(days) <= {later, str(later)}
+    assert scoping._STAND_IN_DAY not in first.params + again.params
+    assert str(scoping._STAND_IN_DAY) not in first.params + again.params
