@@ -1,6 +1,12 @@
 """The part of every ``visible_to(user)`` that is the same for all records of a team."""
 
+import datetime as dt
+import uuid
+
+from django.db import connections, router
 from django.db.models import BooleanField, F, Func, Subquery
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from .permissions import sees_whole_team
 
@@ -35,7 +41,7 @@ class InIds(Func):
     arity = 2
 
     def __init__(self, field, queryset):
-        super().__init__(F(field), Subquery(queryset))
+        super().__init__(F(field), queryset if isinstance(queryset, RawSQL) else Subquery(queryset))
 
     def as_sql(self, compiler, connection, **extra_context):
         return super().as_sql(compiler, connection, template="%(expressions)s", arg_joiner=" IN ", **extra_context)
@@ -44,3 +50,86 @@ class InIds(Func):
         return super().as_sql(
             compiler, connection, template="%(expressions)s)", arg_joiner=" = ANY(ARRAY", **extra_context
         )
+
+
+# A stand-in member of staff's id and team, and a stand-in day: values no real row has, found again
+# among the parameters.
+_STAND_IN_PK = -(2**62) + 7001
+_STAND_IN_TEAM = -(2**62) + 7002
+_STAND_IN_DAY = dt.date(1901, 2, 3)
+_compiled = {}
+
+
+def user_ids_sql(key, build, user, using="default"):
+    """The id subquery ``build(user, today=...)`` (a queryset of ids that depends on the user's id and
+    team and on today's date only, such as a clinician's cases), as SQL for ``InIds``: built and compiled
+    by the ORM once per process and database, for a stand-in user and day, then given each user's own id
+    and team and today's date as its parameters.
+
+    Building and compiling a union of five or six querysets costs a page more than running it (issue 22);
+    what the ids are stays where it was written, in ``build``. Its SQL is the ORM's, word for word (only
+    the table aliases of a subquery differ, which the database does not see: the subquery is self-contained).
+    """
+    connection = connections[using]
+    cache_key = (key, connection.alias, connection.vendor)
+    entry = _compiled.get(cache_key)
+    if entry is None:
+        stand_in = user.__class__(pk=_STAND_IN_PK, team_id=_STAND_IN_TEAM)  # request.user is a lazy object
+        sql, params = build(stand_in, today=_STAND_IN_DAY).query.get_compiler(connection=connection).as_sql()
+        entry = _compiled[cache_key] = (sql, tuple(params))
+    sql, params = entry
+    today = timezone.localdate()
+    # A day is a date to PostgreSQL, its ISO text to SQLite.
+    own = {_STAND_IN_PK: user.pk, _STAND_IN_TEAM: user.team_id, _STAND_IN_DAY: today, str(_STAND_IN_DAY): str(today)}
+    # The ORM's own SQL (no text from anyone), every value a parameter.
+    return RawSQL(sql, tuple(own.get(p, p) if type(p) in (int, str, dt.date) else p for p in params))  # noqa: S611  # nosec B611
+
+
+_compiled_rows = {}
+_row_models = {}
+
+
+def _stand_in(n, value):
+    """A value no row has, of the kind of ``value`` (a uuid or an integer id), the n-th of its query."""
+    if isinstance(value, uuid.UUID):
+        return uuid.UUID(int=0xF00D0000 + n)
+    if type(value) is int:
+        return -(2**62) + 8000 + n
+    raise TypeError(f"rows_of takes uuid and integer ids, not {value!r}")
+
+
+def rows_of(key, build, *ids):
+    """The rows of ``build(*ids)`` (a ``values_list`` queryset whose parameters are these ids, uuids or
+    integers, and constants), as a list of tuples: the ORM builds and compiles it once per process,
+    thread and database, for stand-in ids, then runs its SQL with each call's own ids, its values
+    converted by the ORM's own converters (dates, decimals, JSON), as ``list(build(*ids))`` would.
+
+    For the reads a page makes of one record whose building costs more than running (issue 22). The
+    key names the query's shape: calls with the same key give the same number and kinds of ids."""
+    ids = tuple(uuid.UUID(str(i)) if isinstance(i, str) else i for i in ids)
+    stand_ins = [_stand_in(n, value) for n, value in enumerate(ids)]
+    built = None
+    if key not in _row_models:
+        built = build(*stand_ins)
+        _row_models[key] = built.model
+    connection = connections[router.db_for_read(_row_models[key])]  # as the queryset would (common.replica)
+    cache_key = (key, id(connection))
+    entry = _compiled_rows.get(cache_key)
+    if entry is None:
+        queryset = built if built is not None else build(*stand_ins)  # (a queryset is never tested for truth)
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+        entry = _compiled_rows[cache_key] = (sql, tuple(params), tuple(stand_ins), compiler, converters)
+    sql, params, stand_ins, compiler, converters = entry
+    own = {}
+    for stand_in, value in zip(stand_ins, ids, strict=True):
+        own[stand_in] = value
+        if isinstance(stand_in, uuid.UUID):
+            own[stand_in.hex] = value.hex  # how SQLite is given a uuid
+    with connection.cursor() as cursor:
+        cursor.execute(sql, tuple(own.get(p, p) if type(p) in (int, str, uuid.UUID) else p for p in params))
+        rows = cursor.fetchall()
+    if converters:
+        return [tuple(row) for row in compiler.apply_converters(rows, converters)]
+    return [tuple(row) for row in rows]

@@ -18,16 +18,30 @@ import datetime as dt
 from dataclasses import dataclass, fields, replace
 
 from django.db import connection, connections
-from django.db.models import Count, F, Func, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    F,
+    FilteredRelation,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
+from common.scoping import rows_of
 from common.standards import standards
 from referrals.models import CareContact, Referral
 
 from . import trajectories
 from .metrics import service_rates
-from .models import OutcomeSummary, QuestionnaireResponse, TrajectoryCell, TrajectoryFit
+from .models import OutcomeSummary, QuestionnaireResponse, TrajectoryFit
 from .trajectories import Cell, Curves, band_cases
 
 
@@ -403,42 +417,76 @@ def trajectory_cell_rows(team_id, *, method, measures, max_session, ended_from, 
         return cursor.fetchall()
 
 
-def current_curves(team_ids):
-    """{team id: trajectories.Curves} of each team's newest fit, in one query (a team never fitted,
-    or whose fit has no cells, is absent)."""
-    newest = TrajectoryFit.objects.filter(team=OuterRef("fit__team")).order_by("-version").values("version")[:1]
-    rows = (
-        TrajectoryCell.objects.filter(fit__team__in=set(team_ids), fit__version=Subquery(newest))
-        .order_by("fit__team_id", "measure", "band", "session")
+# A fit's cells are written with it, in one transaction, and never change (a new fit is a new version):
+# {team id: (fit id, fitted at, Curves)} of the newest fit each team was last seen with, so that a page
+# reads its cells again only when the team has fitted anew (``forget_curves``, or another process's fit:
+# its id differs). Parsing a fit's few hundred cells cost the referral page more than reading them.
+_CURVES: dict = {}
+
+
+def forget_curves(team_id):
+    """The team has a new fit (``services.fit_trajectories``): read its cells on the next call."""
+    _CURVES.pop(team_id, None)
+
+
+def _curves_rows(team_ids, held_fits):
+    """Each team's newest fit, with its cells unless the fit is among ``held_fits``."""
+    newest = TrajectoryFit.objects.filter(team=OuterRef("team")).order_by("-version").values("version")[:1]
+    return (
+        TrajectoryFit.objects.filter(team__in=team_ids, version=Subquery(newest))
+        .annotate(cell=FilteredRelation("cells", condition=~Q(cells__fit__in=list(held_fits) or [0])))
+        .order_by("team_id", "cell__measure", "cell__band", "cell__session")
         .values_list(
-            "fit__team_id",
-            "fit__method",
-            "fit__version",
-            "fit__courses",
-            "fit__ended_from",
-            "fit__ended_to",
-            "measure",
-            "band",
-            "session",
-            "n",
-            "values",
+            "team_id",
+            "id",
+            "fitted_at",
+            "method",
+            "version",
+            "courses",
+            "ended_from",
+            "ended_to",
+            "cell__measure",
+            "cell__band",
+            "cell__session",
+            "cell__n",
+            "cell__values",
         )
     )
+
+
+def current_curves(team_ids, *, _known=None):
+    """{team id: trajectories.Curves} of each team's newest fit, in one query (a team never fitted,
+    or whose fit has no cells, is absent). The cells of a fit already held (``_CURVES``) are not read
+    again: its one row says it is still the newest. The query is compiled once per shape (``rows_of``)."""
+    team_ids = sorted(set(team_ids))
+    held = {t: _CURVES[t] for t in team_ids if t in _CURVES} if _known is None else _known
+    held_fits = sorted(f for f, _, _ in held.values())
+    teams = len(team_ids)
+    rows = rows_of(
+        f"outcomes.current_curves.{teams}.{len(held_fits)}",
+        lambda *ids: _curves_rows(ids[:teams], ids[teams:]),
+        *team_ids,
+        *held_fits,
+    )
     cells, facts = {}, {}
-    for team, method, version, courses, first, last, measure, band, session, n, values in rows:
-        cells.setdefault(team, []).append(Cell(measure, band, session, n, tuple(values)))
-        facts[team] = (method, version, courses, first, last)
-    return {
-        team: Curves.of(
-            facts[team][0],
-            found,
-            version=facts[team][1],
-            courses=facts[team][2],
-            fitted_from=facts[team][3],
-            fitted_to=facts[team][4],
-        )
-        for team, found in cells.items()
-    }
+    for team, fit, fitted_at, method, version, courses, first, last, measure, band, session, n, values in rows:
+        facts[team] = (fit, fitted_at, method, version, courses, first, last)
+        if measure is not None:
+            cells.setdefault(team, []).append(Cell(measure, band, session, n, tuple(values)))
+    found = {}
+    for team, (fit, fitted_at, method, version, courses, first, last) in facts.items():
+        if team in cells:
+            found[team] = Curves.of(
+                method, cells[team], version=version, courses=courses, fitted_from=first, fitted_to=last
+            )
+            _CURVES[team] = (fit, fitted_at, found[team])
+        elif held.get(team, (None, None))[:2] == (fit, fitted_at):
+            found[team] = held[team][2]
+        elif fit in {f for f, _, _ in held.values()}:  # a held fit's id on another fit (ids rolled back): read anew
+            for other in held:
+                _CURVES.pop(other, None)
+            return current_curves(team_ids, _known={})
+    return found
 
 
 def fitted_cells(team_id, how, min_n, max_session, ended_from, ended_before):

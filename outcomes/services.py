@@ -10,6 +10,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from common import audit
+from common.scoping import rows_of
 from common.standards import standards
 from referrals.models import CareContact, PresentingProblemRecord
 
@@ -63,45 +64,63 @@ SCORE_ORDER = (
 )
 
 
-def problem_records(referral_ids):
-    """{referral id: [ProblemRecord, ...]}: the presenting problems of these referrals (one query)."""
-    out = {}
-    for rid, code, significance, on, created_at, problem in (
+def _problem_rows(referral_ids):
+    return (
         PresentingProblemRecord.objects.filter(referral_id__in=referral_ids)
         .order_by()
         .values_list("referral_id", "code", "significance", "recorded_on", "created_at", "problem")
-    ):
-        out.setdefault(rid, []).append(ProblemRecord(code, significance, on, created_at, problem))
+    )
+
+
+def _contact_rows(referral_ids):
+    return (
+        CareContact.objects.valid()
+        .filter(referral_id__in=referral_ids)
+        .order_by("referral_id", "date", "time", "created_at")
+        .values_list("referral_id", "date", "appointment_type", "attendance")
+    )
+
+
+def _score_rows(referral_ids):
+    return (
+        QuestionnaireResponse.objects.filter(VALID_SCORES, referral_id__in=referral_ids)
+        .order_by("referral_id", *SCORE_ORDER)
+        .annotate(item9=Cast(KeyTextTransform(str(RISK_ITEM - 1), "items"), IntegerField()))
+        .values_list("referral_id", "measure", "completed_on", "total", "item9")
+    )
+
+
+def problem_records(referral_ids):
+    """{referral id: [ProblemRecord, ...]}: the presenting problems of these referrals (one query)."""
+    out = {}
+    for rid, *problem in _problem_rows(referral_ids):
+        out.setdefault(rid, []).append(ProblemRecord(*problem))
     return out
 
 
 def _rows(referral_ids):
     contacts, scores = {}, {}
-    for rid, on, appt, att in (
-        CareContact.objects.valid()
-        .filter(referral_id__in=referral_ids)
-        .order_by("referral_id", "date", "time", "created_at")
-        .values_list("referral_id", "date", "appointment_type", "attendance")
-    ):
-        contacts.setdefault(rid, []).append((on, appt, att))
-    for rid, measure, on, total, item9 in (
-        QuestionnaireResponse.objects.filter(VALID_SCORES, referral_id__in=referral_ids)
-        .order_by("referral_id", *SCORE_ORDER)
-        .annotate(item9=Cast(KeyTextTransform(str(RISK_ITEM - 1), "items"), IntegerField()))
-        .values_list("referral_id", "measure", "completed_on", "total", "item9")
-    ):
-        scores.setdefault(rid, []).append((measure, on, total, item9))
+    for rid, *contact in _contact_rows(referral_ids):
+        contacts.setdefault(rid, []).append(tuple(contact))
+    for rid, *found in _score_rows(referral_ids):
+        scores.setdefault(rid, []).append(tuple(found))
     return contacts, scores, problem_records(referral_ids)
 
 
 def compute_outcome(referral):
-    """The paired outcome of one referral from its raw rows (entered-in-error rows ignored)."""
-    contacts, scores, problems = _rows([referral.pk])
+    """The paired outcome of one referral from its raw rows (entered-in-error rows ignored): the same
+    three queries as ``refresh_summaries`` makes of many, compiled once (``rows_of``; a page asks this
+    of one referral, and building the queries cost more than running them, issue 22)."""
+    contacts = [row[1:] for row in rows_of("outcomes.contacts", lambda pk: _contact_rows([pk]), referral.pk)]
+    scores = [row[1:] for row in rows_of("outcomes.scores", lambda pk: _score_rows([pk]), referral.pk)]
+    problems = [
+        ProblemRecord(*row[1:]) for row in rows_of("outcomes.problems", lambda pk: _problem_rows([pk]), referral.pk)
+    ]
     policy = standards()
     _, outcome = referral_facts(
-        contacts.get(referral.pk, []),
-        scores.get(referral.pk, []),
-        problems=problems.get(referral.pk, []),
+        contacts,
+        scores,
+        problems=problems,
         ended_on=referral.discharged_on,
         mixed_policy=policy["mixed_reliable_change"],
         min_treatment_contacts=policy["finished_treatment_min_contacts"],
@@ -203,6 +222,7 @@ def fit_trajectories(
     )
     fit.seconds = round(time.monotonic() - started, 3)
     fit.save(update_fields=["seconds"])
+    queries.forget_curves(team_id)
     audit.record(
         by,
         "trajectories.fit",

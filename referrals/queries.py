@@ -11,14 +11,16 @@ from typing import NamedTuple
 from django.apps import apps
 from django.db import models
 from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from common.permissions import sees_whole_team
 from common.plausibility import digits_only
-from common.scoping import InIds, team_scope
+from common.scoping import InIds, team_scope, user_ids_sql
 from outcomes.models import QuestionnaireResponse
 from outcomes.problems import ProblemRecord, deciding
+from outcomes.scoring import PHQ9, RISK_ITEM
 from stepped_care.models import FlagRule, Recommendation, ReviewFlag
 
 # The QuerySets below are attached by this app's models.py, which imports this module: they name this
@@ -41,11 +43,11 @@ def _ids(*querysets):
     return first.union(*rest) if rest else first
 
 
-def _covered_by(model, user):
+def _covered_by(model, user, today=None):
     """Referrals with a live appointment of a colleague this clinician covers (``Leave.cover``) on a day
     of that leave, while the leave lasts: the cover sees the absent clinician's day and records its
     outcomes. Reached through the appointment's clinician's ``leave`` (one filter: the same joins)."""
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     leave = "appointments__clinician__leave__"
     return model.objects.filter(
         **{
@@ -64,11 +66,14 @@ class ReferralQuerySet(models.QuerySet):
         scoped = team_scope(self, user)
         if scoped is not None:
             return scoped
-        # Supervision and group courses build on referrals, so they are reached through their relations
-        # (the supervisor's ``supervising`` relationships, a referral's ``enrolments``), not imported.
+        return self.filter(InIds("pk", user_ids_sql("referrals.visible", self._visible_ids, user, self.db)))
+
+    def _visible_ids(self, user, today=None):
+        """The ids of the referrals a clinician sees: their cases and their supervisees' (see visible_to).
+        Supervision and group courses build on referrals, so they are reached through their relations
+        (the supervisor's ``supervising`` relationships, a referral's ``enrolments``), not imported."""
         supervisees = user.supervising.filter(ended_on__isnull=True).values("supervisee_id")
-        ids = self._case_ids(user, self.model.objects.filter(care_coordinator__in=supervisees))
-        return self.filter(InIds("pk", ids))
+        return self._case_ids(user, self.model.objects.filter(care_coordinator__in=supervisees), today=today)
 
     def on_the_case_of(self, user):
         """The referrals a clinician is on the case of (common.permissions.on_the_case): coordinates,
@@ -78,9 +83,9 @@ class ReferralQuerySet(models.QuerySet):
         through decisions)."""
         if not user or not user.is_authenticated or user.team_id is None:
             return self.none()
-        return self.filter(InIds("pk", self._case_ids(user)))
+        return self.filter(InIds("pk", user_ids_sql("referrals.on_the_case", self._case_ids, user, self.db)))
 
-    def _case_ids(self, user, *more):
+    def _case_ids(self, user, *more, today=None):
         in_my_groups = self.model.objects.filter(
             enrolments__course__facilitators=user, enrolments__withdrawn_on__isnull=True
         )
@@ -91,14 +96,17 @@ class ReferralQuerySet(models.QuerySet):
             in_my_groups,
             # booked to see them (appointments hang off the referral; reached by relation, not imported)
             self.model.objects.filter(appointments__clinician=user, appointments__status__in=("booked", "done")),
-            _covered_by(self.model, user),
+            _covered_by(self.model, user, today),
             *more,
         ).union(_treated_by(user))
 
     def caseload_of(self, user):
         """Active referrals this clinician coordinates or treats."""
-        ids = _ids(self.model.objects.filter(care_coordinator=user)).union(_treated_by(user))
+        ids = user_ids_sql("referrals.caseload", self._caseload_ids, user, self.db)
         return self.exclude(status="discharged").filter(InIds("pk", ids))
+
+    def _caseload_ids(self, user, today=None):
+        return _ids(self.model.objects.filter(care_coordinator=user)).union(_treated_by(user))
 
     def active(self):
         return self.exclude(status="discharged")
@@ -223,6 +231,36 @@ def attach_trend_scores(referrals):
     for referral in referrals:
         if isinstance(referral, models.Model):
             referral.trend_scores = by_referral[referral.pk.hex]
+
+
+class Answer(NamedTuple):
+    """What the contacts timeline and the questionnaire table show of a contact's questionnaire."""
+
+    measure: str
+    total: object
+    entered_in_error: bool
+    item_9: int | None  # PHQ-9's risk item (QuestionnaireResponse.item_9); None for other measures
+
+
+def timeline(referral):
+    """The referral's contacts, newest first, with their clinician and, in the ``questionnaires``
+    prefetch slot, their questionnaires oldest first as plain rows (``Answer``): two queries, as
+    ``prefetch_related("questionnaires")`` made, without building a model instance per answer (the
+    referral page's busiest cases have dozens; issue 22)."""
+    contacts = list(referral.contacts.select_related("clinician").order_by("-date", "-time", "-created_at"))
+    answers = {contact.pk: [] for contact in contacts}
+    if answers:  # as a prefetch: no query for no contacts
+        rows = (
+            QuestionnaireResponse.objects.filter(contact_id__in=list(answers))
+            .order_by("completed_on", "created_at")  # the model's ordering, which the prefetch had
+            .annotate(item9=Cast(KeyTextTransform(str(RISK_ITEM - 1), "items"), IntegerField()))
+            .values_list("contact_id", "measure", "total", "entered_in_error", "item9")
+        )
+        for contact_id, measure, total, in_error, item9 in rows:
+            answers[contact_id].append(Answer(measure, total, in_error, item9 if measure == PHQ9 else None))
+    for contact in contacts:
+        contact._prefetched_objects_cache = {"questionnaires": answers[contact.pk]}
+    return contacts
 
 
 def own_scores(referral, limit=None):

@@ -379,11 +379,7 @@ def new_referral(request, pk):
 def referral_detail(request, pk):
     referral = _visible_referral(request, pk, "team")
     audit.record(request.user, "referral.view", referral, patient_id=referral.patient_id)
-    contacts = list(
-        referral.contacts.select_related("clinician")
-        .prefetch_related("questionnaires")
-        .order_by("-date", "-time", "-created_at")
-    )
+    contacts = queries.timeline(referral)
     steps = list(referral.steps.select_related("decided_by").order_by("-started_on", "-created_at"))
     events = list(referral.events.select_related("by"))
     open_flags = list(referral.flags.open().risk_first())
@@ -393,6 +389,7 @@ def referral_detail(request, pk):
     outcome = compute_outcome(referral)
     problems = list(referral.presenting_problems.select_related("created_by").order_by("-recorded_on", "-created_at"))
     columns = presenters.score_columns(rows, outcome)
+    measure_charts = presenters.measure_charts(rows, outcome, expected.curves, expected.tolerance, expected.outer)
     today = timezone.localdate()
     return render(
         request,
@@ -409,15 +406,16 @@ def referral_detail(request, pk):
             "steps": steps,
             "history": presenters.history(events, steps),
             "open_flags": open_flags,
+            "flags_html": _flags_html(request, referral, open_flags),
             "score_rows": rows,
             "latest_phq9": next((r.phq9 for r in reversed(rows) if r.phq9), None),
             "latest_gad7": next((r.gad7 for r in reversed(rows) if r.gad7), None),
             "chart": chart,
             "chart_description": description,
+            "chart_svg": tables.trajectory_svg_html(chart, description),
             "expected": expected,
-            "measure_charts": presenters.measure_charts(
-                rows, outcome, expected.curves, expected.tolerance, expected.outer
-            ),
+            "measure_charts": measure_charts,
+            "measure_charts_html": tables.measure_charts_html(measure_charts),
             "score_columns": columns,
             "score_table_html": tables.score_table_html(presenters.score_table(rows, columns), columns),
             "outcome": outcome,
@@ -432,6 +430,14 @@ def referral_detail(request, pk):
             # What a self-referral said beyond the patient record (the front door's), if it came that way.
             "self_referral": referral.self_referral if hasattr(referral, "self_referral") else None,
         },
+    )
+
+
+def _flags_html(request, referral, open_flags):
+    """The open flags with, for those who may resolve them (the rulebook), the form of each."""
+    resolver = bool(open_flags) and permissions.may(request.user, "resolve_flag", referral)
+    return tables.flags_html(
+        open_flags, resolver=resolver, csrf_token=get_token(request) if resolver else "", path=request.get_full_path()
     )
 
 

@@ -119,3 +119,24 @@ def test_the_weekly_fit_is_scheduled(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["weekly-trajectory-fit"]
     assert entry["task"] == "outcomes.tasks.fit_trajectories"
     assert entry["schedule"].day_of_week == {0}
+
+
+def test_a_fit_already_held_is_not_read_again_and_a_new_fit_is(pwp, history, django_assert_num_queries):
+    services.fit_trajectories(team=pwp.team, min_n=3, ended_before=history)
+    first = queries.current_curves([pwp.team_id])[pwp.team_id]
+    with django_assert_num_queries(1):
+        again = queries.current_curves([pwp.team_id])[pwp.team_id]
+    assert again is first  # its one row said it is still the newest: no cells read, none parsed
+    queries._CURVES.clear()
+    assert queries.current_curves([pwp.team_id])[pwp.team_id] == first  # read afresh: the same curves
+    services.fit_trajectories(team=pwp.team, min_n=3)  # nothing held out now: a new version, more courses
+    with django_assert_num_queries(1):
+        newer = queries.current_curves([pwp.team_id])[pwp.team_id]
+    assert (newer.version, newer.courses) == (2, 7) and newer != first
+    # Another process's fit (not forgotten here): its id is not the one held, so its cells are read.
+    held = queries._CURVES[pwp.team_id]
+    queries._CURVES[pwp.team_id] = (held[0] - 1, held[1], first)
+    assert queries.current_curves([pwp.team_id])[pwp.team_id] == newer
+    # A held id on another fit (ids reused after a rollback): the fit's own cells, still one call.
+    queries._CURVES[pwp.team_id] = (held[0], held[1] - dt.timedelta(seconds=1), first)
+    assert queries.current_curves([pwp.team_id])[pwp.team_id] == newer

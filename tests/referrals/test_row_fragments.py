@@ -2,8 +2,10 @@
 what the templates they stand for say: each fragment is compared with the template rendered by
 Django's engine for the same inputs, so the two cannot drift apart."""
 
+import dataclasses
 import datetime as dt
 import uuid
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -219,3 +221,177 @@ def test_the_score_table_is_the_old_template_loop(empty):
     )
     old = engines["django"].from_string(SCORE_TABLE_LOOP).render({"score_table": table, "score_columns": columns})
     assert f"      {tables.score_table_html(table, columns)}\n" == old
+
+
+# The charts' SVG as templates/referrals/_trajectory.html and _measure_chart.html had them (now
+# referrals.tables.trajectory_svg_html and measure_chart_html).
+TRAJECTORY_SVG = """{% load l10n %}{% localize off %}
+    <svg class="trajectory w-100" viewBox="0 0 {{ chart.width }} {{ chart.height }}" role="img" aria-labelledby="chart-title chart-desc" preserveAspectRatio="xMidYMid meet">
+      <title id="chart-title">PHQ-9 and GAD-7 totals by session date</title>
+      <desc id="chart-desc">{{ chart_description }}</desc>
+      <g class="grid">
+        {% for tick in chart.y_ticks %}<line x1="{{ chart.left }}" x2="{{ chart.right }}" y1="{{ tick.position }}" y2="{{ tick.position }}"/>
+        <text class="tick" x="{{ chart.left }}" dx="-6" y="{{ tick.position }}" dy="0.32em" text-anchor="end">{{ tick.label }}</text>{% endfor %}
+        {% for tick in chart.x_ticks %}<text class="tick" x="{{ tick.position }}" y="{{ chart.bottom }}" dy="18" text-anchor="middle">{{ tick.label }}</text>{% endfor %}
+      </g>
+      {% for line in chart.thresholds %}
+      <line class="caseness {{ line.code|lower }}" x1="{{ chart.left }}" x2="{{ chart.right }}" y1="{{ line.y }}" y2="{{ line.y }}"/>
+      <text class="caseness-label {{ line.code|lower }}" x="{{ chart.right }}" y="{{ line.y }}" dy="{% if line.code == 'GAD7' %}12{% else %}-4{% endif %}" text-anchor="end">{{ line.label }}</text>
+      {% endfor %}
+      {% for band in chart.bands %}
+      <g class="expected-band {{ band.code|lower }}"><title>Expected {{ band.name }} band for this intake (team's finished courses)</title>
+        <polygon points="{{ band.area }}"/><polyline class="median" points="{{ band.median }}"/><polyline class="outer" points="{{ band.outer }}"/>
+      </g>
+      {% endfor %}
+      {% for series in chart.series %}{% if series.points %}
+      <g class="series {{ series.code|lower }}">
+        <polyline points="{{ series.polyline }}"/>
+        {% for p in series.points %}{% if series.code == 'GAD7' %}<rect x="-4" y="-4" width="8" height="8" transform="translate({{ p.x }} {{ p.y }})"><title>{{ series.name }} {{ p.value }} on {{ p.on|date:"j M Y" }}</title></rect>{% else %}<circle cx="{{ p.x }}" cy="{{ p.y }}" r="4.5"><title>{{ series.name }} {{ p.value }} on {{ p.on|date:"j M Y" }}</title></circle>{% endif %}{% endfor %}
+      </g>
+      {% endif %}{% endfor %}
+    </svg>{% endlocalize %}"""
+
+MEASURE_CHART = """{# One measure (SPIN, PCL-5, the Mobility Inventory ...) on its own scale with its caseness line: inline SVG, described in words. #}
+{% load l10n %}
+<figure class="mb-1" id="chart-{{ mc.code|lower }}">{% localize off %}
+<svg class="trajectory w-100" viewBox="0 0 {{ mc.chart.width }} {{ mc.chart.height }}" role="img" aria-labelledby="chart-{{ mc.code|lower }}-title chart-{{ mc.code|lower }}-desc" preserveAspectRatio="xMidYMid meet">
+  <title id="chart-{{ mc.code|lower }}-title">{{ mc.name }} ({{ mc.title }}) by session date</title>
+  <desc id="chart-{{ mc.code|lower }}-desc">{{ mc.description }}</desc>
+  <g class="grid">
+    {% for tick in mc.chart.y_ticks %}<line x1="{{ mc.chart.left }}" x2="{{ mc.chart.right }}" y1="{{ tick.position }}" y2="{{ tick.position }}"/>
+    <text class="tick" x="{{ mc.chart.left }}" dx="-6" y="{{ tick.position }}" dy="0.32em" text-anchor="end">{{ tick.label }}</text>{% endfor %}
+    {% for tick in mc.chart.x_ticks %}<text class="tick" x="{{ tick.position }}" y="{{ mc.chart.bottom }}" dy="18" text-anchor="middle">{{ tick.label }}</text>{% endfor %}
+  </g>
+  {% for band in mc.chart.bands %}
+  <g class="expected-band adsm"><title>Expected {{ band.name }} band for this intake (team's finished courses)</title>
+    <polygon points="{{ band.area }}"/><polyline class="median" points="{{ band.median }}"/><polyline class="outer" points="{{ band.outer }}"/>
+  </g>
+  {% endfor %}
+  {% for line in mc.chart.thresholds %}
+  <line class="caseness adsm" x1="{{ mc.chart.left }}" x2="{{ mc.chart.right }}" y1="{{ line.y }}" y2="{{ line.y }}"/>
+  <text class="caseness-label adsm" x="{{ mc.chart.right }}" y="{{ line.y }}" dy="-4" text-anchor="end">{{ line.label }}</text>
+  {% endfor %}
+  {% for series in mc.chart.series %}{% if series.points %}
+  <g class="series adsm">
+    <polyline points="{{ series.polyline }}"/>
+    {% for p in series.points %}<circle cx="{{ p.x }}" cy="{{ p.y }}" r="4.5"><title>{{ series.name }} {{ p.value }} on {{ p.on|date:"j M Y" }}</title></circle>{% endfor %}
+  </g>
+  {% endif %}{% endfor %}
+</svg>{% endlocalize %}
+<figcaption class="small text-muted">{{ mc.name }}: {{ mc.title }}{% for line in mc.chart.thresholds %} · dotted line: caseness ({{ line.label }}){% endfor %}{% if mc.chart.bands %} · shaded: the expected band for this intake; above it amber, above the dotted outer line red{% endif %}{% if mc.decides %} · <strong>decides this referral's anxiety outcome</strong>{% endif %}</figcaption>
+</figure>
+"""
+
+
+def chart(codes=("PHQ9", "GAD7"), bands=True, points=True):
+    from outcomes.charts import Chart, ExpectedBand, Point, Series, Threshold, Tick
+
+    series = tuple(
+        Series(
+            code,
+            f"{code} <name>",
+            (Point(40.0, 12.5, 14, dt.date(2026, 3, 2)), Point(83.33333333333333, 7.25, 9, dt.date(2026, 3, 9)))
+            if points
+            else (),
+        )
+        for code in codes
+    )
+    return Chart(
+        width=640,
+        height=260,
+        left=36.0,
+        top=12.0,
+        right=628.0,
+        bottom=230.5,
+        series=series,
+        thresholds=tuple(Threshold(code, 120.25, 10, f"{code} caseness & 10") for code in codes),
+        y_ticks=(Tick(230.5, "0"), Tick(12.0, "27")),
+        x_ticks=(Tick(40.0, "2 Mar"), Tick(83.3, "9 Mar")),
+        bands=(ExpectedBand(codes[0], "PHQ-9 <b>", "1,2 3,4", "5,6", "7,8", ()),) if bands else (),
+    )
+
+
+@pytest.mark.parametrize("bands", [True, False])
+@pytest.mark.parametrize("points", [True, False])
+def test_the_trajectory_chart_is_the_old_template(bands, points):
+    shown = chart(bands=bands, points=points)
+    context = {"chart": shown, "chart_description": "PHQ-9 from 14 to 9 <over> 2 scores & more"}
+    old = engines["django"].from_string(TRAJECTORY_SVG).render(context)
+    assert tables.trajectory_svg_html(shown, context["chart_description"]) == old
+
+
+@pytest.mark.parametrize("bands", [True, False])
+@pytest.mark.parametrize("decides", [True, False])
+@pytest.mark.parametrize("thresholds", [True, False])
+def test_a_measure_chart_is_the_old_template(bands, decides, thresholds):
+    from referrals.presenters import MeasureChart
+
+    shown = chart(codes=("SPIN",), bands=bands)
+    if not thresholds:
+        shown = dataclasses.replace(shown, thresholds=())
+    mc = MeasureChart("SPIN", "SPIN", "Social <phobia> inventory", shown, "SPIN from 40 & 30", decides)
+    assert tables.measure_chart_html(mc) == engines["django"].from_string(MEASURE_CHART).render({"mc": mc})
+
+
+@pytest.mark.parametrize("value", [0, 7, -3, 12.5, 1 / 3, 1e-05, 2.5e17, Decimal("10.50"), Decimal("1E+1")])
+def test_a_number_is_shown_as_the_template_shows_it_unlocalized(value):
+    template = engines["django"].from_string("{% load l10n %}{% localize off %}{{ v }}{% endlocalize %}")
+    assert tables.num(value) == template.render({"v": value})
+
+
+# templates/components/flags.html, as the referral page included it (now referrals.tables.flags_html),
+# its rulebook tag left out: ``resolver`` is given (the page asks the rulebook the same question).
+FLAGS_MAY = '{% may "resolve_flag" referral as resolver %}'
+FLAGS = engines["django"].engine.find_template("components/flags.html")[0].source.replace(FLAGS_MAY, "")
+
+
+def flag(**fields):
+    from stepped_care.models import ReviewFlag
+
+    defaults = {
+        "id": uuid.uuid4(),
+        "rule": "not_improving",
+        "recommendation": "review",
+        "severity": "amber",
+        "explanation": "PHQ-9 <14> & not improving",
+        "evidence": {},
+        "raised_at": dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC),  # 1 Mar in London (GMT)
+        "updated_at": None,
+    }
+    return ReviewFlag(**{**defaults, **fields})
+
+
+EVIDENCE = {
+    "measures": {
+        "PHQ9": {
+            "first": 17,
+            "first_on": "2026-01-05",
+            "latest": 16,
+            "latest_on": "2026-03-02",
+            "change": -1,
+            "reliable_change": "no",
+        },
+    },
+    "sessions": [{"on": "2026-03-02", "phq9": 16, "gad7": 12}],
+}
+
+
+@pytest.mark.parametrize("resolver", [True, False])
+def test_the_open_flags_are_the_old_component(resolver, rf):
+    flags = [
+        flag(rule="risk", recommendation="risk", severity="red", explanation="", evidence=EVIDENCE),
+        flag(
+            recommendation="step_out", severity="green", updated_at=dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)
+        ),  # 1 Jul (BST)
+        flag(evidence={"sessions": [{"on": "2026-03-02", "phq9": "<b>", "gad7": 3}]}),
+    ]
+    request = rf.get("/referrals/x/", {"a": "1 & 2", "b": "<x>"})
+    context = {"flags": flags, "resolver": resolver, "request": request, "csrf_token": "tok<en>"}
+    old = engines["django"].from_string(FLAGS).render(context)
+    new = tables.flags_html(flags, resolver=resolver, csrf_token="tok<en>", path=request.get_full_path())
+    assert new == old
+
+
+def test_no_open_flags_is_the_old_component(rf):
+    old = engines["django"].from_string(FLAGS).render({"flags": [], "resolver": True})
+    assert tables.flags_html([], resolver=True, csrf_token="x", path="/") == old

@@ -180,6 +180,25 @@ def test_caseload_runs_a_fixed_number_of_queries(client, pwp, django_assert_max_
         client.get(url, {"flagged": "1", "sort": "-gad7"})
 
 
+def test_the_referral_page_runs_a_fixed_number_of_queries(client, pwp):
+    """The same count with one contact and with many (scores, flags, steps, problems, history), whether
+    the viewer is on the case or not (issue 22: the page's Python is held to its SQL)."""
+    one_contact = make_case(pwp, sessions=1, flags=())
+    many = make_case(pwp, sessions=9)
+    for n in range(3):
+        change_step(referral=many, step=2 if n % 2 else 3, reason=f"Review {n}", by=pwp)
+    client.force_login(pwp)
+    counts = set()
+    for referral in (one_contact, many):
+        count, response = queries_for(client, reverse("referrals:detail", args=[referral.pk]))
+        counts.add(count)
+    assert len(response.context["score_rows"]) == 9 and len(response.context["open_flags"]) == 2
+    assert counts == {count}, counts
+    # session, user, the referral (as seen), audit, contacts and their scores, steps, events, flags, own
+    # scores, curves, outcome (3), problems, messages, self-referral, on the case, navigation, session save
+    assert count == 22
+
+
 def test_caseload_sorts_and_filters(client, pwp):
     low = make_case(pwp, flags=())
     high = make_case(pwp, flags=())
