@@ -1,9 +1,10 @@
 """Benchmark (issue 7 item 3): the service manager dashboard after ``seed_demo --referrals 150000``.
 
 Prints the dashboard's server time (median of several renders through the Django test client, so
-middleware, session, queries and template included) and its ratio to the floor: the same numbers
-computed by hand-written SQL in the same run (one query per section, the outcomes in one
-GROUPING SETS pass, as a DBA would write them). Targets: under 500 ms, ratio at most 1.5.
+middleware, session, queries and template included; timed as a server renders them,
+``timing.like_a_server``) and its ratio to the floor: the same numbers computed by hand-written SQL
+in the same run (one query per section, the outcomes in one GROUPING SETS pass, as a DBA would write
+them). Targets: under 500 ms, ratio at most 1.5.
 
 The demo service (team TMS) is seeded once by ``seed_demo`` into the benchmark database and kept
 with ``--reuse-db``; ``DASHBOARD_BENCH_REFERRALS`` changes the size. PostgreSQL only. Run with
@@ -30,6 +31,7 @@ from referrals.models import Referral
 from stepped_care.models import ReviewFlag, Staff, Team
 from stepped_care.services import scan
 from tests.bench.targets import expect
+from tests.bench.timing import like_a_server
 
 N = int(os.environ.get("DASHBOARD_BENCH_REFERRALS", "150000"))
 RUNS = int(os.environ.get("DASHBOARD_BENCH_RUNS", "7"))
@@ -287,13 +289,14 @@ def test_dashboard_server_time_and_ratio_to_the_sql_floor(seeded_service):
     # Interleaved, so that both see the same load on the machine.
     run_floor(statements)
     dashboard_runs, floor_runs = [], []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        render()
-        dashboard_runs.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        run_floor(statements)
-        floor_runs.append((time.perf_counter() - started) * 1000)
+    with like_a_server():  # as the page benches: no test-client template instrumentation, no GC of pytest
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            render()
+            dashboard_runs.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            run_floor(statements)
+            floor_runs.append((time.perf_counter() - started) * 1000)
     dashboard_ms, floor_ms = statistics.median(dashboard_runs), statistics.median(floor_runs)
     api_ms, _ = timed(lambda: client.get("/api/v1/dashboard/"))
     per_statement = {}

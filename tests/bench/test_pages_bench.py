@@ -19,18 +19,15 @@ does not exist yet is skipped with the reason. PostgreSQL only; run with ``make 
 """
 
 import datetime as dt
-import gc
 import os
 import statistics
 import time
-from contextlib import contextmanager
 
 import pytest
 from django.db import connection
 from django.db.models import Count, F, Func, Q
-from django.template.base import Template
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, _TestState
+from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -39,6 +36,7 @@ from referrals.models import Referral
 from stepped_care.models import CLINICAL_ROLES, LOW_INTENSITY_ROLES, Staff
 from supervision.models import SupervisionRelationship, SupervisionType
 from tests.bench.targets import expect
+from tests.bench.timing import like_a_server
 
 from . import test_dashboard_bench as dashboard_bench
 
@@ -84,22 +82,6 @@ class SqlTimer:
             return execute(sql, params, many, context)
         finally:
             self.seconds += time.perf_counter() - started
-
-
-@contextmanager
-def like_a_server():
-    """Renders as a server makes them: Django's own ``Template._render`` instead of the test
-    environment's instrumented one, and no collection of the test session's objects mid-render."""
-    instrumented = Template._render
-    saved = getattr(_TestState, "saved_data", None)
-    gc.collect()
-    gc.freeze()
-    Template._render = getattr(saved, "template_render", instrumented)
-    try:
-        yield
-    finally:
-        Template._render = instrumented
-        gc.unfreeze()
 
 
 def server_and_sql_ms(client, url, runs=RUNS):
