@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common import audit, permissions, search
+from common import sessions as idle
 from common.exceptions import Conflict
 from common.idempotency import form_once, form_token
 from common.plausibility import digits_only
@@ -35,7 +36,7 @@ from outcomes.problems import measure_words
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
 from stepped_care.models import Role, Step, StepSource
-from stepped_care.queries import expected_curves, staff_of_team
+from stepped_care.queries import clinician_rows, expected_curves
 from stepped_care.services import change_step
 
 from . import presenters, queries, services, tables
@@ -122,6 +123,33 @@ LIST_ROW_DEFERS = (
     "patient__long_term_conditions",
 )
 
+# What a waiting-list row never shows (referrals.tables.waiting_rows_html): fewer fields to build per row.
+WAITING_ROW_DEFERS = (
+    *LIST_ROW_DEFERS,
+    "team",
+    "discharged_on",
+    "end_code",
+    "created_at",
+    "patient__team",
+    "patient__created_at",
+    "patient__version",
+    *(
+        f"care_coordinator__{name}"
+        for name in (
+            "password",
+            "last_login",
+            "is_superuser",
+            "email",
+            "is_staff",
+            "is_active",
+            "date_joined",
+            "team",
+            "role",
+            "is_supervisor",
+        )
+    ),
+)
+
 
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -187,9 +215,7 @@ def _clinician_choices(team_id):
     rows (a county service has hundreds of clinicians; model instances cost more than the SQL)."""
     return [
         (pk, f"{first} {last}".strip() or username, str(ROLE_LABELS.get(role, role)))
-        for pk, first, last, username, role in staff_of_team(team_id, clinical=True).values_list(
-            "pk", "first_name", "last_name", "username", "role"
-        )
+        for pk, first, last, username, role in clinician_rows(team_id)
     ]
 
 
@@ -223,13 +249,14 @@ def waiting_list(request):
     qs = (
         qs.with_list_facts()
         .with_next_appointment()
-        .defer(*LIST_ROW_DEFERS)
+        .defer(*WAITING_ROW_DEFERS)
         .order_by(*order, "patient__family_name", "pk")
     )
     can_allocate = permissions.may(user, "allocate")
     # A county service waits in thousands: a page at a time (one count query more).
     page = Paginator(qs, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = presenters.waiting_rows(page.object_list, timezone.localdate(), standards()["waits"])
+    waits = standards()["waits"]
+    rows = presenters.waiting_rows(page.object_list, timezone.localdate(), waits)
     return render(
         request,
         "referrals/waiting_list.html",
@@ -248,7 +275,7 @@ def waiting_list(request):
             else "",
             "status_choices": [(s.value, s.label) for s in WAITING_STATUSES],
             "problem_choices": PresentingProblem.choices,
-            "waits": standards()["waits"],
+            "waits": waits,
         },
     )
 
@@ -738,4 +765,5 @@ def keepalive(request):
     sign-in; returns the current CSRF token so a form opened before a re-sign-in still saves."""
     if not request.user.is_authenticated:
         return JsonResponse({"signed_in": False, "login_url": reverse("login")}, status=401)
+    idle.refresh(request.session)  # the whole SESSION_COOKIE_AGE from now, as it says
     return JsonResponse({"signed_in": True, "csrf": get_token(request), "expires_in": settings.SESSION_COOKIE_AGE})
