@@ -229,7 +229,7 @@ def waiting_list(request):
     if request.method == "POST":
         return search.remember(request, "waiting_list", keep=("status", "problem", "allocation", "sort"))
     user = request.user
-    qs = Referral.objects.visible_to(user).filter(team_id=user.team_id, status__in=WAITING_STATUSES)
+    qs = queries.waiting_list_of(user, defer=WAITING_ROW_DEFERS)
     filters = {
         "q": search.current(request, "waiting_list"),
         "status": request.GET.get("status", ""),
@@ -246,12 +246,7 @@ def waiting_list(request):
     elif filters["allocation"] == "allocated":
         qs = qs.filter(care_coordinator__isnull=False)
     order, links, current = _sorting(request, WAITING_SORTS, "waited")
-    qs = (
-        qs.with_list_facts()
-        .with_next_appointment()
-        .defer(*WAITING_ROW_DEFERS)
-        .order_by(*order, "patient__family_name", "pk")
-    )
+    qs = qs.order_by(*order, "patient__family_name", "pk")
     can_allocate = permissions.may(user, "allocate")
     # A county service waits in thousands: a page at a time (one count query more).
     page = Paginator(qs, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
