@@ -601,3 +601,15 @@ def flags_html(flags, *, resolver, csrf_token, path):
     return mark_safe(  # noqa: S308 - every value above is escaped  # nosec B308 B703
         f'\n\n\n\n\n<ul class="list-unstyled mb-0 flag-list">\n  {"".join(out)}\n</ul>\n\n'
     )
+
+
+def sort_th_html(label, link):
+    """templates/referrals/_sort_th.html as an include renders it (its closing line break too): a list's
+    column header, a link that sorts by it, ``aria-sort`` and the arrow on the column sorted by."""
+    aria = link.get("aria_sort") if link else None
+    href = escape(link.get("href", "")) if link else ""
+    arrow = {"ascending": ' <span aria-hidden="true">▲</span>', "descending": ' <span aria-hidden="true">▼</span>'}
+    return mark_safe(  # noqa: S308 - every value is escaped  # nosec B308 B703
+        f'<th scope="col"{f" aria-sort={chr(34)}{escape(aria)}{chr(34)}" if aria else ""}>'
+        f'<a class="link-dark text-decoration-none" href="{href}">{escape(label)}{arrow.get(aria, "")}</a></th>\n'
+    )
