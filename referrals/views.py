@@ -35,7 +35,7 @@ from common.standards import standards
 from outcomes.problems import measure_words
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
-from stepped_care.models import Role, Step, StepSource
+from stepped_care.models import Step, StepSource
 from stepped_care.queries import clinician_rows, expected_curves
 from stepped_care.services import change_step
 
@@ -207,18 +207,6 @@ WAITING_SORTS = {
 }
 
 
-ROLE_LABELS = dict(Role.choices)
-
-
-def _clinician_choices(team_id):
-    """(pk, name, role label) of the team's clinicians for the "allocate to" list: one query of plain
-    rows (a county service has hundreds of clinicians; model instances cost more than the SQL)."""
-    return [
-        (pk, f"{first} {last}".strip() or username, str(ROLE_LABELS.get(role, role)))
-        for pk, first, last, username, role in clinician_rows(team_id)
-    ]
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def waiting_list(request):
@@ -265,7 +253,7 @@ def waiting_list(request):
             "sort_links": links,
             "sort": current,
             "can_allocate": can_allocate,
-            "clinician_options": tables.clinician_options_html(_clinician_choices(user.team_id), user.pk)
+            "clinician_options": tables.clinician_options_html(clinician_rows(user.team_id), user.pk)
             if can_allocate
             else "",
             "status_choices": [(s.value, s.label) for s in WAITING_STATUSES],
