@@ -13,12 +13,13 @@ from __future__ import annotations
 import uuid
 from functools import lru_cache
 from html import escape  # the standard library's: Django's lazy-aware wrapper costs more per cell
+from urllib.parse import quote
 
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.safestring import mark_safe
 
-from outcomes.presenters import score_html
+from outcomes.presenters import score, score_html
 from stepped_care.models import Role
 
 from .presenters import nhs_number_display, not_on_track
@@ -242,6 +243,370 @@ def _clinician_options(clinicians, me):
 
 
 ROLE_LABELS = dict(Role.choices)
+
+
+_VERSION_MARK = -918273645  # stands for the record's version in a cached form's markup
+
+
+@lru_cache(maxsize=32)
+def _unbound_form_html(form_class, today):
+    from crispy_forms.utils import render_crispy_form  # noqa: PLC0415 - crispy is a page concern, loaded on use
+
+    return render_crispy_form(form_class(initial={"version": _VERSION_MARK}))
+
+
+def unbound_form_html(form_class, version, today):
+    """``{% crispy form_class(initial={"version": version}) %}`` of a form with a crispy helper: the same
+    for every record but its version (and its dates' initial ``today``), so built once a day per form.
+    The referral page holds three (step, problem, discharge), with hundreds of select options."""
+    mark = f'value="{_VERSION_MARK}"'
+    return mark_safe(_unbound_form_html(form_class, today).replace(mark, f'value="{int(version)}"'))  # noqa: S308  # nosec B308 B703
+
+
+def _lines(value):
+    """``{{ value|linebreaksbr }}``."""
+    from django.template.defaultfilters import linebreaksbr  # noqa: PLC0415 - one filter, the template's own
+
+    return linebreaksbr(value, autoescape=True)
+
+
+def contacts_html(contacts, *, can_mark_error):
+    """The referral page's contacts timeline (newest first), as templates/referrals/detail.html laid it
+    out: each contact with its valid questionnaire totals (prefetched ``questionnaires``)."""
+    out = []
+    for c in contacts:
+        time = f" {dateformat.time_format(c.time, 'H:i')}" if c.time else ""
+        minutes = f" · {c.duration_minutes} min" if c.duration_minutes else ""
+        in_error = (
+            f'<div class="small text-danger">Entered in error: {escape(c.error_reason)}</div>'
+            if c.entered_in_error
+            else ""
+        )
+        answers = list(c.questionnaires.all())
+        scores = (
+            '<div class="small">'
+            + "".join(
+                f'<span class="me-2">{score_cell_html(score(q.measure, q.total), show_measure=True)}</span>'
+                for q in answers
+                if not q.entered_in_error
+            )
+            + "</div>"
+            if answers
+            else ""
+        )
+        risk = (
+            f'<div class="small border-start border-danger border-3 ps-2 my-1"><strong>Risk assessment:</strong> {_lines(c.risk_note)}</div>'
+            if c.risk_note
+            else ""
+        )
+        notes = f'<div class="small">{_lines(c.notes)}</div>' if c.notes else ""
+        homework = (
+            f'<div class="small"><span class="text-muted">Homework:</span> {_lines(c.homework)}</div>'
+            if c.homework
+            else ""
+        )
+        mark = (
+            f'<a class="small no-print" href="{link("referrals:contact_in_error", c.pk)}">Mark entered in error'
+            f'<span class="visually-hidden"> (contact of {day_text(c.date)})</span></a>'
+            if can_mark_error and not c.entered_in_error
+            else ""
+        )
+        out.append(
+            f"""
+        <li class="timeline-item{" in-error" if c.entered_in_error else ""}" id="contact-{c.pk}">
+          <div class="d-flex flex-wrap justify-content-between gap-2">
+            <div><strong>{dateformat.format(c.date, "D j M Y")}</strong>{time}
+              · {text(label(c, "appointment_type"))} <span class="text-muted small">({escape(c.appointment_type)})</span>
+              · <span class="{"text-success" if c.attended else "text-danger"}">{text(label(c, "attendance"))}</span> <span class="text-muted small">({escape(c.attendance)})</span></div>
+            <div class="small text-muted">{text(label(c, "mechanism"))} · {text(label(c, "therapy_mode"))}{minutes} · {text(c.clinician)}</div>
+          </div>
+          {in_error}
+          {scores}
+          {risk}
+          {notes}
+          {homework}
+          {mark}
+        </li>
+        """
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped  # nosec B308 B703
+
+
+def score_table_html(score_table, columns):
+    """The body of the referral page's questionnaire table (``presenters.score_table``: (row, cells)
+    oldest first), as templates/referrals/_trajectory.html laid it out; ``columns`` its measures."""
+    if not score_table:
+        return mark_safe(  # noqa: S308 - a number we formatted  # nosec B308 B703
+            f'\n        <tr><td colspan="{len(columns) + 2}" class="text-muted">No questionnaires recorded.</td></tr>\n      '
+        )
+    out = []
+    for row, cells in score_table:
+        by = '<br><small class="text-muted">by the patient</small>' if row.by_patient else ""
+        shown = []
+        for n, cell in enumerate(cells):
+            item9 = (
+                f' <span class="badge text-bg-danger" title="PHQ-9 item 9 answered {text(row.item9)}">item 9: {text(row.item9)}</span>'
+                if n == 0 and row.item9
+                else ""
+            )
+            shown.append(f"<td>{score_cell_html(cell)}{item9}</td>")
+        out.append(
+            f"""
+        <tr>
+          <th scope="row" class="fw-normal text-nowrap">{day_text(row.on)}{by}</th>
+          {"".join(shown)}
+          <td>{score_cell_html(row.wsas_score)}</td>
+        </tr>
+      """
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped  # nosec B308 B703
+
+
+def num(value):
+    """``{{ value }}`` of a number inside ``{% localize off %}``: ``str`` for ints and plain floats (what
+    Django's number formatting gives them), Django's own formatting for anything else."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is float:
+        shown = str(value)
+        if "e" not in shown and "n" not in shown:  # not 1e-05, inf or nan
+            return shown
+    from django.utils.formats import localize  # noqa: PLC0415 - the rare case
+
+    return escape(str(localize(value, use_l10n=False)))
+
+
+def _chart_grid(chart, indent):
+    left, right = num(chart.left), num(chart.right)
+    y_ticks = "".join(
+        f'<line x1="{left}" x2="{right}" y1="{num(t.position)}" y2="{num(t.position)}"/>\n'
+        f'{indent}<text class="tick" x="{left}" dx="-6" y="{num(t.position)}" dy="0.32em" text-anchor="end">'
+        f"{text(t.label)}</text>"
+        for t in chart.y_ticks
+    )
+    bottom = num(chart.bottom)
+    x_ticks = "".join(
+        f'<text class="tick" x="{num(t.position)}" y="{bottom}" dy="18" text-anchor="middle">{text(t.label)}</text>'
+        for t in chart.x_ticks
+    )
+    return y_ticks, x_ticks
+
+
+def _point_title(series, p):
+    return f"<title>{text(series.name)} {num(p.value)} on {day_text(p.on)}</title>"
+
+
+def trajectory_svg_html(chart, description):
+    """The PHQ-9 and GAD-7 chart's SVG (``presenters.trajectory``), as templates/referrals/_trajectory.html
+    laid it out inside ``{% localize off %}``."""
+    y_ticks, x_ticks = _chart_grid(chart, " " * 8)
+    left, right = num(chart.left), num(chart.right)
+    thresholds = "".join(
+        f"""
+      <line class="caseness {text(line.code.lower())}" x1="{left}" x2="{right}" y1="{num(line.y)}" y2="{num(line.y)}"/>
+      <text class="caseness-label {text(line.code.lower())}" x="{right}" y="{num(line.y)}" dy="{"12" if line.code == "GAD7" else "-4"}" text-anchor="end">{text(line.label)}</text>
+      """
+        for line in chart.thresholds
+    )
+    bands = "".join(
+        f"""
+      <g class="expected-band {text(band.code.lower())}"><title>Expected {text(band.name)} band for this intake (team's finished courses)</title>
+        <polygon points="{text(band.area)}"/><polyline class="median" points="{text(band.median)}"/><polyline class="outer" points="{text(band.outer)}"/>
+      </g>
+      """
+        for band in chart.bands
+    )
+    series = []
+    for s in chart.series:
+        if not s.points:
+            continue
+        if s.code == "GAD7":
+            marks = "".join(
+                f'<rect x="-4" y="-4" width="8" height="8" transform="translate({num(p.x)} {num(p.y)})">'
+                f"{_point_title(s, p)}</rect>"
+                for p in s.points
+            )
+        else:
+            marks = "".join(
+                f'<circle cx="{num(p.x)}" cy="{num(p.y)}" r="4.5">{_point_title(s, p)}</circle>' for p in s.points
+            )
+        series.append(
+            f"""
+      <g class="series {text(s.code.lower())}">
+        <polyline points="{text(s.polyline)}"/>
+        {marks}
+      </g>
+      """
+        )
+    return mark_safe(  # noqa: S308 - every value above is escaped  # nosec B308 B703
+        f"""
+    <svg class="trajectory w-100" viewBox="0 0 {num(chart.width)} {num(chart.height)}" role="img" aria-labelledby="chart-title chart-desc" preserveAspectRatio="xMidYMid meet">
+      <title id="chart-title">PHQ-9 and GAD-7 totals by session date</title>
+      <desc id="chart-desc">{text(description)}</desc>
+      <g class="grid">
+        {y_ticks}
+        {x_ticks}
+      </g>
+      {thresholds}
+      {bands}
+      {"".join(series)}
+    </svg>"""
+    )
+
+
+def measure_chart_html(mc):
+    """One other measure's chart (``presenters.MeasureChart``) as templates/referrals/_measure_chart.html
+    laid it out: its SVG and caption."""
+    chart = mc.chart
+    code = text(mc.code.lower())
+    y_ticks, x_ticks = _chart_grid(chart, " " * 4)
+    left, right = num(chart.left), num(chart.right)
+    bands = "".join(
+        f"""
+  <g class="expected-band adsm"><title>Expected {text(band.name)} band for this intake (team's finished courses)</title>
+    <polygon points="{text(band.area)}"/><polyline class="median" points="{text(band.median)}"/><polyline class="outer" points="{text(band.outer)}"/>
+  </g>
+  """
+        for band in chart.bands
+    )
+    thresholds = "".join(
+        f"""
+  <line class="caseness adsm" x1="{left}" x2="{right}" y1="{num(line.y)}" y2="{num(line.y)}"/>
+  <text class="caseness-label adsm" x="{right}" y="{num(line.y)}" dy="-4" text-anchor="end">{text(line.label)}</text>
+  """
+        for line in chart.thresholds
+    )
+    series = "".join(
+        f"""
+  <g class="series adsm">
+    <polyline points="{text(s.polyline)}"/>
+    {"".join(f'<circle cx="{num(p.x)}" cy="{num(p.y)}" r="4.5">{_point_title(s, p)}</circle>' for p in s.points)}
+  </g>
+  """
+        for s in chart.series
+        if s.points
+    )
+    caption = "".join(f" · dotted line: caseness ({text(line.label)})" for line in chart.thresholds)
+    if chart.bands:
+        caption += " · shaded: the expected band for this intake; above it amber, above the dotted outer line red"
+    if mc.decides:
+        caption += " · <strong>decides this referral's anxiety outcome</strong>"
+    return mark_safe(  # noqa: S308 - every value above is escaped  # nosec B308 B703
+        f"""
+
+<figure class="mb-1" id="chart-{code}">
+<svg class="trajectory w-100" viewBox="0 0 {num(chart.width)} {num(chart.height)}" role="img" aria-labelledby="chart-{code}-title chart-{code}-desc" preserveAspectRatio="xMidYMid meet">
+  <title id="chart-{code}-title">{text(mc.name)} ({text(mc.title)}) by session date</title>
+  <desc id="chart-{code}-desc">{text(mc.description)}</desc>
+  <g class="grid">
+    {y_ticks}
+    {x_ticks}
+  </g>
+  {bands}
+  {thresholds}
+  {series}
+</svg>
+<figcaption class="small text-muted">{text(mc.name)}: {text(mc.title)}{caption}</figcaption>
+</figure>
+"""
+    )
+
+
+def measure_charts_html(charts):
+    """templates/referrals/detail.html's ``{% for mc in measure_charts %}`` row of charts."""
+    return mark_safe(  # noqa: S308 - built above, escaped  # nosec B308 B703
+        "".join(f'<div class="col-lg-6">{measure_chart_html(mc)}</div>' for mc in charts)
+    )
+
+
+FLAG_BORDERS = {"red": "border-danger", "amber": "border-warning"}
+
+
+def _moment_day(moment):
+    """``{{ moment|date:"j M Y" }}`` of an aware datetime (shown in local time, as the template does)."""
+    return day_text(timezone.localtime(moment).date()) if timezone.is_aware(moment) else day_text(moment.date())
+
+
+@lru_cache(maxsize=4)
+def _end_code_options(choices):
+    return "".join(f'<option value="{text(code)}">{text(code)} {text(name)}</option>' for code, name in choices)
+
+
+def flags_html(flags, *, resolver, csrf_token, path):
+    """templates/components/flags.html for the referral page: the open flags (risk first) with their
+    evidence and, when ``resolver`` (the rulebook's ``resolve_flag``), the accept/dismiss form of each;
+    ``path`` is the page's own address (to come back to), ``csrf_token`` the form's token."""
+    from referrals.codes import EndCode  # noqa: PLC0415 - the step-out form's end codes
+    from stepped_care.review import evidence_lines  # noqa: PLC0415 - the review's words for its evidence
+
+    if not flags:
+        return mark_safe('\n\n\n\n<p class="text-muted mb-0">No open flags.</p>\n\n')  # noqa: S308  # nosec B308 B703
+    back = escape(path)
+    back_quoted = escape(quote(path, safe="/"))
+    out = []
+    for flag in flags:
+        lines = evidence_lines(flag.rule, flag.evidence or {})
+        evidence = (
+            f"""
+    <details class="small"><summary>Evidence</summary>
+      <dl class="row mb-0">{"".join(f'<dt class="col-sm-4">{text(k)}</dt><dd class="col-sm-8">{text(v)}</dd>' for k, v in lines)}</dl>
+    </details>
+    """
+            if lines
+            else ""
+        )
+        recommendation = label(flag, "recommendation")
+        form = ""
+        if resolver:
+            href = link("resolve_flag", flag.pk)
+            step_out = (
+                f"""
+        <div class="mb-2">
+          <label class="form-label" for="end-code-{flag.pk}">Referral end code (to accept: discharges the referral)</label>
+          <select class="form-select form-select-sm" id="end-code-{flag.pk}" name="end_code">
+            <option value="">Choose an end code</option>
+            {_end_code_options(tuple(EndCode.choices))}
+          </select>
+        </div>
+        """
+                if flag.recommendation == "step_out"
+                else ""
+            )
+            form = f"""
+    <details class="small mt-1"><summary>Accept or dismiss</summary>
+      <form method="post" action="{href}" class="mt-2">
+        <input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">
+        <input type="hidden" name="next" value="{back}">
+        <div class="mb-2">
+          <label class="form-label" for="reason-{flag.pk}">Reason <span class="text-muted">(required to dismiss)</span></label>
+          <textarea class="form-control form-control-sm" id="reason-{flag.pk}" name="reason" rows="2"></textarea>
+        </div>
+        {step_out}
+        <button type="submit" name="action" value="accept" class="btn btn-sm btn-primary">Accept: {text(recommendation.lower())}</button>
+        <button type="submit" name="action" value="dismiss" class="btn btn-sm btn-outline-secondary">Dismiss</button>
+        <a class="btn btn-sm btn-link" href="{href}?next={back_quoted}">More options</a>
+      </form>
+    </details>
+    """
+        updated = f", updated {_moment_day(flag.updated_at)}" if flag.updated_at else ""
+        explanation = f'<div class="small">{text(flag.explanation)}</div>' if flag.explanation else ""
+        out.append(
+            f"""
+  <li class="border-start border-4 ps-2 mb-3 {FLAG_BORDERS.get(flag.severity, "border-success")}" id="flag-{flag.pk}">
+    <div>
+      <span class="badge {SEVERITY_BADGES.get(flag.severity, "text-bg-success")}">{text(label(flag, "severity"))}</span>
+      <strong>{text(label(flag, "rule"))}</strong> · {text(recommendation)}
+      <span class="text-muted small">raised {_moment_day(flag.raised_at)}{updated}</span>
+    </div>
+    {explanation}
+    {evidence}
+    {form}
+  </li>
+  """
+        )
+    return mark_safe(  # noqa: S308 - every value above is escaped  # nosec B308 B703
+        f'\n\n\n\n\n<ul class="list-unstyled mb-0 flag-list">\n  {"".join(out)}\n</ul>\n\n'
+    )
 
 
 def sort_th_html(label, link):
