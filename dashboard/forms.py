@@ -11,6 +11,7 @@ import datetime as dt
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
+from crispy_forms.utils import render_crispy_form
 from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import escape
@@ -195,3 +196,28 @@ class AlertValidationForm(forms.Form):
                 Column(Submit("go", "Validate", css_class="mt-4")),
             )
         )
+
+
+_RENDERED_FILTERS: dict = {}
+_RENDERED_FILTERS_KEPT = 64
+
+
+def filter_form_html(form):
+    """The valid filter form's HTML, rendered through crispy once per distinct filter, team list, staff
+    list and day, then kept (the dashboard's layout of seven fields through crispy's templates cost
+    more than several of its queries). The key holds everything the HTML is made of: a GET form has
+    no CSRF token; a form with errors is rendered each time."""
+    if form.errors:
+        return render_crispy_form(form)
+    key = (
+        tuple(sorted((k, tuple(v)) for k, v in form.data.lists())),
+        tuple(form.fields["team"].choices),
+        tuple(form.fields["clinician"].choices),
+        form.today,
+    )
+    html = _RENDERED_FILTERS.get(key)
+    if html is None:
+        if len(_RENDERED_FILTERS) >= _RENDERED_FILTERS_KEPT:
+            _RENDERED_FILTERS.pop(next(iter(_RENDERED_FILTERS)))  # the oldest
+        html = _RENDERED_FILTERS[key] = render_crispy_form(form)
+    return html

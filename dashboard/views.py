@@ -27,7 +27,7 @@ from stepped_care.models import FlagRule, Team
 
 from . import queries
 from .charts import percent
-from .forms import AlertValidationForm, DashboardFilterForm, DrilldownForm, filter_params
+from .forms import AlertValidationForm, DashboardFilterForm, DrilldownForm, filter_form_html, filter_params
 from .tables import BUILDERS, METRIC_LABELS, Links, step_label, tables
 
 PAGE_SIZE = 50
@@ -135,6 +135,7 @@ def index(request):
         "flagged": data.waiting["flagged"],
         "dna_rate_text": percent(data.outcomes["rates"]["dna_rate"]),
         "diaries": diary_figures(team.pk, today),
+        "filter_form_html": filter_form_html(form),
     }
     return render(request, "dashboard/index.html", context)
 

@@ -10,6 +10,8 @@ import uuid
 import pytest
 import responses
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -448,3 +450,36 @@ def test_the_plan_a_course_page_shows_the_clash_and_plans_nothing(client, pwp, r
     assert answer.status_code == 200
     assert "already has an appointment on" in answer.content.decode()
     assert not GroupCourse.objects.exists()
+
+
+# --- list pages: a fixed number of queries --------------------------------------------------------
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url).status_code == 200
+    return len(context.captured_queries)
+
+
+def test_the_leave_and_working_pattern_pages_run_a_fixed_number_of_queries(client, team, manager, pwp, colleague):
+    """A manager's team pages with one row and with many: the same number of queries (no query per row,
+    whether the manager may withdraw each leave included)."""
+    login(client, manager)
+    first = dt.date(2027, 3, 1)
+    Leave.objects.create(clinician=pwp, starts_on=first, ends_on=first, cover=colleague)
+    WorkingPattern.objects.create(
+        clinician=pwp, team=team, weekday=1, start=dt.time(9), end=dt.time(17), valid_from=first
+    )
+    one = (_queries(client, reverse("appointments:leave")), _queries(client, reverse("appointments:working_patterns")))
+    others = [StaffFactory(team=team, role=Role.PWP) for _ in range(5)]
+    for n, person in enumerate([colleague, *others]):
+        Leave.objects.create(
+            clinician=person, starts_on=first + dt.timedelta(days=n), ends_on=first + dt.timedelta(days=n + 2)
+        )
+        for day in range(1, 6):
+            WorkingPattern.objects.create(
+                clinician=person, team=team, weekday=day, start=dt.time(9), end=dt.time(17), valid_from=first
+            )
+    many = (_queries(client, reverse("appointments:leave")), _queries(client, reverse("appointments:working_patterns")))
+    assert Leave.objects.count() == 7 and WorkingPattern.objects.count() == 31
+    assert many == one

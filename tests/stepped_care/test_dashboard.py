@@ -331,3 +331,22 @@ def test_a_large_service_shows_its_busiest_clinicians_and_the_rest_a_click_away(
     assert client.get(f"/dashboard/table/caseload/?team={other.pk}").status_code == 404
     client.force_login(clinicians[0])
     assert client.get("/dashboard/table/caseload/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_kept_filter_form_follows_the_filter_and_the_team_s_staff(client, svc):
+    """The filter form's HTML is kept per filter, staff list and day (dashboard.forms.filter_form_html):
+    another filter, or a clinician joining the team, is a new form, never yesterday's."""
+    signed_in(client, svc["manager"])
+    first = client.get(DASHBOARD).content.decode()
+    stepped = client.get(DASHBOARD + "?step=2").content.decode()
+
+    def chosen_step(html):
+        select = re.search(r'<select[^>]*name="step".*?</select>', html, re.S).group(0)
+        return re.findall(r'<option value="([^"]*)" selected>', select)
+
+    assert chosen_step(first) == [""] and chosen_step(stepped) == ["2"]
+    StaffFactory(username="newcomer", first_name="Nadia", last_name="Newcomer", team=svc["team"], role=Role.PWP)
+    assert "Nadia Newcomer" not in first and "Nadia Newcomer" in client.get(DASHBOARD).content.decode()
+    bad = client.get(DASHBOARD + "?from=not-a-date")
+    assert bad.status_code == 400 and "Enter a valid date" in bad.content.decode()
