@@ -9,5 +9,5 @@ class CommonConfig(AppConfig):
 
     def ready(self):
         # Signal receivers: the sign-in step that asks for a second factor, failed sign-ins counted per
-        # address, API tokens revoked on a password change or deactivation.
-        from . import api_auth, security, two_factor  # noqa: F401
+        # address, API tokens revoked on a password change or deactivation, the session's first refresh.
+        from . import api_auth, security, sessions, two_factor  # noqa: F401

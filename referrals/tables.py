@@ -20,6 +20,7 @@ from django.utils import dateformat, timezone
 from django.utils.safestring import mark_safe
 
 from outcomes.presenters import score, score_html
+from stepped_care.models import Role
 
 from .presenters import nhs_number_display, not_on_track
 
@@ -222,21 +223,26 @@ def waiting_rows_html(rows, *, can_allocate):
 
 
 def clinician_options_html(clinicians, me):
-    """The "allocate to" list's options, one pass over (pk, name, role label): the viewer ``me`` (a pk)
-    first chosen and named "Me". Built once per list and viewer: the list is read on every page (the
-    team's clinicians as they are now), its hundreds of options escaped only when it changes."""
+    """The "allocate to" list's options from the team's clinicians as plain rows (pk, first name, family
+    name, username, role: ``stepped_care.queries.clinician_rows``), the viewer ``me`` (a pk) first chosen
+    and named "Me". Built once per list and viewer: the list is read on every page (the team's
+    clinicians as they are now), its hundreds of options named and escaped only when it changes."""
     return mark_safe(_clinician_options(tuple(clinicians), me))  # noqa: S308 - escaped below  # nosec B308 B703
 
 
 @lru_cache(maxsize=64)
 def _clinician_options(clinicians, me):
     out = []
-    for pk, name, role in clinicians:
+    for pk, first, last, username, role in clinicians:
+        name = f"{first} {last}".strip() or username
         if pk == me:
             out.append(f'<option value="{pk}" selected>Me ({escape(name)})</option>')
         else:
-            out.append(f'<option value="{pk}">{escape(name)} · {escape(role)}</option>')
+            out.append(f'<option value="{pk}">{escape(name)} · {escape(str(ROLE_LABELS.get(role, role)))}</option>')
     return "".join(out)
+
+
+ROLE_LABELS = dict(Role.choices)
 
 
 _VERSION_MARK = -918273645  # stands for the record's version in a cached form's markup
@@ -600,4 +606,16 @@ def flags_html(flags, *, resolver, csrf_token, path):
         )
     return mark_safe(  # noqa: S308 - every value above is escaped  # nosec B308 B703
         f'\n\n\n\n\n<ul class="list-unstyled mb-0 flag-list">\n  {"".join(out)}\n</ul>\n\n'
+    )
+
+
+def sort_th_html(label, link):
+    """templates/referrals/_sort_th.html as an include renders it (its closing line break too): a list's
+    column header, a link that sorts by it, ``aria-sort`` and the arrow on the column sorted by."""
+    aria = link.get("aria_sort") if link else None
+    href = escape(link.get("href", "")) if link else ""
+    arrow = {"ascending": ' <span aria-hidden="true">▲</span>', "descending": ' <span aria-hidden="true">▼</span>'}
+    return mark_safe(  # noqa: S308 - every value is escaped  # nosec B308 B703
+        f'<th scope="col"{f" aria-sort={chr(34)}{escape(aria)}{chr(34)}" if aria else ""}>'
+        f'<a class="link-dark text-decoration-none" href="{href}">{escape(label)}{arrow.get(aria, "")}</a></th>\n'
     )

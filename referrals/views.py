@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common import audit, permissions, search
+from common import sessions as idle
 from common.exceptions import Conflict
 from common.idempotency import form_once, form_token
 from common.plausibility import digits_only
@@ -34,8 +35,8 @@ from common.standards import standards
 from outcomes.problems import measure_words
 from outcomes.services import compute_outcome
 from stepped_care import services as stepped_care_services
-from stepped_care.models import Role, Step, StepSource
-from stepped_care.queries import expected_curves, staff_of_team
+from stepped_care.models import Step, StepSource
+from stepped_care.queries import clinician_rows, expected_curves
 from stepped_care.services import change_step
 
 from . import presenters, queries, services, tables
@@ -122,6 +123,33 @@ LIST_ROW_DEFERS = (
     "patient__long_term_conditions",
 )
 
+# What a waiting-list row never shows (referrals.tables.waiting_rows_html): fewer fields to build per row.
+WAITING_ROW_DEFERS = (
+    *LIST_ROW_DEFERS,
+    "team",
+    "discharged_on",
+    "end_code",
+    "created_at",
+    "patient__team",
+    "patient__created_at",
+    "patient__version",
+    *(
+        f"care_coordinator__{name}"
+        for name in (
+            "password",
+            "last_login",
+            "is_superuser",
+            "email",
+            "is_staff",
+            "is_active",
+            "date_joined",
+            "team",
+            "role",
+            "is_supervisor",
+        )
+    ),
+)
+
 
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -179,20 +207,6 @@ WAITING_SORTS = {
 }
 
 
-ROLE_LABELS = dict(Role.choices)
-
-
-def _clinician_choices(team_id):
-    """(pk, name, role label) of the team's clinicians for the "allocate to" list: one query of plain
-    rows (a county service has hundreds of clinicians; model instances cost more than the SQL)."""
-    return [
-        (pk, f"{first} {last}".strip() or username, str(ROLE_LABELS.get(role, role)))
-        for pk, first, last, username, role in staff_of_team(team_id, clinical=True).values_list(
-            "pk", "first_name", "last_name", "username", "role"
-        )
-    ]
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def waiting_list(request):
@@ -203,7 +217,7 @@ def waiting_list(request):
     if request.method == "POST":
         return search.remember(request, "waiting_list", keep=("status", "problem", "allocation", "sort"))
     user = request.user
-    qs = Referral.objects.visible_to(user).filter(team_id=user.team_id, status__in=WAITING_STATUSES)
+    qs = queries.waiting_list_of(user, defer=WAITING_ROW_DEFERS)
     filters = {
         "q": search.current(request, "waiting_list"),
         "status": request.GET.get("status", ""),
@@ -220,16 +234,12 @@ def waiting_list(request):
     elif filters["allocation"] == "allocated":
         qs = qs.filter(care_coordinator__isnull=False)
     order, links, current = _sorting(request, WAITING_SORTS, "waited")
-    qs = (
-        qs.with_list_facts()
-        .with_next_appointment()
-        .defer(*LIST_ROW_DEFERS)
-        .order_by(*order, "patient__family_name", "pk")
-    )
+    qs = qs.order_by(*order, "patient__family_name", "pk")
     can_allocate = permissions.may(user, "allocate")
     # A county service waits in thousands: a page at a time (one count query more).
     page = Paginator(qs, WAITING_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = presenters.waiting_rows(page.object_list, timezone.localdate(), standards()["waits"])
+    waits = standards()["waits"]
+    rows = presenters.waiting_rows(page.object_list, timezone.localdate(), waits)
     return render(
         request,
         "referrals/waiting_list.html",
@@ -243,12 +253,12 @@ def waiting_list(request):
             "sort_links": links,
             "sort": current,
             "can_allocate": can_allocate,
-            "clinician_options": tables.clinician_options_html(_clinician_choices(user.team_id), user.pk)
+            "clinician_options": tables.clinician_options_html(clinician_rows(user.team_id), user.pk)
             if can_allocate
             else "",
             "status_choices": [(s.value, s.label) for s in WAITING_STATUSES],
             "problem_choices": PresentingProblem.choices,
-            "waits": standards()["waits"],
+            "waits": waits,
         },
     )
 
@@ -738,4 +748,5 @@ def keepalive(request):
     sign-in; returns the current CSRF token so a form opened before a re-sign-in still saves."""
     if not request.user.is_authenticated:
         return JsonResponse({"signed_in": False, "login_url": reverse("login")}, status=401)
+    idle.refresh(request.session)  # the whole SESSION_COOKIE_AGE from now, as it says
     return JsonResponse({"signed_in": True, "csrf": get_token(request), "expires_in": settings.SESSION_COOKIE_AGE})

@@ -48,6 +48,20 @@ def test_the_score_cell_tag_is_the_score_include(measure, total):
     assert tag.render(context) == include.render(context)
 
 
+@pytest.mark.parametrize("aria", [None, "ascending", "descending"])
+@pytest.mark.parametrize("href", ["?sort=-patient", "?status=awaiting_treatment&sort=step", '?q="<x>"&sort=days'])
+@pytest.mark.parametrize("label", ["Patient", "Days since <last> contact & more"])
+def test_the_sort_th_tag_is_the_sort_header_include(aria, href, label):
+    django_engine = engines["django"]
+    tag = django_engine.from_string("{% load lists %}[{% sort_th label link %}][{% sort_th 'Step' link %}]")
+    include = django_engine.from_string(
+        '[{% include "referrals/_sort_th.html" with label=label link=link %}]'
+        '[{% include "referrals/_sort_th.html" with label="Step" link=link %}]'
+    )
+    context = {"label": label, "link": {"href": href, "aria_sort": aria}}
+    assert tag.render(context) == include.render(context)
+
+
 @pytest.mark.parametrize("nhs", ["9434765919", "", None])
 @pytest.mark.parametrize("href", [None, "/referrals/x/?a=1&b=2"])
 @pytest.mark.parametrize("ids", [None, "inline"])

@@ -50,7 +50,11 @@ def test_password_validators_include_length_similarity_common_and_numeric(prod):
 
 def test_sessions_expire_after_30_idle_minutes(prod):
     assert prod["SESSION_COOKIE_AGE"] == 30 * 60
-    assert prod["SESSION_SAVE_EVERY_REQUEST"] is True  # idle time, not time since sign-in
+    # idle time, not time since sign-in: the expiry is moved on at most once a minute by the middleware
+    # right inside SessionMiddleware (tests/security/test_idle_sign_out.py), not on every request
+    assert prod["SESSION_SAVE_EVERY_REQUEST"] is False
+    at = prod["MIDDLEWARE"].index("django.contrib.sessions.middleware.SessionMiddleware")
+    assert prod["MIDDLEWARE"][at + 1] == "common.sessions.IdleRefreshMiddleware"
 
 
 def test_production_uses_secure_cookies_hsts_and_https(prod):
