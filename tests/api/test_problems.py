@@ -10,6 +10,7 @@ from django.db.models.signals import post_save
 from django.test import Client
 
 from common.models import AuditEvent
+from common.sessions import REFRESHED
 from referrals.models import Patient
 from tests.factories import PatientFactory
 
@@ -144,6 +145,11 @@ def test_a_session_ended_mid_request_is_a_json_400(client, pwp):
     """Signed out in another tab while a request was running: Django's SessionInterrupted."""
     patient = PatientFactory(team=pwp.team)
     client.force_login(pwp)
+    # The session is written at most once a minute (common.sessions): make this request one that
+    # writes it, so that Django finds it deleted meanwhile.
+    session = client.session
+    session[REFRESHED] = 0
+    session.save()
 
     def sign_out_elsewhere(sender, **kwargs):
         Session.objects.all().delete()
