@@ -1,10 +1,23 @@
 """Thin Celery tasks of the shared plumbing."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from . import outbox
 from .models import IdempotencyKey
+
+# The Celery options of a task that a database fault (a restart, a failover, a dropped connection)
+# must not lose: acknowledged only when done, retried with a growing, jittered wait.
+DATABASE_RETRY = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
 @shared_task

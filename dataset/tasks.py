@@ -2,18 +2,12 @@
 claimed or finished is left alone (``run_export`` and ``run_import`` claim it with a compare-and-set)."""
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+
+from common.tasks import DATABASE_RETRY
 
 from . import imports, services
 
-RETRY = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 300,
-    "max_retries": 5,
-}
+RETRY = {**DATABASE_RETRY, "max_retries": 5}
 
 
 @shared_task(**RETRY)

@@ -1,24 +1,14 @@
 """Thin Celery tasks of the outcomes app."""
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from common.tasks import DATABASE_RETRY
 from stepped_care.models import Team
 
 from . import services
 
-RETRY = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 
-
-@shared_task(**RETRY)
+@shared_task(**DATABASE_RETRY)
 def fit_trajectories():
     """The weekly refit of every team's expected recovery curves (Celery beat). Each fit is a new
     version; running it twice only adds a version."""

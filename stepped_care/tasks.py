@@ -7,34 +7,25 @@ exponential backoff when the database is unavailable.
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+
+from common.tasks import DATABASE_RETRY
 
 from . import queries, services
 
-RETRY = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 
-
-@shared_task(**RETRY)
+@shared_task(**DATABASE_RETRY)
 def review_referral(referral_id):
     """Review one referral (queued after every logged contact, on commit)."""
     return services.review_referral(referral_id).changes
 
 
-@shared_task(**RETRY)
+@shared_task(**DATABASE_RETRY)
 def review_chunk(referral_ids):
     """Review one chunk of the nightly scan."""
     return services.review_referrals(referral_ids).changes
 
 
-@shared_task(**RETRY)
+@shared_task(**DATABASE_RETRY)
 def scan_active_referrals(chunk_size=None):
     """The nightly scan (Celery beat): fan the active referrals out in chunks of ids, so that several
     workers share it. Sending a chunk twice is harmless."""
