@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from common.permissions import sees_whole_team
 from common.roles import CLINICAL_ROLES
+from common.scoping import objects_of
 from referrals.models import Referral
 
 from . import rules
@@ -30,12 +31,17 @@ def day_bounds(day):
 def my_day(user, day):
     """The clinician's appointments on ``day`` (cancelled too, to see what changed), and those of each
     colleague they cover that day (``Leave.cover``), with the patient, the referral, the contact made
-    from it, the clinician and a group session's course: one query."""
+    from it, the clinician and a group session's course: one query, compiled once per process (the page
+    is opened all day long; compiling cost more than running it, issue 18.9)."""
     start, end = day_bounds(day)
-    covered = Leave.objects.filter(cover=user, starts_on__lte=day, ends_on__gte=day).values("clinician_id")
+    return objects_of("appointments.my_day", _my_day, user.pk, day, start, end)
+
+
+def _my_day(clinician_id, day, start, end):
+    covered = Leave.objects.filter(cover_id=clinician_id, starts_on__lte=day, ends_on__gte=day).values("clinician_id")
     return (
         Appointment.objects.filter(
-            Q(clinician=user) | Q(clinician_id__in=covered), starts_at__gte=start, starts_at__lt=end
+            Q(clinician_id=clinician_id) | Q(clinician_id__in=covered), starts_at__gte=start, starts_at__lt=end
         )
         .select_related("referral__patient", "contact", "clinician", "course_session__course")
         .order_by("starts_at", "pk")

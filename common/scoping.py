@@ -6,6 +6,7 @@ import uuid
 from django.db import connections, router
 from django.db.models import BooleanField, F, Func, Subquery
 from django.db.models.expressions import RawSQL
+from django.db.models.query import get_related_populators
 from django.utils import timezone
 
 from .permissions import sees_whole_team
@@ -87,27 +88,40 @@ def user_ids_sql(key, build, user, using="default"):
 
 _compiled_rows = {}
 _row_models = {}
+_EPOCH = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)
 
 
 def _stand_in(n, value):
-    """A value no row has, of the kind of ``value`` (a uuid or an integer id), the n-th of its query."""
+    """A value no row has, of the kind of ``value`` (a uuid, an integer id, a text, a date or
+    an aware datetime), the n-th of its query."""
     if isinstance(value, uuid.UUID):
         return uuid.UUID(int=0xF00D0000 + n)
     if type(value) is int:
         return -(2**62) + 8000 + n
-    raise TypeError(f"rows_of takes uuid and integer ids, not {value!r}")
+    if isinstance(value, str):
+        return f"\x1f(stand-in {n})"
+    if isinstance(value, dt.datetime):
+        return _EPOCH + dt.timedelta(seconds=n)
+    if isinstance(value, dt.date):
+        return _EPOCH.date() + dt.timedelta(days=n)
+    raise TypeError(f"compiled queries take uuids, integer ids, dates and aware datetimes, not {value!r}")
 
 
-def rows_of(key, build, *ids):
-    """The rows of ``build(*ids)`` (a ``values_list`` queryset whose parameters are these ids, uuids or
-    integers, and constants), as a list of tuples: the ORM builds and compiles it once per process,
-    thread and database, for stand-in ids, then runs its SQL with each call's own ids, its values
-    converted by the ORM's own converters (dates, decimals, JSON), as ``list(build(*ids))`` would.
+def _as_parameter(connection, value):
+    """``value`` as the ORM hands it to this database (SQLite: a uuid's hex, a date's or datetime's text)."""
+    if isinstance(value, uuid.UUID):
+        return value if connection.features.has_native_uuid_field else value.hex
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, dt.date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
 
-    For the reads a page makes of one record whose building costs more than running (issue 22). The
-    key names the query's shape: calls with the same key give the same number and kinds of ids."""
-    ids = tuple(uuid.UUID(str(i)) if isinstance(i, str) else i for i in ids)
-    stand_ins = [_stand_in(n, value) for n, value in enumerate(ids)]
+
+def _compile(key, build, values):
+    """(connection, sql, parameters, compiler, converters) of ``build(*values)``, compiled once per
+    process and database for stand-in values, its parameters those of this call."""
+    stand_ins = [_stand_in(n, value) for n, value in enumerate(values)]
     built = None
     if key not in _row_models:
         built = build(*stand_ins)
@@ -120,16 +134,55 @@ def rows_of(key, build, *ids):
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
-        entry = _compiled_rows[cache_key] = (sql, tuple(params), tuple(stand_ins), compiler, converters)
-    sql, params, stand_ins, compiler, converters = entry
-    own = {}
-    for stand_in, value in zip(stand_ins, ids, strict=True):
-        own[stand_in] = value
-        if isinstance(stand_in, uuid.UUID):
-            own[stand_in.hex] = value.hex  # how SQLite is given a uuid
+        adapted = tuple(_as_parameter(connection, stand_in) for stand_in in stand_ins)
+        entry = _compiled_rows[cache_key] = (sql, tuple(params), adapted, compiler, converters)
+    sql, params, adapted, compiler, converters = entry
+    own = {stand_in: _as_parameter(connection, value) for stand_in, value in zip(adapted, values, strict=True)}
+    # The ORM's own SQL; a parameter that is a stand-in becomes this call's value.
+    return connection, sql, tuple(own.get(p, p) if type(p) in _SWAPPED else p for p in params), compiler, converters
+
+
+_SWAPPED = (int, str, uuid.UUID, dt.date, dt.datetime)
+
+
+def _fetch(key, build, values):
+    connection, sql, params, compiler, converters = _compile(key, build, values)
     with connection.cursor() as cursor:
-        cursor.execute(sql, tuple(own.get(p, p) if type(p) in (int, str, uuid.UUID) else p for p in params))
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if converters:
-        return [tuple(row) for row in compiler.apply_converters(rows, converters)]
-    return [tuple(row) for row in rows]
+        rows = compiler.apply_converters(rows, converters)
+    return connection, compiler, [tuple(row) for row in rows]
+
+
+def rows_of(key, build, *ids):
+    """The rows of ``build(*ids)`` (a ``values_list`` queryset whose parameters are these ids, uuids or
+    integers, dates, aware datetimes and constants), as a list of tuples: the ORM builds and compiles it
+    once per process, thread and database, for stand-in values, then runs its SQL with each call's own,
+    its values converted by the ORM's own converters (dates, decimals, JSON), as ``list(build(*ids))``
+    would.
+
+    For the reads a page makes of one record whose building costs more than running (issue 22). The
+    key names the query's shape: calls with the same key give the same number and kinds of values."""
+    return _fetch(key, build, tuple(uuid.UUID(str(i)) if isinstance(i, str) else i for i in ids))[2]
+
+
+def objects_of(key, build, *values):
+    """The model instances of ``build(*values)`` (a queryset of a model, with its ``select_related``
+    instances), as ``list(build(*values))`` gives them, compiled once as ``rows_of`` is.
+
+    For the reads every request makes (the signed-in user, their session) and a page's one main query,
+    where compiling costs more than running (issue 22)."""
+    connection, compiler, rows = _fetch(key, build, values)
+    select, klass_info = compiler.select, compiler.klass_info
+    model = klass_info["model"]
+    first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    names = [f[0].target.attname for f in select[first:last]]
+    populators = get_related_populators(klass_info, select, connection.alias)
+    found = []
+    for row in rows:
+        instance = model.from_db(connection.alias, names, row[first:last])
+        for populator in populators:
+            populator.populate(row, instance)
+        found.append(instance)
+    return found

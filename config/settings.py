@@ -160,7 +160,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "common.sessions.StaffBackend",  # ModelBackend, the user read with their team (issue 22.1)
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5  # hours
@@ -187,6 +187,7 @@ LOGOUT_REDIRECT_URL = "login"
 # on at most once a minute (writing the session on every request cost an UPDATE a page).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(30 * 60)))
 SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ENGINE = "common.sessions"  # Django's database sessions, read by a statement compiled once
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 

@@ -312,7 +312,7 @@ def test_a_colleague_not_covering_is_not_on_the_case(on_leave, team, referral):
     assert "Covering" not in str(list(queries.my_day(other, timezone.localdate())))
 
 
-QUERIES_MY_DAY = 4  # as tests/appointments/test_my_day.py: cover adds no query
+QUERIES_MY_DAY = 3  # as tests/appointments/test_my_day.py: cover adds no query
 
 
 @pytest.mark.parametrize("rows", [1, 6])

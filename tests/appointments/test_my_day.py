@@ -174,7 +174,7 @@ def test_my_day_runs_a_fixed_number_of_queries(client, pwp, rows, django_assert_
 
 # session, user, the nav's rulebook answers, the day: the same for 1 row or 8 (7 until the session was
 # refreshed at most once a minute, common.sessions: no session UPDATE in its savepoint)
-QUERIES_MY_DAY = 4
+QUERIES_MY_DAY = 3  # session, the user with their team (common.sessions), the day's appointments
 
 
 def test_a_cancellation_from_my_day_frees_the_time(booked, pwp, referral):

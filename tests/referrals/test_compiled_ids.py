@@ -171,3 +171,54 @@ def test_the_compiled_sets_take_todays_date_each_time(scene, monkeypatch):
     assert days and set(days) <= {later, str(later)}
     assert scoping._STAND_IN_DAY not in first.params + again.params
     assert str(scoping._STAND_IN_DAY) not in first.params + again.params
+
+
+def _described(appointments):
+    """What My day shows of each appointment and the records it was read with."""
+    return [
+        (
+            a.pk,
+            a.starts_at,
+            a.status,
+            a.clinician.username,
+            a.referral.patient.family_name if a.referral_id else None,
+            a.contact_id and a.contact.attendance,
+            a.course_session_id and a.course_session.course.name,
+        )
+        for a in appointments
+    ]
+
+
+def test_my_day_compiled_once_is_the_querysets_for_every_clinician_and_day(scene, django_assert_num_queries):
+    """``objects_of`` (common.scoping) gives My day's instances, and those it selected with them, as the
+    queryset would, whoever and whichever day is asked first: the day, its bounds and the clinician
+    are the parameters, not the first call's values."""
+    from appointments import queries
+    from appointments.models import Leave
+
+    pwp, colleague, hit, stranger = scene
+    day = dt.date(2026, 12, 7)
+    for n, clinician in enumerate([pwp, colleague, pwp]):
+        start = datetime(2026, 12, 7, 10 + n, tzinfo=UTC)
+        Appointment.objects.create(
+            referral=ReferralFactory(patient__team=pwp.team, care_coordinator=clinician, status="in_treatment"),
+            clinician=clinician,
+            appointment_type="02",
+            created_by=clinician,
+            starts_at=start + timedelta(days=n),
+            ends_at=start + timedelta(days=n, minutes=50),
+        )
+    Leave.objects.create(
+        clinician=colleague, starts_on=day + timedelta(days=1), ends_on=day + timedelta(days=1), cover=pwp
+    )
+    scoping._compiled_rows.clear()
+    for user in [stranger, pwp, colleague, hit, pwp]:
+        for when in [day + timedelta(days=2), day, day + timedelta(days=1), day - timedelta(days=1)]:
+            start, end = queries.day_bounds(when)
+            expected = _described(queries._my_day(user.pk, when, start, end))
+            with django_assert_num_queries(1):
+                found = queries.my_day(user, when)
+                described = _described(found)
+            assert described == expected, (user.username, when)
+    assert {a.clinician.username for a in queries.my_day(pwp, day + timedelta(days=1))} == {"pwp_b"}  # covered
+    assert len(queries.my_day(pwp, day)) == 2

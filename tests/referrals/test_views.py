@@ -194,10 +194,11 @@ def test_the_referral_page_runs_a_fixed_number_of_queries(client, pwp):
         counts.add(count)
     assert len(response.context["score_rows"]) == 9 and len(response.context["open_flags"]) == 2
     assert counts == {count}, counts
-    # session, user, the referral (as seen), audit, contacts and their scores, steps, events, flags, own
-    # scores, curves, outcome (3), problems, messages, self-referral, on the case, navigation (the session
-    # is not written: common.sessions refreshes it at most once a minute, and signing in was the refresh)
-    assert count == 19
+    # session, the user with their team (common.sessions), the referral (as seen), audit, contacts and
+    # their scores, steps, events, flags, own scores, curves, outcome (3), problems, messages,
+    # self-referral, on the case, navigation (the session is not written: common.sessions refreshes it at
+    # most once a minute, and signing in was the refresh)
+    assert count == 18
 
 
 def test_caseload_sorts_and_filters(client, pwp):
